@@ -1,0 +1,3 @@
+import BNN
+import BNNKernels
+print("bnn-bench: kernels \(String(cString: bnn_cpu_kernel_name()))")

@@ -1,0 +1,139 @@
+/// Element-wise arithmetic, reductions and per-channel (last-axis) broadcasting.
+///
+/// Every operation runs as one loop over contiguous memory with no per-element allocation; binary
+/// operations require equal shapes (broadcasting is explicit through the `channel` variants, which
+/// broadcast a vector along the last axis, the channel axis of N×H×W×C data).
+extension Tensor {
+    // MARK: Element-wise
+
+    @inline(__always)
+    private static func zipMap(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
+        precondition(a.shape == b.shape, "Tensor: shapes \(a.shape) and \(b.shape) differ")
+        return Tensor(shape: a.shape) { out in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    for i in 0..<out.count { out[i] = op(pa[i], pb[i]) }
+                }
+            }
+        }
+    }
+
+    /// Returns `transform` applied to every element.
+    @inlinable
+    public func map(_ transform: (Float) -> Float) -> Tensor {
+        Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { p in
+                for i in 0..<out.count { out[i] = transform(p[i]) }
+            }
+        }
+    }
+
+    /// Element-wise sum of two tensors of equal shape.
+    public static func + (a: Tensor, b: Tensor) -> Tensor { zipMap(a, b, +) }
+    /// Element-wise difference of two tensors of equal shape.
+    public static func - (a: Tensor, b: Tensor) -> Tensor { zipMap(a, b, -) }
+    /// Element-wise product of two tensors of equal shape.
+    public static func * (a: Tensor, b: Tensor) -> Tensor { zipMap(a, b, *) }
+    /// Every element multiplied by `s`.
+    public static func * (a: Tensor, s: Float) -> Tensor { a.map { $0 * s } }
+    /// Every element multiplied by `s`.
+    public static func * (s: Float, a: Tensor) -> Tensor { a.map { $0 * s } }
+
+    /// Adds `other` (same shape) into `self` in place.
+    public static func += (a: inout Tensor, b: Tensor) { a.add(b, scaledBy: 1) }
+
+    /// `self += scale * other` in place (an axpy); `other` must have the same shape.
+    public mutating func add(_ other: Tensor, scaledBy scale: Float) {
+        precondition(shape == other.shape, "Tensor: shapes \(shape) and \(other.shape) differ")
+        other.withUnsafeBufferPointer { pb in
+            withUnsafeMutableBufferPointer { pa in
+                for i in 0..<pa.count { pa[i] += scale * pb[i] }
+            }
+        }
+    }
+
+    /// Multiplies every element by `scale` in place.
+    public mutating func scale(by scale: Float) {
+        withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] *= scale }
+        }
+    }
+
+    /// Sets every element to zero, keeping the shape.
+    public mutating func zero() {
+        withUnsafeMutableBufferPointer { p in p.update(repeating: 0) }
+    }
+
+    // MARK: Reductions
+
+    /// The sum of all elements, accumulated in `Double`.
+    public func sum() -> Float {
+        withUnsafeBufferPointer { p in
+            var total = 0.0
+            for v in p { total += Double(v) }
+            return Float(total)
+        }
+    }
+
+    /// The arithmetic mean of all elements (0 for an empty tensor).
+    public func mean() -> Float { count == 0 ? 0 : Float(Double(sum()) / Double(count)) }
+
+    /// The sum of squares of all elements, accumulated in `Double`.
+    public func squaredNorm() -> Double {
+        withUnsafeBufferPointer { p in
+            var total = 0.0
+            for v in p { total += Double(v) * Double(v) }
+            return total
+        }
+    }
+
+    /// The largest absolute value (0 for an empty tensor).
+    public func maxAbs() -> Float {
+        withUnsafeBufferPointer { p in p.reduce(0) { Swift.max($0, Swift.abs($1)) } }
+    }
+
+    /// Whether every element is finite (no infinity, no NaN).
+    public var isFinite: Bool {
+        withUnsafeBufferPointer { p in p.allSatisfy { $0.isFinite } }
+    }
+
+    // MARK: Channel (last-axis) broadcasting
+
+    /// The number of channels: the extent of the last axis.
+    public var channelCount: Int { shape.last ?? 1 }
+
+    /// Sums over every axis but the last: a vector of `channelCount` elements (Double accumulation).
+    public func sumPerChannel() -> [Float] {
+        let c = channelCount
+        var totals = [Double](repeating: 0, count: c)
+        withUnsafeBufferPointer { p in
+            totals.withUnsafeMutableBufferPointer { t in
+                var base = 0
+                while base < p.count {
+                    for j in 0..<c { t[j] += Double(p[base + j]) }
+                    base += c
+                }
+            }
+        }
+        return totals.map { Float($0) }
+    }
+
+    /// `self[..., j] * scale[j] + shift[j]` for every channel `j`.
+    public func channelAffine(scale: [Float], shift: [Float]) -> Tensor {
+        let c = channelCount
+        precondition(scale.count == c && shift.count == c, "Tensor: channel vectors must have \(c) elements")
+        return Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { p in
+                scale.withUnsafeBufferPointer { s in
+                    shift.withUnsafeBufferPointer { b in
+                        var base = 0
+                        while base < out.count {
+                            for j in 0..<c { out[base + j] = p[base + j] * s[j] + b[j] }
+                            base += c
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
