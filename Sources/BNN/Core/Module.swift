@@ -37,6 +37,15 @@ public protocol Module: AnyObject {
     var children: [(name: String, module: any Module)] { get }
     /// A one-line description of this module's configuration, used by the model summary.
     var summaryDescription: String { get }
+
+    /// The output shape for an input of `shape` (N×H×W×C for images). Defaults to `shape`.
+    func outputShape(forInputShape shape: [Int]) -> [Int]
+    /// Multiply-accumulate operations of one forward pass on an input of `shape`, split into binary
+    /// (1-bit × 1-bit) and real-valued ones. Defaults to none.
+    func multiplyAccumulates(forInputShape shape: [Int]) -> (binary: Int, real: Int)
+    /// Appends this module's rows to a model summary and returns its output shape. Leaf layers keep
+    /// the default (one row); containers override it to describe their children in data-flow order.
+    func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int]
 }
 
 extension Module {
@@ -46,6 +55,16 @@ extension Module {
     public var children: [(name: String, module: any Module)] { [] }
     /// The type name by default.
     public var summaryDescription: String { String(describing: type(of: self)) }
+    /// The input shape by default (element-wise layers).
+    public func outputShape(forInputShape shape: [Int]) -> [Int] { shape }
+    /// No multiply-accumulates by default.
+    public func multiplyAccumulates(forInputShape shape: [Int]) -> (binary: Int, real: Int) { (0, 0) }
+    /// One row with every parameter below this module.
+    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
+        let output = outputShape(forInputShape: inputShape)
+        summary.appendRow(path: path, module: self, inputShape: inputShape, outputShape: output)
+        return output
+    }
 
     /// Every parameter of this module and its descendants, depth-first, under dotted names.
     public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {

@@ -137,3 +137,20 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// Adds `vector[j]` to every element of channel `j` (the last axis) in place.
+    public mutating func addChannelVector(_ vector: [Float]) {
+        let c = channelCount
+        precondition(vector.count == c, "Tensor: channel vector must have \(c) elements")
+        vector.withUnsafeBufferPointer { v in
+            withUnsafeMutableBufferPointer { p in
+                var base = 0
+                while base < p.count {
+                    for j in 0..<c { p[base + j] += v[j] }
+                    base += c
+                }
+            }
+        }
+    }
+}

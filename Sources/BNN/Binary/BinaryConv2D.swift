@@ -1,0 +1,138 @@
+/// A binarised 2-D convolution (Bi-Real's `HardBinaryConv`, Larq's `QuantConv2D`):
+/// `conv(sign(x), sign(W)) · α`, with `α[o] = mean|W[o]|` over (kH, kW, C) and no bias.
+///
+/// - Activations: the optional ``inputQuantizer`` (a ``SignActivation``) binarises the input first;
+///   without one the input is used as it is (binary weights only).
+/// - Weights: real-valued latent weights `W` are trained; the forward pass uses `sign(W)` (sign(0) = 0)
+///   and the backward pass hands the gradient of `sign(W)` to `W` through ``weightQuantizer``
+///   (identity straight-through for the reference model, clipped at |W| ≤ 1 for the paper variant).
+/// - Scaling: `α` is computed from the latent weights at every forward pass and treated as a constant
+///   in the backward pass (no gradient flows through it), as in the reference.
+///
+/// Weights are stored O×kH×kW×C (saved as O×C×kH×kW) with kind ``ParameterKind/latentBinary``.
+public final class BinaryConv2D: TensorLayer {
+    /// The latent real-valued weights, O×kH×kW×C.
+    public let weight: Parameter
+    /// Binarises the input; `nil` to convolve the input as it is.
+    public let inputQuantizer: SignActivation?
+    /// The gradient estimator of the weights' sign.
+    public let weightQuantizer: any SignQuantizer
+    /// Whether the output is scaled per channel by `mean|W|`.
+    public let scalesOutput: Bool
+    /// Input channels C.
+    public let inputChannels: Int
+    /// Output channels O.
+    public let outputChannels: Int
+    /// Square kernel size.
+    public let kernelSize: Int
+    /// Stride.
+    public let stride: Int
+    /// Zero padding on every side (padded positions contribute 0).
+    public let padding: Int
+
+    private var recorded: (binaryInput: Tensor, signWeights: Tensor, scale: [Float])?
+
+    /// Creates a binary convolution; the latent weights are initialised Kaiming-normal (fan-in).
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
+                inputQuantizer: SignActivation? = SignActivation(),
+                weightQuantizer: any SignQuantizer = SteSign(clipValue: nil), scalesOutput: Bool = true) {
+        precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+                     "BinaryConv2D: invalid configuration")
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.inputQuantizer = inputQuantizer
+        self.weightQuantizer = weightQuantizer
+        self.scalesOutput = scalesOutput
+        let fanIn = inputChannels * kernelSize * kernelSize
+        weight = Parameter(Initializer.kaimingNormal(shape: [outputChannels, kernelSize, kernelSize, inputChannels], fanIn: fanIn),
+                           kind: .latentBinary, layout: .convolutionOHWI)
+    }
+
+    /// `weight`.
+    public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
+
+    /// E.g. `BinaryConv2D(64→64, 3×3, stride 1, approx_sign)`.
+    public var summaryDescription: String {
+        "BinaryConv2D(\(inputChannels)→\(outputChannels), \(kernelSize)×\(kernelSize), stride \(stride)"
+            + (inputQuantizer.map { ", \($0.quantizer.name)" } ?? "") + ")"
+    }
+
+    /// The geometry for an N×H×W×C input shape.
+    public func geometry(forInputShape shape: [Int]) -> ConvolutionGeometry {
+        precondition(shape.count == 4 && shape[3] == inputChannels,
+                     "BinaryConv2D: expected N×H×W×\(inputChannels) input, got \(shape)")
+        return ConvolutionGeometry(batch: shape[0], inputHeight: shape[1], inputWidth: shape[2],
+                                   inputChannels: inputChannels, outputChannels: outputChannels,
+                                   kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
+    }
+
+    /// N×OH×OW×O.
+    public func outputShape(forInputShape shape: [Int]) -> [Int] { geometry(forInputShape: shape).outputShape }
+
+    /// Binary MACs when the input is binarised, else real ones.
+    public func multiplyAccumulates(forInputShape shape: [Int]) -> (binary: Int, real: Int) {
+        let macs = geometry(forInputShape: shape).macs
+        return inputQuantizer == nil ? (0, macs) : (macs, 0)
+    }
+
+    /// `α[o] = mean|W[o]|` (or 1 without scaling), from the current latent weights.
+    public func outputScale() -> [Float] {
+        guard scalesOutput else { return [Float](repeating: 1, count: outputChannels) }
+        let perChannel = weight.value.count / outputChannels
+        return weight.value.withUnsafeBufferPointer { w in
+            (0..<outputChannels).map { o in
+                var sum = 0.0
+                for i in o * perChannel..<(o + 1) * perChannel { sum += Double(Swift.abs(w[i])) }
+                return Float(sum / Double(perChannel))
+            }
+        }
+    }
+
+    /// `conv(sign(x), sign(W)) · α` for N×H×W×C input.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        let g = geometry(forInputShape: input.shape)
+        let binaryInput = inputQuantizer?.forward(input, mode: mode) ?? input
+        let signWeights = weightQuantizer.forward(weight.value)
+        let scale = outputScale()
+        recorded = mode.recordsForBackward ? (binaryInput, signWeights, scale) : nil
+        let output = Tensor(shape: g.outputShape) { out in
+            binaryInput.withUnsafeBufferPointer { x in
+                signWeights.withUnsafeBufferPointer { w in
+                    Convolution.forward(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!, geometry: g)
+                }
+            }
+        }
+        return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
+    }
+
+    /// Accumulates the straight-through weight gradient and returns the input gradient.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let (binaryInput, signWeights, scale) = recorded else {
+            preconditionFailure("BinaryConv2D.backward without a recording forward pass")
+        }
+        let g = geometry(forInputShape: binaryInput.shape)
+        let scaledGradient = outputGradient.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
+        var signGradient = Tensor(zeros: signWeights.shape)
+        binaryInput.withUnsafeBufferPointer { x in
+            scaledGradient.withUnsafeBufferPointer { dy in
+                signGradient.withUnsafeMutableBufferPointer { dw in
+                    Convolution.backwardWeight(input: x.baseAddress!, outputGradient: dy.baseAddress!,
+                                               weightGradient: dw.baseAddress!, geometry: g)
+                }
+            }
+        }
+        weight.accumulateGradient(weightQuantizer.backward(input: weight.value, outputGradient: signGradient))
+        let binaryInputGradient = Tensor(shape: g.inputShape) { dx in
+            scaledGradient.withUnsafeBufferPointer { dy in
+                signWeights.withUnsafeBufferPointer { w in
+                    Convolution.backwardInput(outputGradient: dy.baseAddress!, weight: w.baseAddress!,
+                                              inputGradient: dx.baseAddress!, geometry: g)
+                }
+            }
+        }
+        return inputQuantizer?.backward(binaryInputGradient) ?? binaryInputGradient
+    }
+}

@@ -1,0 +1,140 @@
+/// Clamps every element to `[minimum, maximum]` (default [−1, 1]); the gradient passes only strictly
+/// inside the interval, as PyTorch's `hardtanh_backward`.
+public final class HardTanh: TensorLayer {
+    /// Lower bound.
+    public let minimum: Float
+    /// Upper bound.
+    public let maximum: Float
+    private var recordedInput: Tensor?
+
+    /// Creates the layer.
+    public init(minimum: Float = -1, maximum: Float = 1) {
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    /// `clamp(x, minimum, maximum)`.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        recordedInput = mode.recordsForBackward ? input : nil
+        let (lo, hi) = (minimum, maximum)
+        return input.map { Swift.min(Swift.max($0, lo), hi) }
+    }
+
+    /// The gradient where `minimum < x < maximum`, else 0.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input = recordedInput else { preconditionFailure("HardTanh.backward without a recording forward pass") }
+        let (lo, hi) = (minimum, maximum)
+        return maskedGradient(outputGradient, input) { $0 > lo && $0 < hi ? 1 : 0 }
+    }
+}
+
+/// `max(x, 0)`; gradient where `x > 0`.
+public final class ReLU: TensorLayer {
+    private var recordedInput: Tensor?
+
+    /// Creates the layer.
+    public init() {}
+
+    /// `max(x, 0)`.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        recordedInput = mode.recordsForBackward ? input : nil
+        return input.map { Swift.max($0, 0) }
+    }
+
+    /// The gradient where `x > 0`, else 0.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input = recordedInput else { preconditionFailure("ReLU.backward without a recording forward pass") }
+        return maskedGradient(outputGradient, input) { $0 > 0 ? 1 : 0 }
+    }
+}
+
+/// Parametric ReLU with one learnable slope per channel (last axis): `x` if `x > 0`, else `a·x`.
+/// Checkpoint name `weight`, initialised to 0.25 as in PyTorch.
+public final class PReLU: TensorLayer {
+    /// The negative slopes, one per channel.
+    public let weight: Parameter
+    private var recordedInput: Tensor?
+
+    /// Creates the layer for `channels` channels.
+    public init(channels: Int, initialSlope: Float = 0.25) {
+        weight = Parameter(Tensor(repeating: initialSlope, shape: [channels]), kind: .real)
+    }
+
+    /// `weight`.
+    public var ownParameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
+
+    /// E.g. `PReLU(64)`.
+    public var summaryDescription: String { "PReLU(\(weight.value.count))" }
+
+    /// `x > 0 ? x : a[c]·x`.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        recordedInput = mode.recordsForBackward ? input : nil
+        let c = weight.value.count
+        precondition(input.channelCount == c, "PReLU: expected \(c) channels, got shape \(input.shape)")
+        let slopes = weight.value.scalars
+        return Tensor(shape: input.shape) { out in
+            input.withUnsafeBufferPointer { x in
+                for i in 0..<x.count { out[i] = x[i] > 0 ? x[i] : slopes[i % c] * x[i] }
+            }
+        }
+    }
+
+    /// Accumulates `Σ dy·x` over negative inputs into the slopes; returns the input gradient.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input = recordedInput else { preconditionFailure("PReLU.backward without a recording forward pass") }
+        let c = weight.value.count
+        let slopes = weight.value.scalars
+        var slopeGradient = [Float](repeating: 0, count: c)
+        let dx = Tensor(shape: input.shape) { dx in
+            input.withUnsafeBufferPointer { x in
+                outputGradient.withUnsafeBufferPointer { dy in
+                    for i in 0..<x.count {
+                        if x[i] > 0 { dx[i] = dy[i] } else {
+                            dx[i] = slopes[i % c] * dy[i]
+                            slopeGradient[i % c] += dy[i] * x[i]
+                        }
+                    }
+                }
+            }
+        }
+        weight.accumulateGradient(Tensor(shape: [c], scalars: slopeGradient))
+        return dx
+    }
+}
+
+/// Reshapes N×… to N×F, keeping the channels-last element order (so F = H·W·C in that order, which
+/// differs from PyTorch's C·H·W flattening of N×C×H×W data).
+public final class Flatten: TensorLayer {
+    private var recordedShape: [Int]?
+
+    /// Creates the layer.
+    public init() {}
+
+    /// N×(product of the other dimensions).
+    public func outputShape(forInputShape shape: [Int]) -> [Int] { [shape[0], shape.dropFirst().reduce(1, *)] }
+
+    /// A reshape; no copy.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        recordedShape = mode.recordsForBackward ? input.shape : nil
+        return input.reshaped(outputShape(forInputShape: input.shape))
+    }
+
+    /// The gradient reshaped back.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let shape = recordedShape else { preconditionFailure("Flatten.backward without a recording forward pass") }
+        return outputGradient.reshaped(shape)
+    }
+}
+
+/// `gradient[i] · mask(input[i])`, the backward pass of element-wise piecewise-linear functions.
+@inline(__always)
+func maskedGradient(_ gradient: Tensor, _ input: Tensor, _ mask: (Float) -> Float) -> Tensor {
+    precondition(gradient.shape == input.shape, "gradient shape \(gradient.shape) != input shape \(input.shape)")
+    return Tensor(shape: input.shape) { dx in
+        input.withUnsafeBufferPointer { x in
+            gradient.withUnsafeBufferPointer { dy in
+                for i in 0..<x.count { dx[i] = dy[i] * mask(x[i]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+/// Batch normalisation over the last (channel) axis of N×H×W×C or N×C input, with PyTorch semantics.
+///
+/// In training mode the batch mean and biased variance over N·H·W normalise the input, and — only
+/// when the mode's ``ForwardMode/updatesRunningStatistics`` is set — the running statistics are
+/// updated: `running = (1 − momentum)·running + momentum·batch`, using the unbiased variance, and
+/// `num_batches_tracked` increases by one. In evaluation mode the running statistics are used.
+///
+/// Checkpoint names: `weight` (γ), `bias` (β), `running_mean`, `running_var`, `num_batches_tracked`.
+public final class BatchNorm2D: TensorLayer {
+    /// γ, one per channel, initialised to 1.
+    public let weight: Parameter
+    /// β, one per channel, initialised to 0.
+    public let bias: Parameter
+    /// Running mean (buffer).
+    public let runningMean: Parameter
+    /// Running variance (buffer).
+    public let runningVariance: Parameter
+    /// Number of training batches seen (buffer, saved as int64).
+    public let batchesTracked: Parameter
+    /// Channel count.
+    public let channels: Int
+    /// Weight of the new batch in the running statistics.
+    public let momentum: Float
+    /// Added to the variance before the square root.
+    public let epsilon: Float
+
+    private var recorded: (normalized: Tensor, inverseStd: [Float], training: Bool)?
+
+    /// Creates a BatchNorm layer for `channels` channels.
+    public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        self.channels = channels
+        self.momentum = momentum
+        self.epsilon = epsilon
+        weight = Parameter(Tensor(repeating: 1, shape: [channels]), kind: .real)
+        bias = Parameter(Tensor(zeros: [channels]), kind: .real)
+        runningMean = Parameter(Tensor(zeros: [channels]), kind: .buffer)
+        runningVariance = Parameter(Tensor(repeating: 1, shape: [channels]), kind: .buffer)
+        batchesTracked = Parameter(Tensor(zeros: []), kind: .buffer, storesAsInteger: true)
+    }
+
+    /// γ, β and the running statistics under PyTorch's names.
+    public var ownParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVariance),
+         ("num_batches_tracked", batchesTracked)]
+    }
+
+    /// E.g. `BatchNorm2D(64)`.
+    public var summaryDescription: String { "BatchNorm2D(\(channels))" }
+
+    /// Normalises `input` per channel.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        precondition(input.channelCount == channels, "BatchNorm2D: expected \(channels) channels, got shape \(input.shape)")
+        let count = input.count / channels
+        var mean = [Float](repeating: 0, count: channels)
+        var inverseStd = [Float](repeating: 0, count: channels)
+        if mode.isTraining {
+            var sums = [Double](repeating: 0, count: 2 * channels + 1)
+            input.withUnsafeBufferPointer { x in
+                sums.withUnsafeMutableBufferPointer { s in
+                    var base = 0
+                    while base < x.count {
+                        for j in 0..<channels {
+                            let v = Double(x[base + j])
+                            s[j] += v
+                            s[channels + j] += v * v
+                        }
+                        base += channels
+                    }
+                }
+            }
+            sums[2 * channels] = Double(count)
+            let n = sums[2 * channels]
+            for j in 0..<channels {
+                let m = sums[j] / n
+                let variance = max(0, sums[channels + j] / n - m * m)
+                mean[j] = Float(m)
+                inverseStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                if mode.updatesRunningStatistics {
+                    let unbiased = n > 1 ? variance * n / (n - 1) : variance
+                    runningMean.value.scalars[j] = (1 - momentum) * runningMean.value.scalars[j] + momentum * Float(m)
+                    runningVariance.value.scalars[j] = (1 - momentum) * runningVariance.value.scalars[j] + momentum * Float(unbiased)
+                }
+            }
+            if mode.updatesRunningStatistics { batchesTracked.value.scalars[0] += 1 }
+        } else {
+            for j in 0..<channels {
+                mean[j] = runningMean.value.scalars[j]
+                inverseStd[j] = 1 / (runningVariance.value.scalars[j] + epsilon).squareRoot()
+            }
+        }
+        let shift = (0..<channels).map { -mean[$0] * inverseStd[$0] }
+        let normalized = input.channelAffine(scale: inverseStd, shift: shift)
+        recorded = mode.recordsForBackward ? (normalized, inverseStd, mode.isTraining) : nil
+        let gamma = weight.value.scalars
+        return normalized.channelAffine(scale: gamma, shift: bias.value.scalars)
+    }
+
+    /// Accumulates γ and β gradients and returns the input gradient (through the batch statistics in
+    /// training mode).
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let (normalized, inverseStd, training) = recorded else {
+            preconditionFailure("BatchNorm2D.backward without a recording forward pass")
+        }
+        let c = channels
+        var sumDy = [Double](repeating: 0, count: c)
+        var sumDyXhat = [Double](repeating: 0, count: c)
+        outputGradient.withUnsafeBufferPointer { dy in
+            normalized.withUnsafeBufferPointer { xhat in
+                var base = 0
+                while base < dy.count {
+                    for j in 0..<c {
+                        sumDy[j] += Double(dy[base + j])
+                        sumDyXhat[j] += Double(dy[base + j]) * Double(xhat[base + j])
+                    }
+                    base += c
+                }
+            }
+        }
+        weight.accumulateGradient(Tensor(shape: [c], scalars: sumDyXhat.map { Float($0) }))
+        bias.accumulateGradient(Tensor(shape: [c], scalars: sumDy.map { Float($0) }))
+        let gamma = weight.value.scalars
+        let n = Double(outputGradient.count / c)
+        // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) in training; γ/σ · dy in evaluation.
+        let scale = (0..<c).map { gamma[$0] * inverseStd[$0] }
+        let meanDy = training ? sumDy.map { Float($0 / n) } : [Float](repeating: 0, count: c)
+        let meanDyXhat = training ? sumDyXhat.map { Float($0 / n) } : [Float](repeating: 0, count: c)
+        return Tensor(shape: outputGradient.shape) { dx in
+            outputGradient.withUnsafeBufferPointer { dy in
+                normalized.withUnsafeBufferPointer { xhat in
+                    var base = 0
+                    while base < dx.count {
+                        for j in 0..<c {
+                            dx[base + j] = scale[j] * (dy[base + j] - meanDy[j] - xhat[base + j] * meanDyXhat[j])
+                        }
+                        base += c
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// Builds the layer list of a ``Sequential`` from a block of layer expressions, with `if` and `for`.
+@resultBuilder
+public enum SequentialBuilder {
+    /// One layer.
+    public static func buildExpression(_ layer: any TensorLayer) -> [any TensorLayer] { [layer] }
+    /// Several layers, e.g. from a helper function.
+    public static func buildExpression(_ layers: [any TensorLayer]) -> [any TensorLayer] { layers }
+    /// Concatenates the statements of a block.
+    public static func buildBlock(_ parts: [any TensorLayer]...) -> [any TensorLayer] { parts.flatMap { $0 } }
+    /// An `if` without `else`.
+    public static func buildOptional(_ part: [any TensorLayer]?) -> [any TensorLayer] { part ?? [] }
+    /// The first branch of an `if`/`else`.
+    public static func buildEither(first part: [any TensorLayer]) -> [any TensorLayer] { part }
+    /// The second branch of an `if`/`else`.
+    public static func buildEither(second part: [any TensorLayer]) -> [any TensorLayer] { part }
+    /// A `for` loop.
+    public static func buildArray(_ parts: [[any TensorLayer]]) -> [any TensorLayer] { parts.flatMap { $0 } }
+}
+
+/// Layers applied one after the other; the output of each is the input of the next.
+///
+/// Children are named `0`, `1`, … as in PyTorch's `nn.Sequential`, or explicitly with
+/// ``init(named:)`` (e.g. `binary_conv`, `bn1`) so checkpoints match a reference's `state_dict`.
+///
+/// ```swift
+/// let block = Sequential {
+///     Conv2D(inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1)
+///     BatchNorm2D(channels: 16)
+///     HardTanh()
+/// }
+/// ```
+public final class Sequential: TensorLayer {
+    /// The layers with their names, in application order.
+    public let layers: [(name: String, layer: any TensorLayer)]
+
+    /// Creates a sequence of layers named by their position.
+    public init(@SequentialBuilder _ build: () -> [any TensorLayer]) {
+        layers = build().enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    /// Creates a sequence of layers named by their position.
+    public init(_ layers: [any TensorLayer]) {
+        self.layers = layers.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    /// Creates a sequence of explicitly named layers.
+    public init(named layers: [(String, any TensorLayer)]) {
+        self.layers = layers.map { (name: $0.0, layer: $0.1) }
+    }
+
+    /// The layers, under their names.
+    public var children: [(name: String, module: any Module)] { layers.map { ($0.name, $0.layer as any Module) } }
+
+    /// Applies every layer in order.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        var x = input
+        for (_, layer) in layers { x = layer.forward(x, mode: mode) }
+        return x
+    }
+
+    /// Propagates the gradient through the layers in reverse order.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        var g = outputGradient
+        for (_, layer) in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+
+    /// The shape after every layer.
+    public func outputShape(forInputShape shape: [Int]) -> [Int] {
+        layers.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
+    }
+
+    /// One summary row per descendant leaf layer.
+    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
+        var shape = inputShape
+        for (name, layer) in layers {
+            shape = layer.appendSummaryRows(inputShape: shape, path: ModelSummary.join(path, name), to: &summary)
+        }
+        return shape
+    }
+}

@@ -1,0 +1,217 @@
+// Binary kernels: portable reference variants, shared helpers and run-time dispatch.
+#include "bnn_binary.h"
+#include "bnn_binary_internal.h"
+#include "bnn_cpu.h"
+
+#include <math.h>
+#include <string.h>
+
+// Float results must not depend on the variant: no contraction of a·b + c into an FMA anywhere.
+#pragma clang fp contract(off)
+
+static inline int64_t popcount64(uint64_t x) { return (int64_t)__builtin_popcountll(x); }
+
+// MARK: - Packing
+
+int64_t bnn_binary_pack_signs_reference(const float *values, int64_t rows, int64_t channels, uint64_t *words) {
+    const int64_t wpp = bnn_binary_words(channels);
+    int64_t unrepresentable = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = values + r * channels;
+        uint64_t *out = words + r * wpp;
+        for (int64_t j = 0; j < wpp; j++) {
+            uint64_t word = 0;
+            const int64_t end = channels - 64 * j < 64 ? channels - 64 * j : 64;
+            for (int64_t b = 0; b < end; b++) {
+                const float v = row[64 * j + b];
+                if (v < 0) word |= (uint64_t)1 << b;
+                if (!(v < 0) && !(v > 0)) unrepresentable++;
+            }
+            out[j] = word;
+        }
+    }
+    return unrepresentable;
+}
+
+int64_t bnn_binary_pack_signs(const float *values, int64_t rows, int64_t channels, uint64_t *words) {
+#if defined(__x86_64__)
+    if (bnn_cpu_features() & BNN_CPU_AVX2_FMA_POPCNT) return bnn_binary_pack_signs_avx2(values, rows, channels, words);
+#endif
+    return bnn_binary_pack_signs_reference(values, rows, channels, words);
+}
+
+int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int64_t taps, int64_t channels,
+                                uint64_t *blocked, int32_t *tap_popcounts, float *alpha) {
+    const int64_t wpp = bnn_binary_words(channels);
+    const int64_t k_words = taps * wpp;
+    const int64_t padded = bnn_binary_padded_channels(out_channels);
+    memset(blocked, 0, (size_t)(padded * k_words) * sizeof(uint64_t));
+    memset(tap_popcounts, 0, (size_t)(padded * taps) * sizeof(int32_t));
+    int64_t unrepresentable = 0;
+    uint64_t tap_words[64];
+    for (int64_t o = 0; o < out_channels; o++) {
+        const float *filter = weights + o * taps * channels;
+        double magnitude = 0;
+        for (int64_t i = 0; i < taps * channels; i++) magnitude += fabs((double)filter[i]);
+        alpha[o] = taps * channels > 0 ? (float)(magnitude / (double)(taps * channels)) : 0;
+        uint64_t *block = blocked + (o / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK + o % BNN_BINARY_BLOCK;
+        for (int64_t t = 0; t < taps; t++) {
+            int32_t count = 0;
+            for (int64_t j0 = 0; j0 < wpp; j0 += 64) {
+                const int64_t n = wpp - j0 < 64 ? wpp - j0 : 64;
+                const int64_t c0 = 64 * j0;
+                const int64_t cn = channels - c0 < 64 * n ? channels - c0 : 64 * n;
+                unrepresentable += bnn_binary_pack_signs_reference(filter + t * channels + c0, 1, cn, tap_words);
+                for (int64_t j = 0; j < n; j++) {
+                    block[(t * wpp + j0 + j) * BNN_BINARY_BLOCK] = tap_words[j];
+                    count += (int32_t)popcount64(tap_words[j]);
+                }
+            }
+            tap_popcounts[t * padded + o] = count;
+        }
+    }
+    return unrepresentable;
+}
+
+void bnn_binary_pad_input(const uint64_t *input, int64_t batch, int64_t height, int64_t width, int64_t words,
+                          int64_t padding, uint64_t *padded) {
+    const int64_t ph = height + 2 * padding, pw = width + 2 * padding;
+    memset(padded, 0, (size_t)(batch * ph * pw * words) * sizeof(uint64_t));
+    for (int64_t n = 0; n < batch; n++) {
+        for (int64_t y = 0; y < height; y++) {
+            memcpy(padded + ((n * ph + y + padding) * pw + padding) * words,
+                   input + ((n * height + y) * width) * words, (size_t)(width * words) * sizeof(uint64_t));
+        }
+    }
+}
+
+// MARK: - Shared helpers
+
+int64_t bnn_binary_word_offsets(const bnn_binary_conv_params *p, int32_t *offsets) {
+    const int64_t wpp = bnn_binary_words(p->channels);
+    const int64_t pw = p->width + 2 * p->padding;
+    int64_t k = 0;
+    for (int64_t ky = 0; ky < p->kernel_h; ky++) {
+        for (int64_t kx = 0; kx < p->kernel_w; kx++) {
+            for (int64_t j = 0; j < wpp; j++) offsets[k++] = (int32_t)((ky * pw + kx) * wpp + j);
+        }
+    }
+    return k;
+}
+
+const uint64_t *bnn_binary_pixel_base(const bnn_binary_conv_params *p, const uint64_t *padded,
+                                      int64_t n, int64_t oy, int64_t ox) {
+    const int64_t ph = p->height + 2 * p->padding, pw = p->width + 2 * p->padding;
+    return padded + ((n * ph + oy * p->stride) * pw + ox * p->stride) * bnn_binary_words(p->channels);
+}
+
+int64_t bnn_binary_border(const bnn_binary_conv_params *p, int64_t oy, int64_t ox, int64_t o0,
+                          int32_t correction[BNN_BINARY_BLOCK], int *touches_padding) {
+    const int64_t y0 = oy * p->stride - p->padding, x0 = ox * p->stride - p->padding;
+    const int64_t taps = p->kernel_h * p->kernel_w;
+    *touches_padding = y0 < 0 || x0 < 0 || y0 + p->kernel_h > p->height || x0 + p->kernel_w > p->width;
+    if (!*touches_padding) return taps;
+    const int64_t padded_o = bnn_binary_padded_channels(p->out_channels);
+    for (int i = 0; i < BNN_BINARY_BLOCK; i++) correction[i] = 0;
+    int64_t valid = 0;
+    for (int64_t ky = 0; ky < p->kernel_h; ky++) {
+        for (int64_t kx = 0; kx < p->kernel_w; kx++) {
+            const int64_t iy = y0 + ky, ix = x0 + kx;
+            if (iy >= 0 && iy < p->height && ix >= 0 && ix < p->width) {
+                valid++;
+            } else {
+                const int32_t *row = p->tap_popcounts + (ky * p->kernel_w + kx) * padded_o + o0;
+                for (int i = 0; i < BNN_BINARY_BLOCK; i++) correction[i] += row[i];
+            }
+        }
+    }
+    return valid;
+}
+
+int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
+                          const int32_t *dots) {
+    const int64_t oc = p->out_channels;
+    const int64_t base = pixel * oc + o0;
+    if (p->dots) memcpy(p->dots + base, dots, (size_t)count * sizeof(int32_t));
+    if (!p->output && !p->packed_output) return 0;
+    int64_t unrepresentable = 0;
+    uint64_t *packed = p->packed_output ? p->packed_output + pixel * bnn_binary_words(oc) : NULL;
+    for (int64_t i = 0; i < count; i++) {
+        const int64_t o = o0 + i;
+        float v = p->scale[o] * (float)dots[i];
+        if (p->bias) v = v + p->bias[o];
+        if (p->residual) v = v + p->residual[base + i];
+        if (p->clamp) v = v < p->clamp_lo ? p->clamp_lo : (v > p->clamp_hi ? p->clamp_hi : v);
+        if (p->output) p->output[base + i] = v;
+        if (packed) {
+            if (v < 0) packed[o / 64] |= (uint64_t)1 << (o % 64);
+            if (!(v < 0) && !(v > 0)) unrepresentable++;
+        }
+    }
+    return unrepresentable;
+}
+
+void bnn_binary_clear_packed(const bnn_binary_conv_params *p, int64_t begin, int64_t end) {
+    if (!p->packed_output) return;
+    const int64_t wo = bnn_binary_words(p->out_channels);
+    memset(p->packed_output + begin * wo, 0, (size_t)((end - begin) * wo) * sizeof(uint64_t));
+}
+
+const uint64_t *bnn_binary_fast_input(const bnn_binary_conv_params *p) {
+    if (p->padded_input) return p->padded_input;
+    return p->padding == 0 ? p->input : NULL;
+}
+
+// MARK: - Reference convolution
+
+int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
+    const int64_t wpp = bnn_binary_words(p->channels);
+    const int64_t k_words = p->kernel_h * p->kernel_w * wpp;
+    const int64_t oc = p->out_channels;
+    bnn_binary_clear_packed(p, row_begin * p->out_w, row_end * p->out_w);
+    int64_t unrepresentable = 0;
+    int32_t dots[BNN_BINARY_BLOCK];
+    for (int64_t row = row_begin; row < row_end; row++) {
+        const int64_t n = row / p->out_h, oy = row % p->out_h;
+        for (int64_t ox = 0; ox < p->out_w; ox++) {
+            const int64_t pixel = row * p->out_w + ox;
+            for (int64_t o0 = 0; o0 < oc; o0 += BNN_BINARY_BLOCK) {
+                const int64_t count = oc - o0 < BNN_BINARY_BLOCK ? oc - o0 : BNN_BINARY_BLOCK;
+                const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
+                for (int64_t i = 0; i < count; i++) {
+                    int64_t differing = 0, valid_taps = 0;
+                    for (int64_t ky = 0; ky < p->kernel_h; ky++) {
+                        const int64_t iy = oy * p->stride - p->padding + ky;
+                        if (iy < 0 || iy >= p->height) continue;
+                        for (int64_t kx = 0; kx < p->kernel_w; kx++) {
+                            const int64_t ix = ox * p->stride - p->padding + kx;
+                            if (ix < 0 || ix >= p->width) continue;
+                            valid_taps++;
+                            const uint64_t *x = p->input + ((n * p->height + iy) * p->width + ix) * wpp;
+                            const int64_t k0 = (ky * p->kernel_w + kx) * wpp;
+                            for (int64_t j = 0; j < wpp; j++) {
+                                differing += popcount64(x[j] ^ block[(k0 + j) * BNN_BINARY_BLOCK + i]);
+                            }
+                        }
+                    }
+                    dots[i] = (int32_t)(valid_taps * p->channels - 2 * differing);
+                }
+                unrepresentable += bnn_binary_finish(p, pixel, o0, count, dots);
+            }
+        }
+    }
+    return unrepresentable;
+}
+
+int64_t bnn_binary_conv_rows(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end) {
+    const uint32_t features = bnn_cpu_features();
+    if (bnn_binary_fast_input(params) != NULL) {
+#if defined(__x86_64__)
+        if (features & BNN_CPU_AVX2_FMA_POPCNT) return bnn_binary_conv_rows_avx2(params, row_begin, row_end);
+#elif defined(__aarch64__)
+        if (features & BNN_CPU_NEON) return bnn_binary_conv_rows_neon(params, row_begin, row_end);
+#endif
+    }
+    (void)features;
+    return bnn_binary_conv_rows_reference(params, row_begin, row_end);
+}
