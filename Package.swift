@@ -37,9 +37,9 @@ let package = Package(
         .testTarget(name: "BNNKernelsTests", dependencies: ["BNN", "BNNKernels", "BNNTestSupport"],
                     path: "Tests/BNNKernelsTests"),
         .testTarget(name: "BiRealNetTests", dependencies: ["BiRealNet", "BNNTestSupport"],
-                    path: "Tests/BiRealNetTests"),
+                    path: "Tests/BiRealNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
-                    path: "Tests/BNNDataTests"),
+                    path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

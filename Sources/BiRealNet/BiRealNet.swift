@@ -1,0 +1,129 @@
+import BNN
+
+/// Bi-Real Net (Liu et al., ECCV 2018): a ResNet whose 3×3 convolutions are binary, each with its own
+/// real-valued shortcut, built from `BNN` layers.
+///
+/// Input is N×H×W×3 (channels-last); output N×classes logits. Parameter names are exactly those of the
+/// reference's PyTorch `state_dict` (`conv1.weight`, `layer1.0.binary_conv.weight`,
+/// `layer2.0.downsample.1.weight`, `bn2.running_var`, `fc.bias`, …), so checkpoints interchange.
+public final class BiRealNet: TensorLayer {
+    /// The configuration the model was built from.
+    public let configuration: BiRealNetConfiguration
+    /// The stem convolution.
+    public let conv1: Conv2D
+    /// The stem BatchNorm.
+    public let bn1: BatchNorm2D
+    /// The stem activation.
+    public let stemActivation = HardTanh()
+    /// The stem max-pool (ImageNet stem only).
+    public let maxPool: MaxPool2D?
+    /// The four stages of residual blocks.
+    public let stages: [Sequential]
+    /// Global average pooling.
+    public let pool = GlobalAvgPool()
+    /// BatchNorm on the pooled features (reference variant only).
+    public let bn2: BatchNorm2D?
+    /// The classifier.
+    public let fc: Linear
+
+    /// Builds a model with freshly initialised weights (seed them with `Initializer.seed(_:)`).
+    public init(_ configuration: BiRealNetConfiguration) {
+        self.configuration = configuration
+        let c = configuration
+        switch c.stem {
+        case .imagenet:
+            conv1 = Conv2D(inputChannels: 3, outputChannels: c.widths[0], kernelSize: 7, stride: 2, padding: 3)
+            maxPool = MaxPool2D(kernelSize: 3, stride: 2, padding: 1)
+        case .small:
+            conv1 = Conv2D(inputChannels: 3, outputChannels: c.widths[0], kernelSize: 3, stride: 1, padding: 1)
+            maxPool = nil
+        }
+        bn1 = BatchNorm2D(channels: c.widths[0])
+        var inputChannels = c.widths[0]
+        var stages: [Sequential] = []
+        for (stage, (blocks, width)) in zip(c.blocksPerStage, c.widths).enumerated() {
+            var layers: [any TensorLayer] = []
+            for block in 0..<blocks {
+                let stride = (stage > 0 && block == 0) ? 2 : 1
+                layers.append(Self.block(inputChannels: inputChannels, outputChannels: width, stride: stride, variant: c.variant))
+                inputChannels = width
+            }
+            stages.append(Sequential(layers))
+        }
+        self.stages = stages
+        bn2 = c.variant == .reference ? BatchNorm2D(channels: inputChannels) : nil
+        fc = Linear(inputFeatures: inputChannels, outputFeatures: c.classes)
+    }
+
+    /// One Bi-Real block: `post(bn1(binary_conv(x)) + shortcut(x))`, where the shortcut is the identity or,
+    /// when the stride or width changes, `downsample = [AvgPool 2×2/stride, Conv 1×1, BatchNorm]`.
+    public static func block(inputChannels: Int, outputChannels: Int, stride: Int,
+                             variant: BiRealNetConfiguration.Variant) -> Residual {
+        let activation = SignActivation(quantizer: ApproxSign(), normalizesVariance: variant == .reference)
+        let weightQuantizer: any SignQuantizer = variant == .reference ? SteSign(clipValue: nil) : SteSign(clipValue: 1)
+        let body = Sequential(named: [
+            ("binary_conv", BinaryConv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3,
+                                         stride: stride, padding: 1, inputQuantizer: activation,
+                                         weightQuantizer: weightQuantizer)),
+            ("bn1", BatchNorm2D(channels: outputChannels)),
+        ])
+        var shortcut: Sequential?
+        if stride != 1 || inputChannels != outputChannels {
+            shortcut = Sequential {
+                AvgPool2D(kernelSize: stride, stride: stride)
+                Conv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1)
+                BatchNorm2D(channels: outputChannels)
+            }
+        }
+        return Residual(body: body, shortcut: shortcut, post: variant == .reference ? HardTanh() : nil)
+    }
+
+    /// `conv1`, `bn1`, `layer1`…`layer4`, `bn2` (reference variant) and `fc`.
+    public var children: [(name: String, module: any Module)] {
+        var result: [(name: String, module: any Module)] = [("conv1", conv1), ("bn1", bn1)]
+        for (i, stage) in stages.enumerated() { result.append(("layer\(i + 1)", stage)) }
+        if let bn2 { result.append(("bn2", bn2)) }
+        result.append(("fc", fc))
+        return result
+    }
+
+    /// E.g. `BiRealNet(birealnet34, reference, imagenet stem)`.
+    public var summaryDescription: String {
+        let c = configuration
+        return "BiRealNet(\(c.blocksPerStage), widths \(c.widths), \(c.variant.rawValue), \(c.stem.rawValue) stem)"
+    }
+
+    /// The layers in data-flow order, with the names used in summaries.
+    private var pipeline: [(name: String, layer: any TensorLayer)] {
+        var result: [(name: String, layer: any TensorLayer)] = [("conv1", conv1), ("bn1", bn1), ("act", stemActivation)]
+        if let maxPool { result.append(("maxpool", maxPool)) }
+        for (i, stage) in stages.enumerated() { result.append(("layer\(i + 1)", stage)) }
+        result.append(("avgpool", pool))
+        if let bn2 { result.append(("bn2", bn2)) }
+        result.append(("fc", fc))
+        return result
+    }
+
+    /// Logits N×classes for N×H×W×3 images.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        precondition(input.rank == 4 && input.shape[3] == 3, "BiRealNet: expected N×H×W×3 input, got \(input.shape)")
+        return pipeline.reduce(input) { $1.layer.forward($0, mode: mode) }
+    }
+
+    /// Back-propagates the gradient of the logits through the whole network.
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        pipeline.reversed().reduce(outputGradient) { $1.layer.backward($0) }
+    }
+
+    /// N×classes.
+    public func outputShape(forInputShape shape: [Int]) -> [Int] {
+        pipeline.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
+    }
+
+    /// One row per layer, in data-flow order.
+    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
+        pipeline.reduce(inputShape) { shape, item in
+            item.layer.appendSummaryRows(inputShape: shape, path: ModelSummary.join(path, item.name), to: &summary)
+        }
+    }
+}

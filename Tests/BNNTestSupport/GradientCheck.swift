@@ -44,3 +44,34 @@ public enum GradientCheck {
         return total
     }
 }
+
+extension GradientCheck {
+    /// The worst relative errors of the analytic input and parameter gradients of `layer` against
+    /// central finite differences of the projection loss `Σ r·layer(x)`.
+    ///
+    /// The layer runs in `mode` (its running statistics are updated by every evaluation, which does not
+    /// change training-mode outputs). Returns the error for the input and per parameter name.
+    public static func check(_ layer: any TensorLayer, input: Tensor, mode: ForwardMode = .training,
+                             step: Float = 1e-2, seed: UInt64 = 99) -> (input: Float, parameters: [String: Float]) {
+        var x = input
+        let output = layer.forward(x, mode: mode)
+        let r = projectionWeights(like: output, seed: seed)
+        layer.zeroGradients()
+        let analyticInput = layer.backward(r)
+        let analyticParameters = layer.namedParameters().filter { $0.parameter.isTrainable }
+            .map { ($0.name, $0.parameter, $0.parameter.gradient) }
+        let loss: (Tensor) -> Double = { project(layer.forward($0, mode: mode), r) }
+        let numericInput = numericalGradient(of: &x, step: step, loss: loss)
+        var parameterErrors: [String: Float] = [:]
+        for (name, parameter, analytic) in analyticParameters {
+            var value = parameter.value
+            let numeric = numericalGradient(of: &value, step: step) { v in
+                parameter.value = v
+                return project(layer.forward(input, mode: mode), r)
+            }
+            parameter.value = value
+            parameterErrors[name] = maxRelativeError(analytic, numeric)
+        }
+        return (maxRelativeError(analyticInput, numericInput), parameterErrors)
+    }
+}
