@@ -28,6 +28,10 @@ let package = Package(
         // Image folders, decoding, augmentation and batch loading.
         .target(name: "BNNData", dependencies: ["BNN", "CJPEG", "CPNG"], path: "Sources/BNNData"),
 
+        // Example programs and their shared command-line helpers.
+        .target(name: "CLISupport", path: "Examples/CLISupport"),
+        .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "CLISupport"], path: "Examples/Infer"),
+
         // bnn-bench: kernel and whole-model benchmarks.
         .executableTarget(name: "bnn-bench", dependencies: ["BNN", "BNNKernels", "BiRealNet"], path: "Benchmarks/BNNBench"),
 
