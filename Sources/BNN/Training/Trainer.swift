@@ -1,0 +1,162 @@
+import Dispatch
+import Foundation
+
+/// The training loop: forward, loss, backward, gradient clipping, optional dynamic loss scaling, the
+/// optimizer step with a scheduled learning rate, optional weight averaging, and events for callbacks.
+///
+/// The loop knows nothing of files or terminals: batches come from any `Sequence` of ``LabeledBatch``,
+/// and progress displays, logs and checkpoint writers are ``TrainingCallback``s.
+///
+/// ```swift
+/// let trainer = Trainer(model: model, optimizer: Adam(ParameterGroups(model.namedParameters())),
+///                       schedule: ConstantSchedule(learningRate: 1e-3))
+/// for epoch in 0..<10 { trainer.runEpoch(training: trainBatches(epoch), validation: valBatches()) }
+/// ```
+public final class Trainer {
+    /// The model being trained.
+    public let model: any TensorLayer
+    /// The optimizer over the model's trainable parameters.
+    public let optimizer: any Optimizer
+    /// The learning rate as a function of ``TrainingProgress/globalStep``.
+    public var schedule: any LearningRateSchedule
+    /// The loss.
+    public var loss: SoftmaxCrossEntropy
+    /// Clip the global gradient norm to this value (the reference uses 5); `nil` for no clipping.
+    public var maxGradientNorm: Float?
+    /// Dynamic loss scaling, as mixed-precision recipes use; `nil` to step directly.
+    public let lossScaler: DynamicLossScaler?
+    /// An exponential moving average of the weights, updated after every step; `nil` for none.
+    public let averagedWeights: ExponentialMovingAverage?
+    /// Receivers of the loop's events, called in order.
+    public var callbacks: [any TrainingCallback] = []
+    /// Where the run is.
+    public var progress = TrainingProgress()
+
+    private let stopFlag = StopFlag()
+
+    /// Creates a trainer.
+    public init(model: any TensorLayer, optimizer: any Optimizer, schedule: any LearningRateSchedule,
+                loss: SoftmaxCrossEntropy = SoftmaxCrossEntropy(), maxGradientNorm: Float? = nil,
+                lossScaler: DynamicLossScaler? = nil, averagedWeights: ExponentialMovingAverage? = nil) {
+        self.model = model
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.loss = loss
+        self.maxGradientNorm = maxGradientNorm
+        self.lossScaler = lossScaler
+        self.averagedWeights = averagedWeights
+    }
+
+    /// Asks the loop to stop after the current batch; safe to call from a signal handler's queue or
+    /// any thread. ``runEpoch(training:validation:batchCount:)`` then returns an interrupted report.
+    public func requestStop() { stopFlag.set() }
+
+    /// Whether a stop was requested.
+    public var isStopRequested: Bool { stopFlag.isSet }
+
+    /// Trains on one batch and returns what happened. Does not notify callbacks.
+    public func trainStep(_ batch: LabeledBatch) -> StepReport {
+        let start = DispatchTime.now()
+        let learningRate = schedule.learningRate(atStep: progress.globalStep)
+        optimizer.learningRate = learningRate
+        model.zeroGradients()
+        let logits = model.forward(batch.images, mode: .training)
+        let (value, gradient) = batch.softTargets.map { loss(logits, targets: $0) } ?? loss(logits, labels: batch.labels)
+        let correct = Accuracy.correctCount(logits, labels: batch.labels)
+        var norm: Float?
+        var skipped = false
+        if let lossScaler {
+            _ = model.backward(lossScaler.scaled(gradient))
+            switch lossScaler.step(optimizer, maxGradientNorm: maxGradientNorm) {
+            case .applied(let gradientNorm): norm = gradientNorm
+            case .skipped: skipped = true
+            }
+        } else {
+            _ = model.backward(gradient)
+            norm = maxGradientNorm.map { GradientClipping.clipGlobalNorm(optimizer.parameters, maxNorm: $0) }
+            optimizer.step()
+        }
+        if !skipped { averagedWeights?.update() }
+        progress.globalStep += 1
+        progress.batchInEpoch += 1
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        return StepReport(epoch: progress.epoch, batchIndex: progress.batchInEpoch - 1, batchCount: nil,
+                          globalStep: progress.globalStep, loss: value, correct: correct, count: batch.labels.count,
+                          learningRate: learningRate, gradientNorm: norm, skipped: skipped, seconds: seconds)
+    }
+
+    /// Evaluates the model (in evaluation mode, with the averaged weights when averaging is on) on
+    /// `batches`, using their labels.
+    public func evaluate<S: Sequence>(_ batches: S) -> EvaluationReport where S.Element == LabeledBatch {
+        let run = { () -> EvaluationReport in
+            let start = DispatchTime.now()
+            var totalLoss = 0.0, top1 = 0, top5 = 0, count = 0
+            let plainLoss = SoftmaxCrossEntropy()
+            for batch in batches {
+                let logits = self.model.forward(batch.images, mode: .evaluation)
+                totalLoss += Double(plainLoss(logits, labels: batch.labels).loss) * Double(batch.labels.count)
+                top1 += Accuracy.correctCount(logits, labels: batch.labels, topK: 1)
+                top5 += Accuracy.correctCount(logits, labels: batch.labels, topK: min(5, logits.shape[1]))
+                count += batch.labels.count
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            let n = Double(max(count, 1))
+            return EvaluationReport(loss: Float(totalLoss / n), top1: Float(Double(top1) / n), top5: Float(Double(top5) / n),
+                                    count: count, imagesPerSecond: seconds > 0 ? Double(count) / seconds : 0)
+        }
+        return averagedWeights.map { $0.withAveragedWeights(run) } ?? run()
+    }
+
+    /// Trains one epoch on `training` (skipping the ``TrainingProgress/batchInEpoch`` batches a resumed
+    /// run already did), then evaluates on `validation`, notifying the callbacks. Stops early, without
+    /// validation, when a stop is requested; otherwise advances ``progress`` to the next epoch and
+    /// records the best validation top-1.
+    @discardableResult
+    public func runEpoch<Train: Sequence, Validation: Sequence>(
+        training: Train, validation: Validation?, batchCount: Int? = nil
+    ) -> EpochReport where Train.Element == LabeledBatch, Validation.Element == LabeledBatch {
+        let epoch = progress.epoch
+        let start = DispatchTime.now()
+        for callback in callbacks { callback.epochWillStart(self, epoch: epoch, batchCount: batchCount) }
+        var totalLoss = 0.0, correct = 0, count = 0, skipped = 0
+        var interrupted = false
+        for batch in training.dropFirst(progress.batchInEpoch) {
+            if stopFlag.isSet { interrupted = true; break }
+            var report = trainStep(batch)
+            report.batchCount = batchCount
+            totalLoss += Double(report.loss) * Double(report.count)
+            correct += report.correct
+            count += report.count
+            if report.skipped { skipped += 1 }
+            for callback in callbacks { callback.batchDidFinish(self, report: report) }
+        }
+        if stopFlag.isSet { interrupted = true }
+        let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let validationReport = interrupted ? nil : validation.map { evaluate($0) }
+        let n = Double(max(count, 1))
+        let report = EpochReport(
+            epoch: epoch, loss: Float(totalLoss / n), accuracy: Float(Double(correct) / n), count: count,
+            skippedSteps: skipped, learningRate: optimizer.learningRate,
+            imagesPerSecond: trainSeconds > 0 ? Double(count) / trainSeconds : 0,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9,
+            validation: validationReport, interrupted: interrupted)
+        if !interrupted {
+            progress.epoch += 1
+            progress.batchInEpoch = 0
+            if let top1 = validationReport?.top1, top1 > (progress.bestTop1 ?? -1) {
+                progress.bestTop1 = top1
+                progress.bestEpoch = epoch
+            }
+        }
+        for callback in callbacks { callback.epochDidFinish(self, report: report) }
+        return report
+    }
+}
+
+/// A flag set from any thread and read by the loop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+}
