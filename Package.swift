@@ -25,11 +25,15 @@ let package = Package(
                        providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        // AVX2 passes of the image resampler (BNNData holds the portable reference).
+        .target(name: "CImageKernels", dependencies: ["BNNKernels"], path: "Sources/CImageKernels"),
         // Image folders, decoding, augmentation and batch loading.
-        .target(name: "BNNData", dependencies: ["BNN", "CJPEG", "CPNG"], path: "Sources/BNNData"),
+        .target(name: "BNNData", dependencies: ["BNN", "CJPEG", "CPNG", "CImageKernels"], path: "Sources/BNNData"),
 
         // Example programs and their shared command-line helpers.
         .target(name: "CLISupport", path: "Examples/CLISupport"),
+        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "CLISupport"],
+                          path: "Examples/Train"),
         .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "CLISupport"], path: "Examples/Infer"),
 
         // bnn-bench: kernel and whole-model benchmarks.

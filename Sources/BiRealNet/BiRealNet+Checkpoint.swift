@@ -30,27 +30,34 @@ extension BiRealNet {
             .stripPrefix("module."),
             CheckpointRenaming { $0.hasSuffix(flatSuffix) ? nil : $0 },
         ])
-        var report = try checkpoint.load(into: self, strict: false, renaming: renaming)
         let parameters = Dictionary(namedParameters().map { ($0.name, $0.parameter) }, uniquingKeysWith: { a, _ in a })
-        for flatName in report.ignored where flatName.hasSuffix(flatSuffix) {
-            var modelName = flatName.hasPrefix("module.") ? String(flatName.dropFirst("module.".count)) : flatName
-            modelName = String(modelName.dropLast(1))  // `weights` → `weight`
-            guard let parameter = parameters[modelName] else {
-                report.unexpected.append(flatName)
-                continue
-            }
+        // Check the flat tensors before anything is assigned, so a failed load leaves the model unchanged.
+        var flatValues: [(modelName: String, flatName: String, parameter: Parameter, value: Tensor)] = []
+        var unexpectedFlat: [String] = []
+        for flatName in checkpoint.modelTensorNames where flatName.hasSuffix(flatSuffix) {
+            let stripped = flatName.hasPrefix("module.") ? String(flatName.dropFirst("module.".count)) : flatName
+            let modelName = String(stripped.dropLast())  // `weights` → `weight`
+            guard let parameter = parameters[modelName] else { unexpectedFlat.append(flatName); continue }
             let flat = try checkpoint.file.tensor(flatName)
             guard flat.count == Tensor.elementCount(parameter.diskShape) else {
                 throw CheckpointError.shapeMismatch(file: checkpoint.source, tensor: modelName, checkpointName: flatName,
                                                     expected: [Tensor.elementCount(parameter.diskShape), 1], found: flat.shape)
             }
-            parameter.setDiskValue(flat.reshaped(parameter.diskShape))
-            report.loaded.append(modelName)
-            report.missing.removeAll { $0 == modelName }
-            report.ignored.removeAll { $0 == flatName }
+            flatValues.append((modelName, flatName, parameter, flat.reshaped(parameter.diskShape)))
         }
+        let loadedFlat = Set(flatValues.map(\.modelName))
+        let previousValues = parameters.mapValues(\.value)   // copy-on-write: no copy unless put back
+        var report = try checkpoint.load(into: self, strict: false, renaming: renaming)
+        report.missing.removeAll { loadedFlat.contains($0) }
+        report.unexpected += unexpectedFlat
+        report.ignored.removeAll { name in flatValues.contains { $0.flatName == name } || unexpectedFlat.contains(name) }
         if strict && (!report.missing.isEmpty || !report.unexpected.isEmpty) {
+            for (name, value) in previousValues { parameters[name]?.value = value }
             throw CheckpointError.tensorSetMismatch(file: checkpoint.source, missing: report.missing, unexpected: report.unexpected)
+        }
+        for entry in flatValues {
+            entry.parameter.setDiskValue(entry.value)
+            report.loaded.append(entry.modelName)
         }
         return report
     }

@@ -22,16 +22,28 @@ extension Trainer {
     /// Restores a checkpoint written by ``saveCheckpoint(to:metadata:)``: model, optimizer, loss
     /// scaler, averaged weights and progress. Returns the checkpoint for reading the caller's metadata.
     ///
+    /// All or nothing: when any part does not fit, the model's previous values are put back and the
+    /// optimizer, scaler, averages and progress are unchanged.
+    ///
     /// - Throws: ``CheckpointError``, ``SafeTensorsError`` or ``OptimizerStateError`` naming the file
     ///   and the tensor or key that does not fit.
     @discardableResult
     public func restore(from url: URL) throws -> Checkpoint {
         let checkpoint = try Checkpoint(contentsOf: url)
         let restoredProgress = try checkpoint.decodeMetadata(TrainingProgress.self, forKey: Self.progressMetadataKey)
+        let parameters = model.namedParameters().map(\.parameter)
+        let previousValues = parameters.map(\.value)   // copy-on-write: no copy unless restored
         try checkpoint.load(into: model)
-        try optimizer.loadState(checkpoint.extraTensors(withPrefix: "optimizer."))
-        if let lossScaler { try lossScaler.loadState(checkpoint.extraTensors(withPrefix: "scaler.")) }
-        if let averagedWeights { try averagedWeights.loadState(checkpoint.extraTensors(withPrefix: "ema.")) }
+        do {
+            // Each of these validates everything before changing anything; the optimizer goes first
+            // because its state is the largest and most likely not to fit.
+            try optimizer.loadState(checkpoint.extraTensors(withPrefix: "optimizer."))
+            if let lossScaler { try lossScaler.loadState(checkpoint.extraTensors(withPrefix: "scaler.")) }
+            if let averagedWeights { try averagedWeights.loadState(checkpoint.extraTensors(withPrefix: "ema.")) }
+        } catch {
+            for (parameter, value) in zip(parameters, previousValues) { parameter.value = value }
+            throw error
+        }
         progress = restoredProgress
         return checkpoint
     }

@@ -1,0 +1,156 @@
+import BiRealNet
+import BNN
+import CLISupport
+import Foundation
+
+/// The settings of a training run, from `--config FILE` (flat YAML, the reference `birealnet34.yaml`
+/// accepted unchanged) overridden by command-line flags. Every flag is a YAML key with `-` for `_`
+/// (`--base-lr` ↔ `base_lr`); errors name the flag or the file, line and key.
+struct TrainSettings {
+    /// A setting: its YAML key, whether the flag takes a value, and its help line.
+    struct Key {
+        var name: String
+        var takesValue = true
+        var help: String
+        var flag: String { name.replacingOccurrences(of: "_", with: "-") }
+    }
+
+    /// Keys of the reference configuration that this trainer accepts when they hold the value it
+    /// implements, and ignores with a warning otherwise (hardware and precision settings, for example).
+    static let fixedKeys: [String: String] = [
+        "set": "ImageNet", "auto_augment": "None", "interpolation": "bilinear", "re_mode": "pixel", "re_count": "1",
+        "mixup_mode": "batch", "drop_path_rate": "0.0", "amp_level": "O1", "device_target": "CPU",
+    ]
+
+    static let keys: [Key] = [
+        Key(name: "config", help: "flat YAML configuration file (e.g. the reference birealnet34.yaml)"),
+        Key(name: "data_url", help: "image-folder dataset root with train/<class>/* and val/<class>/* (alias --data)"),
+        Key(name: "data", help: "same as --data-url; without it, trains on the embedded synthetic dataset"),
+        Key(name: "arch", help: "birealnet18 or birealnet34 (default birealnet34 with --data, birealnet18 without)"),
+        Key(name: "variant", help: "reference (default) or paper"),
+        Key(name: "widths", help: "stage widths, e.g. [64, 128, 256, 512] (default; [16, 32, 64, 128] without --data)"),
+        Key(name: "num_classes", help: "classes (default: the dataset's)"),
+        Key(name: "image_size", help: "training crop size (default 224 with --data, 32 without)"),
+        Key(name: "crop_pct", help: "evaluation centre-crop fraction (default 0.875)"),
+        Key(name: "crop_scale", help: "RandomResizedCrop scale range, e.g. [0.08, 1.0] (default; [0.5, 1.0] without --data)"),
+        Key(name: "re_prob", help: "random-erasing probability (default 0)"),
+        Key(name: "mix_up", help: "mixup alpha (default 0: off)"),
+        Key(name: "cutmix", help: "cutmix alpha (default 0: off)"),
+        Key(name: "mixup_prob", help: "probability of mixing a batch (default 1)"),
+        Key(name: "switch_prob", help: "probability of cutmix instead of mixup when both are on (default 0.5)"),
+        Key(name: "label_smoothing", help: "label smoothing (default 0)"),
+        Key(name: "epochs", help: "epochs of the learning-rate decay (default 300 with --data, 4 without)"),
+        Key(name: "cooldown_epochs", help: "extra epochs at min_lr after the decay (default 0)"),
+        Key(name: "warmup_length", help: "warm-up epochs (default 0)"),
+        Key(name: "batch_size", help: "images per batch (default 128 with --data, 64 without)"),
+        Key(name: "optimizer", help: "adam (default), adamw or sgd"),
+        Key(name: "base_lr", help: "peak learning rate (default 0.001; 0.002 without --data)"),
+        Key(name: "warmup_lr", help: "learning rate at the start of warm-up (default 1e-5)"),
+        Key(name: "min_lr", help: "final learning rate (default 1e-6)"),
+        Key(name: "lr_scheduler", help: "linear_lr (default), cosine_lr, step_lr or constant_lr"),
+        Key(name: "beta", help: "Adam betas, e.g. [0.9, 0.999]"),
+        Key(name: "momentum", help: "SGD momentum (default 0.9)"),
+        Key(name: "weight_decay", help: "weight decay (default 0)"),
+        Key(name: "clip_global_norm_value", help: "clip gradients to this global norm (default 5; 0 for none)"),
+        Key(name: "is_dynamic_loss_scale", help: "True for dynamic loss scaling (default False)"),
+        Key(name: "with_ema", help: "True to keep an exponential moving average of the weights"),
+        Key(name: "ema_decay", help: "EMA decay (default 0.9999)"),
+        Key(name: "num_parallel_workers", help: "image-decoding threads (default: cores)"),
+        Key(name: "threads", help: "compute threads (default: cores)"),
+        Key(name: "seed", help: "random seed of initialisation, shuffling and augmentation (default 0)"),
+        Key(name: "train_samples", help: "synthetic dataset: training images (default 4000)"),
+        Key(name: "val_samples", help: "synthetic dataset: validation images (default 800)"),
+        Key(name: "run_dir", help: "output folder for checkpoints, metrics.jsonl and metrics.svg (default runs/<arch>)"),
+        Key(name: "resume", help: "checkpoint to continue from, or 'auto' for <run-dir>/last.safetensors"),
+        Key(name: "evaluate", takesValue: false, help: "only run validation of --weights (or --resume) and exit"),
+        Key(name: "weights", help: "model weights to start from or to evaluate (safetensors)"),
+        Key(name: "strict", takesValue: false, help: "stop on the first unreadable image instead of skipping it"),
+        Key(name: "help", takesValue: false, help: "show this help"),
+    ]
+
+    let file: FlatYAML?
+    let flags: CommandLineArguments
+
+    init(arguments: [String]) throws {
+        let options = Self.keys.map { CommandLineArguments.Option($0.flag, takesValue: $0.takesValue, help: $0.help) }
+        flags = try CommandLineArguments(arguments, options: options)
+        if let path = flags.string("config") {
+            let yaml = try FlatYAML(contentsOf: URL(fileURLWithPath: path))
+            for entry in yaml.entries {
+                if let fixed = Self.fixedKeys[entry.key] {
+                    if entry.value.description.lowercased() != fixed.lowercased() && entry.text != fixed {
+                        warn("\(path):\(entry.line): \(entry.key) = \(entry.text) is not supported; using \(fixed)")
+                    }
+                } else if !Self.keys.contains(where: { $0.name == entry.key }) || entry.key == "config" {
+                    warn("\(path):\(entry.line): unknown key '\(entry.key)' ignored")
+                }
+            }
+            file = yaml
+        } else {
+            file = nil
+        }
+    }
+
+    var usage: String {
+        flags.usage(program: "birealnet-train", summary: """
+            Trains Bi-Real Net. Without --data it trains a small model on an embedded synthetic dataset.
+            Settings come from --config FILE (flat YAML) and are overridden by flags named after its keys.
+            """)
+    }
+
+    private func flag(_ key: String) -> String { key.replacingOccurrences(of: "_", with: "-") }
+
+    func has(_ key: String) -> Bool { flags.has(flag(key)) || file?[key] != nil }
+
+    func string(_ key: String) throws -> String? {
+        try flags.string(flag(key)) ?? file?.string(key)
+    }
+
+    func integer(_ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        if flags.has(flag(key)) { return try flags.integer(flag(key), default: value, in: range) }
+        return try file?.integer(key, default: value, in: range) ?? value
+    }
+
+    func double(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
+        if flags.has(flag(key)) { return try flags.double(flag(key), default: value, in: range) }
+        return try file?.double(key, default: value) .clamped(to: range, key: key, file: file) ?? value
+    }
+
+    func bool(_ key: String, default value: Bool) throws -> Bool {
+        guard let text = flags.string(flag(key)) else { return try file?.bool(key, default: value) ?? value }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw CommandLineError("--\(flag(key)) expects true or false, got '\(text)'")
+        }
+    }
+
+    func doubles(_ key: String, count: Int) throws -> [Double]? {
+        if let text = flags.string(flag(key)) {
+            let yaml = try FlatYAML(parsing: "\(key): \(text)", source: "--\(flag(key))")
+            return try yaml.doubles(key, count: count)
+        }
+        return try file?.doubles(key, count: count)
+    }
+
+    func choice(_ key: String, _ choices: [String], default value: String) throws -> String {
+        if flags.has(flag(key)) { return try flags.choice(flag(key), choices, default: value) }
+        return try file?.choice(key, choices, default: value) ?? value
+    }
+}
+
+private extension Double {
+    /// Checks a value read from the configuration file against `range`.
+    func clamped(to range: ClosedRange<Double>, key: String, file: FlatYAML?) throws -> Double {
+        guard range.contains(self) else {
+            let line = file?.entry(key)?.line.description ?? "?"
+            throw CommandLineError("\(file?.source ?? "config"):\(line): \(key) must be in \(range.lowerBound)...\(range.upperBound), got \(self)")
+        }
+        return self
+    }
+}
+
+/// Prints a warning line on standard error.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+}

@@ -1,0 +1,13 @@
+import BNNKernels
+
+/// Which CPU kernel family runs: chosen at run time from the CPU's features (AVX2+FMA+POPCNT on
+/// x86_64, NEON on arm64, a portable reference otherwise), or forced to the reference kernels with the
+/// environment variable `BNN_KERNELS=reference`.
+public enum KernelSelection {
+    /// `avx2`, `neon` or `reference`.
+    public static var activeFamily: String { String(cString: bnn_cpu_kernel_name()) }
+
+    /// Forces the portable reference kernels (`true`) or restores run-time selection (`false`) for the
+    /// whole process; set it before work starts, not while kernels run.
+    public static func forceReference(_ force: Bool) { bnn_cpu_force_reference(force ? 1 : 0) }
+}
