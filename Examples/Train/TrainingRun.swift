@@ -59,7 +59,7 @@ struct TrainingRun {
         guard classes == trainSource.classCount else {
             throw CommandLineError("num_classes is \(classes) but the dataset has \(trainSource.classCount) classes")
         }
-        let scale = try settings.doubles("crop_scale", count: 2) ?? (synthetic ? [0.5, 1] : [0.08, 1])
+        let scale = try settings.doubles("crop_scale", count: 2) ?? (synthetic ? [0.8, 1] : [0.08, 1])
         guard scale[0] > 0, scale[0] <= scale[1], scale[1] <= 1 else {
             throw CommandLineError("crop_scale must be [lower, upper] with 0 < lower ≤ upper ≤ 1, got \(scale)")
         }
@@ -96,11 +96,11 @@ struct TrainingRun {
         if let weights = try settings.string("weights") { try model.loadWeights(from: URL(fileURLWithPath: weights)) }
 
         // Optimisation.
-        let epochs = try settings.integer("epochs", default: synthetic ? 4 : 300, in: 1...100_000)
+        let epochs = try settings.integer("epochs", default: synthetic ? 5 : 300, in: 1...100_000)
         let cooldown = try settings.integer("cooldown_epochs", default: 0, in: 0...100_000)
         totalEpochs = epochs + cooldown
         let warmup = try settings.integer("warmup_length", default: 0, in: 0...epochs)
-        let baseLR = try settings.double("base_lr", default: synthetic ? 2e-3 : 1e-3, in: 0...10)
+        let baseLR = try settings.double("base_lr", default: synthetic ? 1e-2 : 1e-3, in: 0...10)
         let warmupLR = try settings.double("warmup_lr", default: 1e-5, in: 0...10)
         let minLR = try settings.double("min_lr", default: 1e-6, in: 0...10)
         let stepsPerEpoch = max(1, trainLoader.batchesPerEpoch)
