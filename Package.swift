@@ -44,7 +44,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNKernelsTests", dependencies: ["BNN", "BNNKernels", "BNNTestSupport"],
                     path: "Tests/BNNKernelsTests"),
-        .testTarget(name: "BiRealNetTests", dependencies: ["BiRealNet", "BNNTestSupport"],
+        .testTarget(name: "BiRealNetTests", dependencies: ["BiRealNet", "BNNData", "BNNTestSupport"],
                     path: "Tests/BiRealNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
                     path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),

@@ -28,6 +28,7 @@ struct TrainSettings {
         Key(name: "data", help: "same as --data-url; without it, trains on the embedded synthetic dataset"),
         Key(name: "arch", help: "birealnet18 or birealnet34 (default birealnet34 with --data, birealnet18 without)"),
         Key(name: "variant", help: "reference (default) or paper"),
+        Key(name: "blocks", help: "blocks per stage, e.g. [2, 2, 2, 2] (default: the architecture's)"),
         Key(name: "widths", help: "stage widths, e.g. [64, 128, 256, 512] (default; [16, 32, 64, 128] without --data)"),
         Key(name: "num_classes", help: "classes (default: the dataset's)"),
         Key(name: "image_size", help: "training crop size (default 224 with --data, 32 without)"),

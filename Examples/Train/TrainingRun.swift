@@ -89,8 +89,14 @@ struct TrainingRun {
         let widths = try settings.doubles("widths", count: 4).map { $0.map { Int($0) } } ?? (synthetic ? [16, 32, 64, 128] : [64, 128, 256, 512])
         guard widths.allSatisfy({ $0 > 0 }) else { throw CommandLineError("widths must be four positive integers, got \(widths)") }
         let stem: BiRealNetConfiguration.Stem = imageSize <= 64 ? .small : .imagenet
-        guard let configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant, widths: widths) else {
+        guard var configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant, widths: widths) else {
             throw CommandLineError("unknown architecture '\(arch)'")
+        }
+        if let blocks = try settings.doubles("blocks", count: 4) {
+            guard blocks.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+                throw CommandLineError("blocks must be four positive integers, got \(blocks)")
+            }
+            configuration.blocksPerStage = blocks.map { Int($0) }
         }
         model = Initializer.withSeed(seed) { BiRealNet(configuration) }
         if let weights = try settings.string("weights") { try model.loadWeights(from: URL(fileURLWithPath: weights)) }
@@ -143,7 +149,7 @@ struct TrainingRun {
                           maxGradientNorm: clip > 0 ? Float(clip) : nil, lossScaler: scaler, averagedWeights: ema)
         runDirectory = URL(fileURLWithPath: try settings.string("run_dir") ?? "runs/\(synthetic ? "synthetic-" : "")\(arch)")
         configurationJSON = try Checkpoint.metadataJSON([
-            "arch": arch, "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
+            "arch": arch, "blocks": "\(configuration.blocksPerStage)", "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
             "stem": stem.rawValue, "image_size": String(imageSize), "data": dataRoot ?? "synthetic",
         ])
         classNamesJSON = try Checkpoint.metadataJSON(classNames)
