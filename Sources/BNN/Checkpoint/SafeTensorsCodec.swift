@@ -15,9 +15,13 @@ enum SafeTensorsCodec {
         let count = output.count
         switch dtype {
         case .float32:
+            #if _endian(little)
+            if count > 0 { UnsafeMutableRawBufferPointer(output).copyMemory(from: bytes) }
+            #else
             for i in 0..<count {
                 output[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
             }
+            #endif
         case .float16:
             for i in 0..<count {
                 let bits = UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
@@ -82,7 +86,11 @@ enum SafeTensorsCodec {
         precondition(output.count == values.count * dtype.byteSize, "SafeTensorsCodec: byte count mismatch")
         switch dtype {
         case .float32:
+            #if _endian(little)
+            if !values.isEmpty { output.copyMemory(from: UnsafeRawBufferPointer(values)) }
+            #else
             for (i, v) in values.enumerated() { output.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            #endif
         case .float16:
             for (i, v) in values.enumerated() {
                 output.storeBytes(of: HalfPrecision.half(from: v).littleEndian, toByteOffset: 2 * i, as: UInt16.self)

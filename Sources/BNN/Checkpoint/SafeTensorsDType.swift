@@ -38,4 +38,17 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable, Codable {
         case .int64, .int32, .uint8, .bool: return false
         }
     }
+
+    /// The bytes a tensor of `shape` occupies, or `nil` when a dimension is negative or the size
+    /// overflows `Int`.
+    func byteCount(forShape shape: [Int]) -> Int? {
+        var total = byteSize
+        for extent in shape {
+            guard extent >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: extent)
+            guard !overflow else { return nil }
+            total = product
+        }
+        return total
+    }
 }

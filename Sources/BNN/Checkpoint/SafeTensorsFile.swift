@@ -95,9 +95,9 @@ public struct SafeTensorsFile: Sendable {
     public func tensor(_ name: String) throws -> Tensor {
         let info = try info(name)
         return withBytes(of: info) { bytes in
-            Tensor(shape: info.shape) { output in
+            Tensor(shape: info.shape, unsafeUninitialized: { output in
                 SafeTensorsCodec.decodeFloats(bytes, dtype: info.dtype, into: output)
-            }
+            })
         }
     }
 

@@ -2,7 +2,8 @@
 /// step counting, the optional latent-weight clip, and state save/load under parameter names.
 ///
 /// The algorithm itself is the ``OptimizerRule`` `Rule`; ``SGD``, ``Adam`` and ``AdamW`` are
-/// `OptimizerBase` specialised to ``SGDRule``, ``AdamRule`` and ``AdamWRule``.
+/// `OptimizerBase` specialised to ``SGDRule``, `AdamRule<L2WeightDecay>` and
+/// `AdamRule<DecoupledWeightDecay>`.
 public final class OptimizerBase<Rule: OptimizerRule>: Optimizer {
     /// The algorithm and its hyperparameters; may be changed between steps.
     public var rule: Rule
@@ -36,6 +37,7 @@ public final class OptimizerBase<Rule: OptimizerRule>: Optimizer {
                 step: stepCount)
             for (i, entry) in group.parameters.enumerated() {
                 let parameter = entry.parameter
+                precondition(parameter.isTrainable, "Optimizer: buffer '\(entry.name)' in a parameter group")
                 precondition(parameter.gradient.shape == parameter.value.shape,
                              "Optimizer: gradient of '\(entry.name)' has shape \(parameter.gradient.shape), value \(parameter.value.shape)")
                 rule.update(parameter, state: &states[g][i], settings: settings)

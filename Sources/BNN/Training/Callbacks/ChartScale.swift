@@ -54,6 +54,12 @@ struct ChartScale {
         if abs(value) < step * 1e-6 { return "0" }
         let mantissa = step / pow(10, (log10(step) + 1e-9).rounded(.down))
         let decimals = max(0, Int((-log10(step) - 1e-9).rounded(.up)) + (abs(mantissa - 2.5) < 1e-6 ? 1 : 0))
-        return decimals > 4 ? String(format: "%g", value) : String(format: "%.\(decimals)f", value)
+        guard decimals > 4 else { return String(format: "%.\(decimals)f", value) }
+        // Scientific, with the mantissa digits the step needs: 1.002e-3, 9.98e-4.
+        let largest = max(abs(lower), abs(upper))
+        let digits = max(0, decimals + Int((log10(largest) + 1e-9).rounded(.down)))
+        let text = String(format: "%.\(digits)e", value)
+        guard let e = text.firstIndex(of: "e"), let exponent = Int(text[text.index(after: e)...]) else { return text }
+        return String(text[..<e]) + "e\(exponent)"
     }
 }

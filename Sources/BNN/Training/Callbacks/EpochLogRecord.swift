@@ -4,12 +4,12 @@ import Foundation
 /// validation fields prefixed `validation_`), with the wall-clock time, the global step and whether
 /// the epoch reached the best validation top-1 so far.
 ///
-/// In JSON the keys are snake_case and `"type"` is `"epoch"`:
+/// In JSON the keys are snake_case, sorted, and `"type"` is `"epoch"`:
 /// ```json
-/// {"type":"epoch","time":"2026-11-29T01:23:45.678Z","timestamp":1795919025.678,"epoch":0,"global_step":5004,
-///  "loss":5.1,"accuracy":0.08,"count":640512,"skipped_steps":0,"learning_rate":0.001,"images_per_second":1234.5,
-///  "seconds":600.2,"interrupted":false,"best":true,"validation_loss":4.2,"validation_top1":0.12,
-///  "validation_top5":0.31,"validation_count":50000,"validation_images_per_second":3456.7}
+/// {"accuracy":0.08,"best":true,"count":640512,"epoch":0,"global_step":5004,"images_per_second":1234.5,
+///  "interrupted":false,"learning_rate":0.001,"loss":5.1,"seconds":600.2,"skipped_steps":0,
+///  "time":"2026-11-29T01:23:45.678Z","timestamp":1795919025.678,"type":"epoch","validation_count":50000,
+///  "validation_images_per_second":3456.7,"validation_loss":4.2,"validation_top1":0.12,"validation_top5":0.31}
 /// ```
 /// The validation keys are absent when the epoch had no validation. Non-finite numbers (a diverged
 /// loss) are written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.

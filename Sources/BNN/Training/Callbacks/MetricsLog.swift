@@ -109,10 +109,10 @@ public final class MetricsLog: TrainingCallback {
         try records(in: url).compactMap { if case .epoch(let record) = $0 { return record } else { return nil } }
     }
 
-    /// The JSON encoder of the records: keys in declaration order, non-finite numbers as strings.
+    /// The JSON encoder of the records: keys sorted (the same order on every line), non-finite numbers as strings.
     static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity",
                                                                       negativeInfinity: "-Infinity", nan: "NaN")
         return encoder

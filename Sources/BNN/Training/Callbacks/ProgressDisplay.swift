@@ -32,7 +32,6 @@ public final class ProgressDisplay: TrainingCallback {
     public let refreshInterval: Double
     private let clock: () -> Double
 
-    private var epoch = 0
     private var batchCount: Int?
     private var epochStart = 0.0
     private var batches = 0
@@ -68,7 +67,6 @@ public final class ProgressDisplay: TrainingCallback {
 
     /// Resets the running metrics.
     public func epochWillStart(_ trainer: Trainer, epoch: Int, batchCount: Int?) {
-        self.epoch = epoch
         self.batchCount = batchCount
         epochStart = clock()
         batches = 0

@@ -1,11 +1,12 @@
 import Foundation
 
 /// One line of a ``MetricsLog`` summarising the training steps since the previous step record (at
-/// most ``MetricsLog/stepInterval`` steps, all of one epoch). `"type"` is `"step"`; keys are snake_case:
+/// most ``MetricsLog/stepInterval`` steps, all of one epoch). `"type"` is `"step"`; keys are
+/// snake_case and sorted:
 /// ```json
-/// {"type":"step","time":"2026-11-29T01:23:45.678Z","timestamp":1795919025.678,"epoch":0,"batch_index":99,
-///  "batch_count":5004,"global_step":100,"steps":100,"loss":6.5,"accuracy":0.002,"count":12800,
-///  "learning_rate":0.001,"gradient_norm":2.1,"skipped_steps":0,"seconds":40.1}
+/// {"accuracy":0.002,"batch_count":5004,"batch_index":99,"count":12800,"epoch":0,"global_step":100,
+///  "gradient_norm":2.1,"learning_rate":0.001,"loss":6.5,"seconds":40.1,"skipped_steps":0,"steps":100,
+///  "time":"2026-11-29T01:23:45.678Z","timestamp":1795919025.678,"type":"step"}
 /// ```
 public struct StepLogRecord: Codable, Equatable, Sendable {
     /// Always `"step"`.

@@ -11,7 +11,8 @@ import Darwin
 /// ``isTerminal`` tells a ``ProgressDisplay`` whether it may redraw a line in place, and ``columns``
 /// how wide that line may be.
 public struct TrainingOutput {
-    /// Whether the text goes to an interactive terminal (redrawing with `\r` works).
+    /// Whether the text goes to an interactive terminal (redrawing with `\r` works); for the standard
+    /// streams, a terminal whose `TERM` is not `dumb`.
     public let isTerminal: Bool
     private let columnsProvider: () -> Int?
     private let sink: (String) -> Void
@@ -29,7 +30,7 @@ public struct TrainingOutput {
     }
 
     private init(stream: UnsafeMutablePointer<FILE>, descriptor: Int32) {
-        isTerminal = isatty(descriptor) != 0
+        isTerminal = isatty(descriptor) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
         columnsProvider = { TrainingOutput.terminalColumns(descriptor) }
         sink = { text in
             fputs(text, stream)

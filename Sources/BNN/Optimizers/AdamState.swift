@@ -1,0 +1,71 @@
+import Foundation
+
+/// The state of ``AdamRule`` (Adam and AdamW): the two moment estimates.
+public struct AdamState: OptimizerParameterState {
+    /// The first-moment estimate `m` (PyTorch `exp_avg`), shaped like the parameter.
+    public var expAvg: Tensor
+    /// The second-moment estimate `v` (PyTorch `exp_avg_sq`), shaped like the parameter.
+    public var expAvgSq: Tensor
+
+    /// Zero moments for `parameter`.
+    init(for parameter: Parameter) {
+        expAvg = Tensor(zeros: parameter.value.shape)
+        expAvgSq = Tensor(zeros: parameter.value.shape)
+    }
+
+    /// `[expAvg, expAvgSq]`.
+    public var slots: [Tensor] {
+        get { [expAvg, expAvgSq] }
+        set {
+            precondition(newValue.count == 2, "AdamState: expected 2 slots, found \(newValue.count)")
+            expAvg = newValue[0]
+            expAvgSq = newValue[1]
+        }
+    }
+
+    /// The slot names in checkpoints, as in PyTorch's Adam state.
+    static let slotNames = ["exp_avg", "exp_avg_sq"]
+
+    /// The moment update and parameter step shared by Adam and AdamW, as PyTorch's single-tensor
+    /// Adam computes it: `Float` element arithmetic, `Double` scalar coefficients (rounded to
+    /// `Float` where they meet the tensors).
+    ///
+    /// ```
+    /// g = g + λ₂·θ                             (L2 decay, Adam only, when λ₂ ≠ 0)
+    /// m = m + (1 − β₁)·(g − m)
+    /// v = β₂·v + (1 − β₂)·g·g
+    /// θ = θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+    /// ```
+    mutating func step(_ parameter: Parameter, beta1: Double, beta2: Double, epsilon: Double,
+                       l2Decay: Double, learningRate: Double, step: Int) {
+        let t = Double(step)
+        let biasCorrection1 = 1 - pow(beta1, t)
+        let biasCorrection2Root = (1 - pow(beta2, t)).squareRoot()
+        let negativeStepSize = Float(-(learningRate / biasCorrection1))
+        let rootCorrection = Float(biasCorrection2Root)
+        let eps = Float(epsilon)
+        let decay = Float(l2Decay)
+        let weight1 = Float(1 - beta1)
+        let beta2F = Float(beta2)
+        let weight2 = Float(1 - beta2)
+        let lerpFromStart = weight1 < 0.5
+        parameter.gradient.withUnsafeBufferPointer { g in
+            expAvg.withUnsafeMutableBufferPointer { m in
+                expAvgSq.withUnsafeMutableBufferPointer { v in
+                    parameter.value.withUnsafeMutableBufferPointer { p in
+                        for i in 0..<p.count {
+                            var grad = g[i]
+                            if decay != 0 { grad = grad + decay * p[i] }
+                            // torch.lerp: start + w·(end − start) for w < 0.5, else end − (end − start)·(1 − w).
+                            m[i] = lerpFromStart ? m[i] + weight1 * (grad - m[i])
+                                                 : grad - (grad - m[i]) * (1 - weight1)
+                            v[i] = v[i] * beta2F + weight2 * grad * grad
+                            let denominator = v[i].squareRoot() / rootCorrection + eps
+                            p[i] = p[i] + negativeStepSize * (m[i] / denominator)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
