@@ -57,6 +57,10 @@ public final class BiRealNet: TensorLayer {
 
     /// One Bi-Real block: `post(bn1(binary_conv(x)) + shortcut(x))`, where the shortcut is the identity or,
     /// when the stride or width changes, `downsample = [AvgPool 2×2/stride, Conv 1×1, BatchNorm]`.
+    ///
+    /// The average pool rounds its output size up (`ceil_mode`), so odd feature maps (7×7 with 28-pixel
+    /// input) match the stride-2 convolution; on the even sizes of 224- and 32-pixel inputs this is
+    /// exactly the reference's `AvgPool2d(2, stride 2)`.
     public static func block(inputChannels: Int, outputChannels: Int, stride: Int,
                              variant: BiRealNetConfiguration.Variant) -> Residual {
         let activation = SignActivation(quantizer: ApproxSign(), normalizesVariance: variant == .reference)
@@ -70,7 +74,7 @@ public final class BiRealNet: TensorLayer {
         var shortcut: Sequential?
         if stride != 1 || inputChannels != outputChannels {
             shortcut = Sequential {
-                AvgPool2D(kernelSize: stride, stride: stride)
+                AvgPool2D(kernelSize: stride, stride: stride, ceilMode: true)
                 Conv2D(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1)
                 BatchNorm2D(channels: outputChannels)
             }

@@ -47,9 +47,21 @@ import Testing
         let input = Self.randomInput([2, 6, 5, 3])
         Self.expectSmall(GradientCheck.check(AvgPool2D(kernelSize: 2, stride: 2), input: input))
         Self.expectSmall(GradientCheck.check(AvgPool2D(kernelSize: 3, stride: 2, padding: 1), input: input))
+        Self.expectSmall(GradientCheck.check(AvgPool2D(kernelSize: 2, stride: 2, ceilMode: true), input: input))
         Self.expectSmall(GradientCheck.check(GlobalAvgPool(), input: input))
         // Random normal inputs have no ties within a step of 1e-3.
         Self.expectSmall(GradientCheck.check(MaxPool2D(kernelSize: 3, stride: 2, padding: 1), input: input, step: 1e-3))
+    }
+
+    @Test func ceilModeAveragePoolingKeepsPartialWindows() {
+        // 3×3 input, 2×2 windows with stride 2, ceil mode: output 2×2; the partial windows average only
+        // their valid inputs (PyTorch `AvgPool2d(2, 2, ceil_mode=True)`).
+        let x = Tensor(shape: [1, 3, 3, 1], scalars: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let y = AvgPool2D(kernelSize: 2, stride: 2, ceilMode: true).forward(x, mode: .evaluation)
+        #expect(y.shape == [1, 2, 2, 1])
+        #expect(y.scalars == [3, 4.5, 7.5, 9])
+        #expect(AvgPool2D(kernelSize: 2, stride: 2).outputShape(forInputShape: [1, 7, 7, 4]) == [1, 3, 3, 4])
+        #expect(AvgPool2D(kernelSize: 2, stride: 2, ceilMode: true).outputShape(forInputShape: [1, 7, 7, 4]) == [1, 4, 4, 4])
     }
 
     @Test func pointwiseActivations() {

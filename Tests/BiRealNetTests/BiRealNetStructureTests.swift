@@ -50,4 +50,14 @@ import Testing
         #expect(model.fc.weight.gradient.maxAbs() > 0)
         #expect(model.conv1.weight.gradient.maxAbs() > 0)
     }
+
+    @Test(arguments: [28, 30, 33])
+    func oddFeatureMapSizesKeepShortcutsAligned(size: Int) {
+        // 28 → 14 → 7 → 4: the stride-2 shortcut pools 7×7 to 4×4 like the binary convolution.
+        let model = Initializer.withSeed(5) { BiRealNet(.birealnet18(classes: 3, stem: .small, widths: [4, 4, 8, 8])) }
+        var g = SeededGenerator(seed: 2)
+        let logits = model.forward(Tensor(randomNormal: [1, size, size, 3], generator: &g), mode: .training)
+        #expect(logits.shape == [1, 3])
+        #expect(model.outputShape(forInputShape: [1, size, size, 3]) == [1, 3])
+    }
 }

@@ -85,6 +85,12 @@ public final class MaxPool2D: TensorLayer {
 
 /// Average pooling over square windows of N×H×W×C input (zero padding counted in the divisor, as
 /// PyTorch's default `count_include_pad=True`).
+///
+/// With `ceilMode` the output size rounds up (PyTorch's `ceil_mode=True`): a last, partial window is
+/// kept when it starts inside the input or its left padding, and its divisor counts only the positions
+/// inside the padded input. Bi-Real Net's downsampling shortcuts use it so that odd feature maps (7×7 at
+/// 28-pixel input) pool to the same size as the stride-2 convolution beside them; on even sizes it
+/// changes nothing.
 public final class AvgPool2D: TensorLayer {
     /// Window size.
     public let kernelSize: Int
@@ -92,79 +98,102 @@ public final class AvgPool2D: TensorLayer {
     public let stride: Int
     /// Zero padding on every side.
     public let padding: Int
+    /// Round the output size up instead of down.
+    public let ceilMode: Bool
 
     private var recordedShape: [Int]?
 
     /// Creates an average-pooling layer; `stride` defaults to `kernelSize`.
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
         self.padding = padding
+        self.ceilMode = ceilMode
     }
 
     /// E.g. `AvgPool2D(2×2, stride 2)`.
-    public var summaryDescription: String { "AvgPool2D(\(kernelSize)×\(kernelSize), stride \(stride))" }
+    public var summaryDescription: String {
+        "AvgPool2D(\(kernelSize)×\(kernelSize), stride \(stride)\(ceilMode ? ", ceil" : ""))"
+    }
 
-    private func geometry(_ shape: [Int]) -> ConvolutionGeometry {
-        precondition(shape.count == 4, "AvgPool2D: expected N×H×W×C input, got \(shape)")
-        return ConvolutionGeometry(batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], inputChannels: shape[3],
-                                   outputChannels: shape[3], kernelHeight: kernelSize, kernelWidth: kernelSize,
-                                   stride: stride, padding: padding)
+    private func outputExtent(_ n: Int) -> Int {
+        let span = n + 2 * padding - kernelSize
+        guard ceilMode else { return span / stride + 1 }
+        var extent = (span + stride - 1) / stride + 1
+        if (extent - 1) * stride >= n + padding { extent -= 1 }
+        return extent
     }
 
     /// N×OH×OW×C.
-    public func outputShape(forInputShape shape: [Int]) -> [Int] { geometry(shape).outputShape }
+    public func outputShape(forInputShape shape: [Int]) -> [Int] {
+        precondition(shape.count == 4, "AvgPool2D: expected N×H×W×C input, got \(shape)")
+        return [shape[0], outputExtent(shape[1]), outputExtent(shape[2]), shape[3]]
+    }
 
-    /// Visits every (output offset, input offset) pair of the windows.
+    /// The window of output position `o` along an axis of extent `n`: its valid input range and the
+    /// divisor (positions inside the padded input).
     @inline(__always)
-    private func forEachTap(_ g: ConvolutionGeometry, rows: Range<Int>, _ body: (Int, Int) -> Void) {
-        let c = g.inputChannels
+    private func window(_ o: Int, extent n: Int) -> (range: Range<Int>, size: Int) {
+        let start = o * stride - padding
+        let end = min(start + kernelSize, n + padding)
+        return (max(start, 0)..<min(end, n), end - start)
+    }
+
+    /// Visits every output position with its valid input rows/columns and divisor.
+    @inline(__always)
+    private func forEachWindow(_ shape: [Int], rows: Range<Int>,
+                               _ body: (_ output: Int, _ ys: Range<Int>, _ xs: Range<Int>, _ scale: Float) -> Void) {
+        let (h, w, c) = (shape[1], shape[2], shape[3])
+        let (oh, ow) = (outputExtent(h), outputExtent(w))
         for row in rows {
-            let n = row / g.outputHeight, oy = row % g.outputHeight
-            for ox in 0..<g.outputWidth {
-                let o = ((n * g.outputHeight + oy) * g.outputWidth + ox) * c
-                for ky in 0..<kernelSize {
-                    let iy = oy * stride - padding + ky
-                    guard iy >= 0 && iy < g.inputHeight else { continue }
-                    for kx in 0..<kernelSize {
-                        let ix = ox * stride - padding + kx
-                        guard ix >= 0 && ix < g.inputWidth else { continue }
-                        body(o, ((n * g.inputHeight + iy) * g.inputWidth + ix) * c)
-                    }
-                }
+            let n = row / oh, oy = row % oh
+            let wy = window(oy, extent: h)
+            for ox in 0..<ow {
+                let wx = window(ox, extent: w)
+                body(((n * oh + oy) * ow + ox) * c, wy.range.lowerBound + n * h ..< wy.range.upperBound + n * h, wx.range,
+                     1 / Float(wy.size * wx.size))
             }
         }
     }
 
     /// The mean of every window.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        let g = geometry(input.shape)
-        let c = g.inputChannels
-        let scale = 1 / Float(kernelSize * kernelSize)
+        let outputShape = outputShape(forInputShape: input.shape)
+        let (w, c) = (input.shape[2], input.shape[3])
         recordedShape = mode.recordsForBackward ? input.shape : nil
-        var output = Tensor(zeros: g.outputShape)
+        var output = Tensor(zeros: outputShape)
         output.withUnsafeMutableBufferPointer { out in
             input.withUnsafeBufferPointer { x in
-                Parallel.forEachChunk(g.batch * g.outputHeight, minimumChunk: 4) { rows in
-                    forEachTap(g, rows: rows) { o, i in for ch in 0..<c { out[o + ch] += x[i + ch] } }
+                Parallel.forEachChunk(outputShape[0] * outputShape[1], minimumChunk: 4) { rows in
+                    forEachWindow(input.shape, rows: rows) { o, ys, xs, scale in
+                        for y in ys {
+                            for xx in xs {
+                                let i = (y * w + xx) * c
+                                for ch in 0..<c { out[o + ch] += x[i + ch] }
+                            }
+                        }
+                        for ch in 0..<c { out[o + ch] *= scale }
+                    }
                 }
             }
         }
-        output.scale(by: scale)
         return output
     }
 
     /// Spreads each output gradient evenly over its window.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let shape = recordedShape else { preconditionFailure("AvgPool2D.backward without a recording forward pass") }
-        let g = geometry(shape)
-        let c = g.inputChannels
-        let scale = 1 / Float(kernelSize * kernelSize)
+        let (w, c) = (shape[2], shape[3])
         var dx = Tensor(zeros: shape)
         dx.withUnsafeMutableBufferPointer { d in
             outputGradient.withUnsafeBufferPointer { dy in
-                forEachTap(g, rows: 0..<(g.batch * g.outputHeight)) { o, i in
-                    for ch in 0..<c { d[i + ch] += scale * dy[o + ch] }
+                forEachWindow(shape, rows: 0..<(shape[0] * outputExtent(shape[1]))) { o, ys, xs, scale in
+                    for y in ys {
+                        for xx in xs {
+                            let i = (y * w + xx) * c
+                            for ch in 0..<c { d[i + ch] += scale * dy[o + ch] }
+                        }
+                    }
                 }
             }
         }
