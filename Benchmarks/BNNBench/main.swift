@@ -1,3 +1,38 @@
+// bnn-bench: CPU peak probes and the convolutions of Bi-Real Net 34, float vs bit-packed binary.
+// Sections (kernels now; whole models and the data pipeline later) each add their rows to the report.
 import BNN
 import BNNKernels
-print("bnn-bench: kernels \(String(cString: bnn_cpu_kernel_name()))")
+import Foundation
+
+let availableThreads = Parallel.threadCount
+let options: BenchOptions
+do {
+    options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()), allThreads: availableThreads)
+} catch BenchOptionsError.helpRequested {
+    print(BenchOptions.usage)
+    exit(0)
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n\(BenchOptions.usage)\n".utf8))
+    exit(2)
+}
+
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+progress("bnn-bench: probing peaks…")
+let peaks = options.threads.map { PeakProbes.measure(threads: $0, seconds: options.quick ? 0.05 : 0.2) }
+do {
+    let measurements = try ConvolutionBenchmark(options: options).run(progress: progress)
+    let report = BenchReport(kernels: String(cString: bnn_cpu_kernel_name()),
+                             binaryKernel: String(cString: bnn_binary_kernel_name()), availableThreads: availableThreads,
+                             peaks: peaks, measurements: measurements)
+    print(options.json ? try report.json() : report.table())
+    if let path = options.svgPath {
+        try BenchChart.svg(measurements).write(toFile: path, atomically: true, encoding: .utf8)
+        progress("bnn-bench: wrote \(path)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("bnn-bench: \(error)\n".utf8))
+    exit(1)
+}

@@ -4,6 +4,7 @@
 #include "bnn_cpu.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 // Float results must not depend on the variant: no contraction of a·b + c into an FMA anywhere.
@@ -35,6 +36,7 @@ int64_t bnn_binary_pack_signs_reference(const float *values, int64_t rows, int64
 
 int64_t bnn_binary_pack_signs(const float *values, int64_t rows, int64_t channels, uint64_t *words) {
 #if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) return bnn_binary_pack_signs_avx512(values, rows, channels, words);
     if (bnn_cpu_features() & BNN_CPU_AVX2_FMA_POPCNT) return bnn_binary_pack_signs_avx2(values, rows, channels, words);
 #endif
     return bnn_binary_pack_signs_reference(values, rows, channels, words);
@@ -51,8 +53,17 @@ int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int6
     uint64_t tap_words[64];
     for (int64_t o = 0; o < out_channels; o++) {
         const float *filter = weights + o * taps * channels;
-        double magnitude = 0;
-        for (int64_t i = 0; i < taps * channels; i++) magnitude += fabs((double)filter[i]);
+        // Eight partial sums (independent chains, vectorisable); summed in double, so the order
+        // changes α by far less than a float ulp.
+        double partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        const int64_t count = taps * channels;
+        int64_t i = 0;
+        for (; i + 8 <= count; i += 8) {
+            for (int lane = 0; lane < 8; lane++) partial[lane] += fabs((double)filter[i + lane]);
+        }
+        for (; i < count; i++) partial[i % 8] += fabs((double)filter[i]);
+        const double magnitude = ((partial[0] + partial[1]) + (partial[2] + partial[3]))
+                                 + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
         alpha[o] = taps * channels > 0 ? (float)(magnitude / (double)(taps * channels)) : 0;
         uint64_t *block = blocked + (o / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK + o % BNN_BINARY_BLOCK;
         for (int64_t t = 0; t < taps; t++) {
@@ -61,7 +72,7 @@ int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int6
                 const int64_t n = wpp - j0 < 64 ? wpp - j0 : 64;
                 const int64_t c0 = 64 * j0;
                 const int64_t cn = channels - c0 < 64 * n ? channels - c0 : 64 * n;
-                unrepresentable += bnn_binary_pack_signs_reference(filter + t * channels + c0, 1, cn, tap_words);
+                unrepresentable += bnn_binary_pack_signs(filter + t * channels + c0, 1, cn, tap_words);
                 for (int64_t j = 0; j < n; j++) {
                     block[(t * wpp + j0 + j) * BNN_BINARY_BLOCK] = tap_words[j];
                     count += (int32_t)popcount64(tap_words[j]);
@@ -73,14 +84,16 @@ int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int6
     return unrepresentable;
 }
 
-void bnn_binary_pad_input(const uint64_t *input, int64_t batch, int64_t height, int64_t width, int64_t words,
-                          int64_t padding, uint64_t *padded) {
-    const int64_t ph = height + 2 * padding, pw = width + 2 * padding;
-    memset(padded, 0, (size_t)(batch * ph * pw * words) * sizeof(uint64_t));
+void bnn_binary_remargin(const uint64_t *input, int64_t batch, int64_t height, int64_t width, int64_t words,
+                         int64_t in_margin, int64_t out_margin, uint64_t *output) {
+    const int64_t ih = height + 2 * in_margin, iw = width + 2 * in_margin;
+    const int64_t oh = height + 2 * out_margin, ow = width + 2 * out_margin;
+    memset(output, 0, (size_t)(batch * oh * ow * words) * sizeof(uint64_t));
     for (int64_t n = 0; n < batch; n++) {
         for (int64_t y = 0; y < height; y++) {
-            memcpy(padded + ((n * ph + y + padding) * pw + padding) * words,
-                   input + ((n * height + y) * width) * words, (size_t)(width * words) * sizeof(uint64_t));
+            memcpy(output + ((n * oh + y + out_margin) * ow + out_margin) * words,
+                   input + ((n * ih + y + in_margin) * iw + in_margin) * words,
+                   (size_t)(width * words) * sizeof(uint64_t));
         }
     }
 }
@@ -89,7 +102,7 @@ void bnn_binary_pad_input(const uint64_t *input, int64_t batch, int64_t height, 
 
 int64_t bnn_binary_word_offsets(const bnn_binary_conv_params *p, int32_t *offsets) {
     const int64_t wpp = bnn_binary_words(p->channels);
-    const int64_t pw = p->width + 2 * p->padding;
+    const int64_t pw = p->width + 2 * p->input_margin;
     int64_t k = 0;
     for (int64_t ky = 0; ky < p->kernel_h; ky++) {
         for (int64_t kx = 0; kx < p->kernel_w; kx++) {
@@ -97,12 +110,6 @@ int64_t bnn_binary_word_offsets(const bnn_binary_conv_params *p, int32_t *offset
         }
     }
     return k;
-}
-
-const uint64_t *bnn_binary_pixel_base(const bnn_binary_conv_params *p, const uint64_t *padded,
-                                      int64_t n, int64_t oy, int64_t ox) {
-    const int64_t ph = p->height + 2 * p->padding, pw = p->width + 2 * p->padding;
-    return padded + ((n * ph + oy * p->stride) * pw + ox * p->stride) * bnn_binary_words(p->channels);
 }
 
 int64_t bnn_binary_border(const bnn_binary_conv_params *p, int64_t oy, int64_t ox, int64_t o0,
@@ -129,13 +136,12 @@ int64_t bnn_binary_border(const bnn_binary_conv_params *p, int64_t oy, int64_t o
 }
 
 int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
-                          const int32_t *dots) {
+                          const int32_t *dots, uint64_t *packed) {
     const int64_t oc = p->out_channels;
     const int64_t base = pixel * oc + o0;
     if (p->dots) memcpy(p->dots + base, dots, (size_t)count * sizeof(int32_t));
     if (!p->output && !p->packed_output) return 0;
     int64_t unrepresentable = 0;
-    uint64_t *packed = p->packed_output ? p->packed_output + pixel * bnn_binary_words(oc) : NULL;
     for (int64_t i = 0; i < count; i++) {
         const int64_t o = o0 + i;
         float v = p->scale[o] * (float)dots[i];
@@ -151,15 +157,69 @@ int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_
     return unrepresentable;
 }
 
-void bnn_binary_clear_packed(const bnn_binary_conv_params *p, int64_t begin, int64_t end) {
+void bnn_binary_clear_packed(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
     if (!p->packed_output) return;
-    const int64_t wo = bnn_binary_words(p->out_channels);
-    memset(p->packed_output + begin * wo, 0, (size_t)((end - begin) * wo) * sizeof(uint64_t));
+    const size_t bytes = (size_t)(p->out_w * bnn_binary_words(p->out_channels)) * sizeof(uint64_t);
+    for (int64_t row = row_begin; row < row_end; row++) {
+        memset(bnn_binary_packed_output_at(p, row / p->out_h, row % p->out_h, 0), 0, bytes);
+    }
 }
 
-const uint64_t *bnn_binary_fast_input(const bnn_binary_conv_params *p) {
-    if (p->padded_input) return p->padded_input;
-    return p->padding == 0 ? p->input : NULL;
+int bnn_binary_fast_input(const bnn_binary_conv_params *p) { return p->input_margin >= p->padding; }
+
+int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end,
+                               int tile_pixels, bnn_binary_tile_fn tile) {
+    if (!bnn_binary_fast_input(p)) return bnn_binary_conv_rows_reference(p, row_begin, row_end);
+    const int64_t k_words = p->kernel_h * p->kernel_w * bnn_binary_words(p->channels);
+    int32_t local_offsets[1024];
+    int32_t *offsets = k_words <= 1024 ? local_offsets : malloc((size_t)k_words * sizeof(int32_t));
+    if (!offsets) return bnn_binary_conv_rows_reference(p, row_begin, row_end);
+    bnn_binary_word_offsets(p, offsets);
+    bnn_binary_clear_packed(p, row_begin, row_end);
+    int64_t unrepresentable = 0;
+    const int64_t pixel_end = row_end * p->out_w;
+    int64_t n = row_begin / p->out_h, oy = row_begin % p->out_h, ox = 0;
+    for (int64_t q = row_begin * p->out_w; q < pixel_end; q += tile_pixels) {
+        const int pixels = pixel_end - q < tile_pixels ? (int)(pixel_end - q) : tile_pixels;
+        bnn_binary_pixel where[BNN_BINARY_MAX_TILE_PIXELS];
+        bnn_binary_next_pixels(p, &n, &oy, &ox, pixels, where);
+        unrepresentable += tile(p, q, pixels, where, offsets, k_words);
+    }
+    if (offsets != local_offsets) free(offsets);
+    return unrepresentable;
+}
+
+#if defined(__x86_64__)
+int bnn_binary_avx512_detected(void) {
+    static int detected = -1;
+    if (detected < 0) {
+        __builtin_cpu_init();
+        detected = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")
+                   && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+                   && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq");
+    }
+    return detected;
+}
+
+int bnn_binary_has_avx512(void) {
+    // BNN_KERNELS=avx2 keeps the binary kernels on AVX2 (to measure them on an AVX-512 machine).
+    static int capped = -1;
+    if (capped < 0) {
+        const char *value = getenv("BNN_KERNELS");
+        capped = value != NULL && strcmp(value, "avx2") == 0;
+    }
+    return !capped && bnn_binary_avx512_detected() && (bnn_cpu_features() & BNN_CPU_AVX2_FMA_POPCNT);
+}
+#endif
+
+const char *bnn_binary_kernel_name(void) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) return "avx512-vpopcntdq";
+    if (bnn_cpu_features() & BNN_CPU_AVX2_FMA_POPCNT) return "avx2";
+#elif defined(__aarch64__)
+    if (bnn_cpu_features() & BNN_CPU_NEON) return "neon";
+#endif
+    return "reference";
 }
 
 // MARK: - Reference convolution
@@ -168,13 +228,16 @@ int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *p, int64_t 
     const int64_t wpp = bnn_binary_words(p->channels);
     const int64_t k_words = p->kernel_h * p->kernel_w * wpp;
     const int64_t oc = p->out_channels;
-    bnn_binary_clear_packed(p, row_begin * p->out_w, row_end * p->out_w);
+    const int64_t m = p->input_margin;
+    const int64_t ih = p->height + 2 * m, iw = p->width + 2 * m;
+    bnn_binary_clear_packed(p, row_begin, row_end);
     int64_t unrepresentable = 0;
     int32_t dots[BNN_BINARY_BLOCK];
     for (int64_t row = row_begin; row < row_end; row++) {
         const int64_t n = row / p->out_h, oy = row % p->out_h;
         for (int64_t ox = 0; ox < p->out_w; ox++) {
             const int64_t pixel = row * p->out_w + ox;
+            uint64_t *packed = bnn_binary_packed_output_at(p, n, oy, ox);
             for (int64_t o0 = 0; o0 < oc; o0 += BNN_BINARY_BLOCK) {
                 const int64_t count = oc - o0 < BNN_BINARY_BLOCK ? oc - o0 : BNN_BINARY_BLOCK;
                 const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
@@ -187,7 +250,7 @@ int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *p, int64_t 
                             const int64_t ix = ox * p->stride - p->padding + kx;
                             if (ix < 0 || ix >= p->width) continue;
                             valid_taps++;
-                            const uint64_t *x = p->input + ((n * p->height + iy) * p->width + ix) * wpp;
+                            const uint64_t *x = p->input + ((n * ih + iy + m) * iw + ix + m) * wpp;
                             const int64_t k0 = (ky * p->kernel_w + kx) * wpp;
                             for (int64_t j = 0; j < wpp; j++) {
                                 differing += popcount64(x[j] ^ block[(k0 + j) * BNN_BINARY_BLOCK + i]);
@@ -196,7 +259,7 @@ int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *p, int64_t 
                     }
                     dots[i] = (int32_t)(valid_taps * p->channels - 2 * differing);
                 }
-                unrepresentable += bnn_binary_finish(p, pixel, o0, count, dots);
+                unrepresentable += bnn_binary_finish(p, pixel, o0, count, dots, packed);
             }
         }
     }
@@ -205,8 +268,9 @@ int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *p, int64_t 
 
 int64_t bnn_binary_conv_rows(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end) {
     const uint32_t features = bnn_cpu_features();
-    if (bnn_binary_fast_input(params) != NULL) {
+    if (bnn_binary_fast_input(params)) {
 #if defined(__x86_64__)
+        if (bnn_binary_has_avx512()) return bnn_binary_conv_rows_avx512(params, row_begin, row_end);
         if (features & BNN_CPU_AVX2_FMA_POPCNT) return bnn_binary_conv_rows_avx2(params, row_begin, row_end);
 #elif defined(__aarch64__)
         if (features & BNN_CPU_NEON) return bnn_binary_conv_rows_neon(params, row_begin, row_end);

@@ -1,115 +1,182 @@
-/// Float 2-D convolution on N×H×W×C data with O×kH×kW×C weights, by im2col and ``GEMM``:
-/// the forward pass and the two backward passes used in training.
+import BNNKernels
+
+/// Float 2-D convolution on N×H×W×C data with O×kH×kW×C weights on top of the packed SGEMM
+/// kernels (`bnn_sgemm.h`): the forward pass and the two backward passes used in training.
+///
+/// - Forward: an implicit GEMM (output pixels × O × kH·kW·C). The weights are packed once per
+///   call; patch rows are read straight from a zero-padded copy of the input (each kernel row of
+///   a patch is kW·C contiguous floats), or gathered per block (im2col) when kW·C < 64 such as the
+///   3-channel stem. A 1×1, stride-1, unpadded convolution is a plain GEMM.
+/// - Input gradient: for stride 1 (square kernel, padding < kernel size) a forward convolution
+///   of the output gradient with the flipped, transposed weights; otherwise a GEMM per image into
+///   patch gradients and a col2im split over channels.
+/// - Weight gradient: a GEMM over all pixels of the batch (the output gradient read as a
+///   transposed A, patches gathered into B panels block by block), split across threads over the
+///   kH·kW·C columns so that no reduction is needed.
+///
+/// Every entry point takes an optional micro-kernel: nil uses ``GEMM/Kernel/active``. The geometry
+/// must describe a non-empty output (kernel no larger than the padded input, stride ≥ 1): callers
+/// validate user-supplied shapes, a violation here is a programmer error (precondition).
 public enum Convolution {
-    /// Writes the im2col patches of image `image` (OH·OW rows of kH·kW·C values, zero outside the
-    /// padded border) into `columns`.
-    static func im2col(_ input: UnsafePointer<Float>, image: Int, geometry g: ConvolutionGeometry,
-                       columns: UnsafeMutablePointer<Float>) {
-        let c = g.inputChannels
-        let imageBase = input + image * g.inputHeight * g.inputWidth * c
-        Parallel.forEachChunk(g.outputHeight, minimumChunk: 8) { rows in
-            for oy in rows {
-                for ox in 0..<g.outputWidth {
-                    var dst = columns + (oy * g.outputWidth + ox) * g.patchSize
-                    for ky in 0..<g.kernelHeight {
-                        let iy = oy * g.stride - g.padding + ky
-                        for kx in 0..<g.kernelWidth {
-                            let ix = ox * g.stride - g.padding + kx
-                            if iy < 0 || iy >= g.inputHeight || ix < 0 || ix >= g.inputWidth {
-                                dst.update(repeating: 0, count: c)
-                            } else {
-                                dst.update(from: imageBase + (iy * g.inputWidth + ix) * c, count: c)
-                            }
-                            dst += c
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds the patch gradients in `columns` back into image `image` of `inputGradient` (col2im).
-    static func col2im(_ columns: UnsafePointer<Float>, image: Int, geometry g: ConvolutionGeometry,
-                       inputGradient: UnsafeMutablePointer<Float>) {
-        let c = g.inputChannels
-        let imageBase = inputGradient + image * g.inputHeight * g.inputWidth * c
-        for oy in 0..<g.outputHeight {
-            for ox in 0..<g.outputWidth {
-                var src = columns + (oy * g.outputWidth + ox) * g.patchSize
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.stride - g.padding + ky
-                    for kx in 0..<g.kernelWidth {
-                        let ix = ox * g.stride - g.padding + kx
-                        if iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth {
-                            let dst = imageBase + (iy * g.inputWidth + ix) * c
-                            for ch in 0..<c { dst[ch] += src[ch] }
-                        }
-                        src += c
-                    }
-                }
-            }
-        }
-    }
-
-    /// `output = conv(input, weight)`; `output` holds N·OH·OW·O values.
+    /// `output = conv(input, weight)`; `input` holds N·H·W·C values, `weight` O·kH·kW·C and
+    /// `output` N·OH·OW·O values (overwritten).
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
-        let pixels = g.outputPixels
-        if g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0 {
-            GEMM.multiplyNT(m: g.batch * pixels, n: g.outputChannels, k: g.inputChannels,
+                               output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
+                               kernel: GEMM.Kernel? = nil) {
+        checkGeometry(g)
+        let m = g.batch * g.outputPixels
+        guard m > 0, g.outputChannels > 0 else { return }
+        if isPointwise(g) {
+            GEMM.multiplyNT(m: m, n: g.outputChannels, k: g.inputChannels,
                             a: input, lda: g.inputChannels, b: weight, ldb: g.inputChannels,
-                            c: output, ldc: g.outputChannels, accumulate: false)
+                            c: output, ldc: g.outputChannels, accumulate: false, kernel: kernel)
             return
         }
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: pixels * g.patchSize)
-        defer { columns.deallocate() }
-        for image in 0..<g.batch {
-            im2col(input, image: image, geometry: g, columns: columns)
-            GEMM.multiplyNT(m: pixels, n: g.outputChannels, k: g.patchSize,
-                            a: columns, lda: g.patchSize, b: weight, ldb: g.patchSize,
-                            c: output + image * pixels * g.outputChannels, ldc: g.outputChannels,
-                            accumulate: false)
+        let packed = GEMM.PackedPanels(transposed: true, n: g.outputChannels, k: g.patchSize, b: weight,
+                                       ldb: g.patchSize)
+        defer { packed.deallocate() }
+        forward(input: input, packedWeight: packed, output: output, geometry: g, kernel: kernel ?? .active)
+    }
+
+    /// The forward pass of a convolution that is not pointwise, with the O×(kH·kW·C) weight already
+    /// packed (as op(B) of K×N = (kH·kW·C)×O).
+    static func forward(input: UnsafePointer<Float>, packedWeight packed: GEMM.PackedPanels,
+                        output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry, kernel: GEMM.Kernel) {
+        let m = g.batch * g.outputPixels
+        let cKernel = kernel.cValue
+        let weights = UnsafePointer(packed.base)
+        var shape = cShape(g)
+        withUnsafePointer(to: &shape) { s in
+            if bnn_sconv_prefers_direct(s) != 0 {
+                withPaddedInput(input, shape: s, geometry: g) { padded in
+                    GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                        bnn_sconv_forward_direct(cKernel, s, padded, weights, output, m0, m1, n0, n1)
+                    }
+                }
+            } else {
+                GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                    bnn_sconv_forward_im2col(cKernel, s, input, weights, output, m0, m1, n0, n1)
+                }
+            }
         }
     }
 
-    /// `inputGradient = ∂loss/∂input` from `outputGradient` (overwrites `inputGradient`).
+    /// `inputGradient = ∂loss/∂input` (N·H·W·C values, overwritten) from `outputGradient`
+    /// (N·OH·OW·O) and `weight` (O·kH·kW·C).
     public static func backwardInput(outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                     inputGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+                                     inputGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
+                                     kernel: GEMM.Kernel? = nil) {
+        checkGeometry(g)
+        guard g.inputCount > 0 else { return }
         let pixels = g.outputPixels
-        if g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0 {
+        if isPointwise(g) {
             GEMM.multiplyNN(m: g.batch * pixels, n: g.inputChannels, k: g.outputChannels,
                             a: outputGradient, lda: g.outputChannels, b: weight, ldb: g.inputChannels,
-                            c: inputGradient, ldc: g.inputChannels, accumulate: false)
+                            c: inputGradient, ldc: g.inputChannels, accumulate: false, kernel: kernel)
+            return
+        }
+        var shape = cShape(g)
+        if g.stride == 1 && g.kernelHeight == g.kernelWidth && g.padding < g.kernelHeight {
+            // Stride 1: the input gradient is the convolution of the output gradient, padded by
+            // k − 1 − p, with the weights flipped in space and transposed to C×kH×kW×O.
+            let flipped = withUnsafePointer(to: &shape) { s in
+                GEMM.PackedPanels(n: g.inputChannels, k: g.weightCount / max(1, g.inputChannels)) { target, range in
+                    bnn_sconv_pack_flipped_weight(s, weight, range.lowerBound, range.upperBound, target)
+                }
+            }
+            defer { flipped.deallocate() }
+            let transposed = ConvolutionGeometry(
+                batch: g.batch, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
+                inputChannels: g.outputChannels, outputChannels: g.inputChannels,
+                kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: 1,
+                padding: g.kernelHeight - 1 - g.padding)
+            forward(input: outputGradient, packedWeight: flipped, output: inputGradient, geometry: transposed,
+                    kernel: kernel ?? .active)
             return
         }
         inputGradient.update(repeating: 0, count: g.inputCount)
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: pixels * g.patchSize)
+        let gemmKernel = kernel ?? .active
+        let packed = GEMM.PackedPanels(transposed: false, n: g.patchSize, k: g.outputChannels, b: weight,
+                                       ldb: g.patchSize)
+        defer { packed.deallocate() }
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: max(1, pixels * g.patchSize))
         defer { columns.deallocate() }
-        for image in 0..<g.batch {
-            GEMM.multiplyNN(m: pixels, n: g.patchSize, k: g.outputChannels,
-                            a: outputGradient + image * pixels * g.outputChannels, lda: g.outputChannels,
-                            b: weight, ldb: g.patchSize, c: columns, ldc: g.patchSize, accumulate: false)
-            col2im(columns, image: image, geometry: g, inputGradient: inputGradient)
+        let minimumChannels = max(1, 4096 / max(1, pixels * g.kernelHeight * g.kernelWidth))
+        withUnsafePointer(to: &shape) { s in
+            for image in 0..<g.batch {
+                GEMM.multiply(transposeA: false, m: pixels, k: g.outputChannels,
+                              a: outputGradient + image * pixels * g.outputChannels, lda: g.outputChannels,
+                              packedB: packed, c: columns, ldc: g.patchSize, accumulate: false,
+                              kernel: gemmKernel)
+                Parallel.forEachChunk(g.inputChannels, minimumChunk: minimumChannels) { channels in
+                    bnn_sconv_col2im(s, columns, image, inputGradient, channels.lowerBound, channels.upperBound)
+                }
+            }
         }
     }
 
-    /// `weightGradient += ∂loss/∂weight` from `input` and `outputGradient`.
+    /// `weightGradient += ∂loss/∂weight` (O·kH·kW·C values) from `input` (N·H·W·C) and
+    /// `outputGradient` (N·OH·OW·O).
     public static func backwardWeight(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-                                      weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
-        let pixels = g.outputPixels
-        if g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0 {
-            GEMM.multiplyTN(m: g.outputChannels, n: g.inputChannels, k: g.batch * pixels,
+                                      weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
+                                      kernel: GEMM.Kernel? = nil) {
+        checkGeometry(g)
+        guard g.weightCount > 0 else { return }
+        if isPointwise(g) {
+            GEMM.multiplyTN(m: g.outputChannels, n: g.inputChannels, k: g.batch * g.outputPixels,
                             a: outputGradient, lda: g.outputChannels, b: input, ldb: g.inputChannels,
-                            c: weightGradient, ldc: g.inputChannels, accumulate: true)
+                            c: weightGradient, ldc: g.inputChannels, accumulate: true, kernel: kernel)
             return
         }
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: pixels * g.patchSize)
-        defer { columns.deallocate() }
-        for image in 0..<g.batch {
-            im2col(input, image: image, geometry: g, columns: columns)
-            GEMM.multiplyTN(m: g.outputChannels, n: g.patchSize, k: pixels,
-                            a: outputGradient + image * pixels * g.outputChannels, lda: g.outputChannels,
-                            b: columns, ldb: g.patchSize, c: weightGradient, ldc: g.patchSize, accumulate: true)
+        let cKernel = (kernel ?? .active).cValue
+        var shape = cShape(g)
+        let patch = g.patchSize
+        withUnsafePointer(to: &shape) { s in
+            // Split the kH·kW·C columns over threads: no reduction, each thread packs only its patches.
+            let nr = Int(BNN_SGEMM_TILE_N)
+            GEMM.forEachPiece(of: (patch + nr - 1) / nr, macs: g.macs) { range in
+                bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1,
+                                          range.lowerBound * nr, min(patch, range.upperBound * nr))
+            }
         }
+    }
+
+    /// Traps on a geometry without output pixels or with negative sizes (programmer error).
+    static func checkGeometry(_ g: ConvolutionGeometry) {
+        precondition(g.batch >= 0 && g.inputChannels >= 0 && g.outputChannels >= 0 && g.padding >= 0,
+                      "convolution sizes must be non-negative: \(g)")
+        precondition(g.stride >= 1 && g.kernelHeight >= 1 && g.kernelWidth >= 1,
+                      "convolution stride and kernel must be at least 1: \(g)")
+        precondition(g.inputHeight + 2 * g.padding >= g.kernelHeight && g.inputWidth + 2 * g.padding >= g.kernelWidth,
+                      "convolution kernel larger than the padded input: \(g)")
+    }
+
+    /// Whether the convolution is a plain GEMM over pixels (1×1, stride 1, no padding).
+    static func isPointwise(_ g: ConvolutionGeometry) -> Bool {
+        g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0
+    }
+
+    /// The C view of a geometry.
+    static func cShape(_ g: ConvolutionGeometry) -> bnn_conv_shape {
+        bnn_conv_shape(batch: g.batch, height: g.inputHeight, width: g.inputWidth, channels: g.inputChannels,
+                       out_channels: g.outputChannels, kernel_h: g.kernelHeight, kernel_w: g.kernelWidth,
+                       stride: g.stride, padding: g.padding)
+    }
+
+    /// Calls `body` with the input zero-padded by `g.padding` on every side (the input itself when
+    /// there is no padding); the copy is made in parallel over images.
+    static func withPaddedInput(_ input: UnsafePointer<Float>, shape s: UnsafePointer<bnn_conv_shape>,
+                                geometry g: ConvolutionGeometry, _ body: (UnsafePointer<Float>) -> Void) {
+        if g.padding == 0 {
+            body(input)
+            return
+        }
+        let count = bnn_sconv_padded_count(s)
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { padded.deallocate() }
+        Parallel.forEachChunk(g.batch, minimumChunk: max(1, 65_536 / max(1, count / g.batch))) { images in
+            bnn_sconv_pad_input(s, input, images.lowerBound, images.upperBound, padded)
+        }
+        body(padded)
     }
 }

@@ -6,8 +6,9 @@
 /// channel `c` in bit `c % 64` of word `c / 64`. Bits past the true channel count are always clear,
 /// so they never count (both operands have them clear, their XOR is 0).
 ///
-/// Every optimised kernel (`_avx2`, `_neon`) has a portable `_reference` twin; the plain entry
-/// points choose one at run time through `bnn_cpu_features()`.
+/// Every optimised kernel (`_avx2`, `_avx512`, `_neon`) has a portable `_reference` twin; the plain
+/// entry points choose one at run time through `bnn_cpu_features()` (and, for AVX-512, the CPU's own
+/// report, see `bnn_binary_kernel_name`).
 #ifndef BNN_BINARY_H
 #define BNN_BINARY_H
 
@@ -31,9 +32,14 @@ static inline int64_t bnn_binary_padded_channels(int64_t channels) {
 int64_t bnn_binary_pack_signs(const float *values, int64_t rows, int64_t channels, uint64_t *words);
 /// Portable twin of `bnn_binary_pack_signs`.
 int64_t bnn_binary_pack_signs_reference(const float *values, int64_t rows, int64_t channels, uint64_t *words);
-/// AVX2 twin of `bnn_binary_pack_signs`; call only when `bnn_cpu_detected_features()` has
-/// `BNN_CPU_AVX2_FMA_POPCNT`.
+#if defined(__x86_64__)
+/// AVX2 twin of `bnn_binary_pack_signs` (x86_64 only); call only when `bnn_cpu_detected_features()`
+/// has `BNN_CPU_AVX2_FMA_POPCNT`.
 int64_t bnn_binary_pack_signs_avx2(const float *values, int64_t rows, int64_t channels, uint64_t *words);
+/// AVX-512 twin of `bnn_binary_pack_signs` (x86_64 only); call only when
+/// `bnn_binary_avx512_detected()` is nonzero.
+int64_t bnn_binary_pack_signs_avx512(const float *values, int64_t rows, int64_t channels, uint64_t *words);
+#endif
 
 /// Packs O×kH×kW×C latent weights (`taps` = kH·kW) into the blocked kernel layout and the side
 /// tables the convolution needs.
@@ -48,11 +54,12 @@ int64_t bnn_binary_pack_signs_avx2(const float *values, int64_t rows, int64_t ch
 int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int64_t taps, int64_t channels,
                                 uint64_t *blocked, int32_t *tap_popcounts, float *alpha);
 
-/// Copies packed activations N×H×W×words into a zero-bordered N×(H+2p)×(W+2p)×words buffer, the
-/// input layout of the optimised convolution kernels (border words are 0, i.e. +1; the kernels
-/// subtract their contribution exactly).
-void bnn_binary_pad_input(const uint64_t *input, int64_t batch, int64_t height, int64_t width, int64_t words,
-                          int64_t padding, uint64_t *padded);
+/// Copies packed activations stored with a zero border of `in_margin` pixels, i.e. in an
+/// N×(H+2·in_margin)×(W+2·in_margin)×words buffer, into a buffer of the same images with a border
+/// of `out_margin` pixels (border words 0). The convolution reads activations whose margin is at
+/// least its padding without any copy.
+void bnn_binary_remargin(const uint64_t *input, int64_t batch, int64_t height, int64_t width, int64_t words,
+                         int64_t in_margin, int64_t out_margin, uint64_t *output);
 
 /// One binary convolution: operands, geometry and what to write.
 ///
@@ -66,9 +73,9 @@ typedef struct {
     int64_t out_channels, kernel_h, kernel_w;     ///< O, kH, kW
     int64_t stride, padding;                      ///< equal in both directions; symmetric padding
     int64_t out_h, out_w;                         ///< (H + 2p − kH)/s + 1, (W + 2p − kW)/s + 1
-    const uint64_t *input;         ///< N×H×W×words(C) packed signs (reference kernel)
-    const uint64_t *padded_input;  ///< `bnn_binary_pad_input` of `input` (optimised kernels); may be
-                                   ///< NULL when padding is 0; when NULL with padding the reference runs
+    const uint64_t *input;         ///< N×(H+2m)×(W+2m)×words(C) packed signs, m = `input_margin`,
+                                   ///< border words 0 (+1)
+    int64_t input_margin;          ///< m; the optimised kernels need m ≥ padding (else the reference runs)
     const uint64_t *weights;       ///< blocked layout from `bnn_binary_pack_weights`
     const int32_t *tap_popcounts;  ///< from `bnn_binary_pack_weights`
     int32_t *dots;                 ///< if set: N×OH×OW×O raw integer dot products
@@ -78,7 +85,10 @@ typedef struct {
     int32_t clamp;                 ///< nonzero: clamp to [clamp_lo, clamp_hi]
     float clamp_lo, clamp_hi;
     float *output;                 ///< if set: N×OH×OW×O transformed floats
-    uint64_t *packed_output;       ///< if set: N×OH×OW×words(O) signs of the transformed values
+    uint64_t *packed_output;       ///< if set: N×(OH+2m')×(OW+2m')×words(O) signs of the transformed
+                                   ///< values, m' = `packed_output_margin`; only the interior is written,
+                                   ///< the border must be zero already
+    int64_t packed_output_margin;  ///< m'
 } bnn_binary_conv_params;
 
 /// Computes output rows [row_begin, row_end) of the flattened N·OH rows (safe to call concurrently
@@ -87,23 +97,45 @@ typedef struct {
 int64_t bnn_binary_conv_rows(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end);
 /// Portable twin of `bnn_binary_conv_rows`: a direct loop over the valid taps only.
 int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end);
-/// AVX2 twin (4 pixels × 8 output channels register tile, vpshufb popcount); needs
+#if defined(__x86_64__)
+/// AVX2 twin (4 pixels × 8 output channels register tile, vpshufb popcount; x86_64 only); needs
 /// `BNN_CPU_AVX2_FMA_POPCNT` in `bnn_cpu_detected_features()`.
 int64_t bnn_binary_conv_rows_avx2(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end);
+/// AVX-512 twin (8 pixels × 16 output channels, a 512-bit register of 64-bit lanes per pixel and
+/// 8 channels, vpopcntq; x86_64 only); needs AVX-512 F, BW, VL and VPOPCNTDQ, see
+/// `bnn_binary_avx512_detected`.
+int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end);
+/// Whether this CPU has what `bnn_binary_conv_rows_avx512` needs (regardless of any forcing).
+int bnn_binary_avx512_detected(void);
+#endif
 #if defined(__aarch64__)
 /// NEON twin (vcntq_u8); arm64 only.
 int64_t bnn_binary_conv_rows_neon(const bnn_binary_conv_params *params, int64_t row_begin, int64_t row_end);
 #endif
 
-/// Peak probe: `iterations` rounds of 12 independent 8-lane FMA chains (AVX2+FMA), i.e.
-/// 192·iterations floating-point operations. Returns a value that depends on every chain.
-float bnn_probe_fma(int64_t iterations);
-/// Peak probe: `iterations` rounds of 8 independent XOR + vpshufb-popcount + accumulate chains on
-/// 256-bit registers (the inner loop of the AVX2 convolution without its loads), i.e.
-/// 2048·iterations bit operations. Returns a value that depends on every chain.
-uint64_t bnn_probe_popcount_avx2(int64_t iterations);
-/// Peak probe: `iterations` rounds of 8 independent XOR + scalar `popcnt` + add chains on 64-bit
-/// words, i.e. 512·iterations bit operations.
-uint64_t bnn_probe_popcount_scalar(int64_t iterations);
+/// The convolution variant `bnn_binary_conv_rows` runs on this CPU: "avx512-vpopcntdq", "avx2",
+/// "neon" or "reference" (honours `BNN_KERNELS=reference` and `bnn_cpu_force_reference`;
+/// `BNN_KERNELS=avx2` keeps the binary kernels on AVX2 where AVX-512 is present).
+const char *bnn_binary_kernel_name(void);
+
+/// Peak probe: `iterations` rounds of 12 independent 8-lane FMA chains (AVX2+FMA; scalar floats
+/// elsewhere). Returns the number of floating-point operations done; `sink` receives a value that
+/// depends on every chain.
+double bnn_probe_fma(int64_t iterations, float *sink);
+/// Peak probe: `iterations` rounds of 8 XOR + AVX2 vpshufb-popcount + accumulate streams on 256-bit
+/// registers (the inner loop of the AVX2 convolution without its loads; only the accumulation is a
+/// loop-carried dependency, so it measures throughput). Returns 2048·iterations bit operations
+/// (XOR-popcounted bits), 0 where there is no such vector popcount.
+double bnn_probe_popcount_vector(int64_t iterations, uint64_t *sink);
+/// Peak probe: as `bnn_probe_fma` with 512-bit registers (AVX-512F), 384·iterations operations;
+/// returns 0 where AVX-512 is missing.
+double bnn_probe_fma512(int64_t iterations, float *sink);
+/// Peak probe: 12 XOR + vpopcntq + add streams on 512-bit registers (AVX-512 VPOPCNTDQ), a
+/// throughput measure like `bnn_probe_popcount_vector`. Returns 6144·iterations bit operations, 0
+/// where `bnn_binary_avx512_detected()` is false.
+double bnn_probe_popcount512(int64_t iterations, uint64_t *sink);
+/// Peak probe: `iterations` rounds of 8 XOR + scalar popcount + add streams on 64-bit words.
+/// Returns 512·iterations bit operations.
+double bnn_probe_popcount_scalar(int64_t iterations, uint64_t *sink);
 
 #endif

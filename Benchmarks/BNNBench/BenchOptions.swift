@@ -1,0 +1,83 @@
+/// Command-line options of `bnn-bench`.
+struct BenchOptions {
+    /// Short run: fewer repetitions and less time per measurement.
+    var quick = false
+    /// Print JSON instead of the readable table.
+    var json = false
+    /// Write a bar chart of float vs binary time per layer to this SVG file.
+    var svgPath: String?
+    /// Batch sizes to measure.
+    var batches = [1, 16]
+    /// Thread counts to measure (default: 1 and all).
+    var threads: [Int] = [1]
+    /// Only layers whose name contains this text.
+    var layerFilter: String?
+    /// Skip the float convolution (binary kernels only).
+    var skipFloat = false
+
+    /// The usage text printed for `--help` and after an invalid option.
+    static let usage = """
+        usage: bnn-bench [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
+                         [--layer TEXT] [--no-float] [--help]
+          --quick           short run (fewer repetitions)
+          --json            machine-readable output on stdout
+          --svg FILE        bar chart of float vs binary convolution time per layer
+          --batch 1,16      batch sizes (default 1,16)
+          --threads 1,2     thread counts (default 1 and all cores)
+          --layer TEXT      only layers whose name contains TEXT (e.g. 3x3, stem, 1x1, 56)
+          --no-float        skip the float convolution
+        """
+
+    /// Parses `arguments` (without the program name).
+    ///
+    /// - Throws: ``BenchOptionsError`` naming the flag and what it expected.
+    static func parse(_ arguments: [String], allThreads: Int) throws -> BenchOptions {
+        var options = BenchOptions()
+        options.threads = allThreads > 1 ? [1, allThreads] : [1]
+        var rest = arguments[...]
+        func value(for flag: String) throws -> String {
+            guard let next = rest.popFirst() else { throw BenchOptionsError.missingValue(flag: flag) }
+            return next
+        }
+        func counts(for flag: String) throws -> [Int] {
+            let text = try value(for: flag)
+            let numbers = text.split(separator: ",").map { Int($0) }
+            guard !numbers.isEmpty, numbers.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw BenchOptionsError.invalidValue(flag: flag, expected: "positive integers separated by commas",
+                                                     found: text)
+            }
+            return numbers.map { $0! }
+        }
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--quick": options.quick = true
+            case "--json": options.json = true
+            case "--svg": options.svgPath = try value(for: argument)
+            case "--batch": options.batches = try counts(for: argument)
+            case "--threads": options.threads = try counts(for: argument)
+            case "--layer": options.layerFilter = try value(for: argument)
+            case "--no-float": options.skipFloat = true
+            case "--help", "-h": throw BenchOptionsError.helpRequested
+            default: throw BenchOptionsError.unknownFlag(argument)
+            }
+        }
+        return options
+    }
+}
+
+/// A command-line error of `bnn-bench`.
+enum BenchOptionsError: Error, CustomStringConvertible {
+    case unknownFlag(String)
+    case missingValue(flag: String)
+    case invalidValue(flag: String, expected: String, found: String)
+    case helpRequested
+
+    var description: String {
+        switch self {
+        case let .unknownFlag(flag): return "bnn-bench: unknown option '\(flag)'"
+        case let .missingValue(flag): return "bnn-bench: option \(flag) needs a value"
+        case let .invalidValue(flag, expected, found): return "bnn-bench: \(flag) expects \(expected), found '\(found)'"
+        case .helpRequested: return ""
+        }
+    }
+}

@@ -1,0 +1,151 @@
+// Binary kernels for x86_64 with AVX2 and POPCNT: sign-and-pack with movemask, and the
+// XOR-popcount convolution on a 4-pixel × 8-output-channel register tile. The popcount of a
+// 256-bit XOR is taken per byte with two vpshufb nibble look-ups, accumulated in bytes for at most
+// 31 words (8·31 < 256) and folded into 64-bit lanes (one per output channel) with vpsadbw.
+#include "bnn_binary.h"
+#include "bnn_binary_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// Float results must match the reference kernel bit for bit: no FMA contraction.
+#pragma clang fp contract(off)
+
+#define BNN_AVX2 __attribute__((target("avx2,popcnt")))
+#define BNN_TILE_PIXELS 4
+#define BNN_BYTE_WORDS 31
+
+BNN_AVX2 int64_t bnn_binary_pack_signs_avx2(const float *values, int64_t rows, int64_t channels, uint64_t *words) {
+    const int64_t wpp = bnn_binary_words(channels);
+    const __m256 zero = _mm256_setzero_ps();
+    int64_t unrepresentable = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = values + r * channels;
+        uint64_t *out = words + r * wpp;
+        for (int64_t j = 0; j < wpp; j++) {
+            const int64_t c0 = 64 * j;
+            const int64_t end = channels - c0 < 64 ? channels - c0 : 64;
+            uint64_t word = 0;
+            int64_t b = 0;
+            for (; b + 8 <= end; b += 8) {
+                const __m256 v = _mm256_loadu_ps(row + c0 + b);
+                word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ)) << b;
+                unrepresentable += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_UQ)));
+            }
+            for (; b < end; b++) {
+                const float v = row[c0 + b];
+                if (v < 0) word |= (uint64_t)1 << b;
+                if (!(v < 0) && !(v > 0)) unrepresentable++;
+            }
+            out[j] = word;
+        }
+    }
+    return unrepresentable;
+}
+
+BNN_AVX2 static inline __m256i count_bytes(__m256i v, __m256i lut, __m256i low) {
+    const __m256i lo = _mm256_and_si256(v, low);
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+}
+
+/// XOR-popcounts of `pixels` (1…4) output pixels against one 8-channel weight block, over all K
+/// words; `sums[i][0]` holds channels 0–3 of pixel i, `sums[i][1]` channels 4–7.
+BNN_AVX2 __attribute__((always_inline)) static inline void
+tile(const uint64_t *const bases[BNN_TILE_PIXELS], const int pixels, const int32_t *offsets, int64_t k_words,
+     const uint64_t *block, __m256i sums[BNN_TILE_PIXELS][2]) {
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i zero = _mm256_setzero_si256();
+    for (int i = 0; i < pixels; i++) sums[i][0] = sums[i][1] = zero;
+    for (int64_t k0 = 0; k0 < k_words; k0 += BNN_BYTE_WORDS) {
+        const int64_t k1 = k_words - k0 < BNN_BYTE_WORDS ? k_words : k0 + BNN_BYTE_WORDS;
+        __m256i acc[BNN_TILE_PIXELS][2];
+        for (int i = 0; i < pixels; i++) acc[i][0] = acc[i][1] = zero;
+        for (int64_t k = k0; k < k1; k++) {
+            const int32_t offset = offsets[k];
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(block + k * BNN_BINARY_BLOCK));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + k * BNN_BINARY_BLOCK + 4));
+            for (int i = 0; i < pixels; i++) {
+                const __m256i x = _mm256_set1_epi64x((long long)bases[i][offset]);
+                acc[i][0] = _mm256_add_epi8(acc[i][0], count_bytes(_mm256_xor_si256(x, w0), lut, low));
+                acc[i][1] = _mm256_add_epi8(acc[i][1], count_bytes(_mm256_xor_si256(x, w1), lut, low));
+            }
+        }
+        for (int i = 0; i < pixels; i++) {
+            sums[i][0] = _mm256_add_epi64(sums[i][0], _mm256_sad_epu8(acc[i][0], zero));
+            sums[i][1] = _mm256_add_epi64(sums[i][1], _mm256_sad_epu8(acc[i][1], zero));
+        }
+    }
+}
+
+int64_t bnn_binary_finish_block_avx2(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0,
+                                     const int32_t differing[BNN_BINARY_BLOCK], const bnn_binary_pixel *where)
+    __attribute__((target("avx2,popcnt")));
+
+int64_t bnn_binary_finish_block_avx2(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0,
+                                     const int32_t differing[BNN_BINARY_BLOCK], const bnn_binary_pixel *where) {
+    __m256i counts = _mm256_loadu_si256((const __m256i *)differing);
+    if (where->touches_padding) counts = _mm256_sub_epi32(counts, bnn_binary_correction_avx2(p, o0, where));
+    const __m256i dots = _mm256_sub_epi32(_mm256_set1_epi32(where->valid_bits),
+                                          _mm256_slli_epi32(counts, 1));
+    const int64_t count = p->out_channels - o0;
+    if (count < BNN_BINARY_BLOCK) {
+        int32_t lanes[BNN_BINARY_BLOCK];
+        _mm256_storeu_si256((__m256i *)lanes, dots);
+        return bnn_binary_finish(p, pixel, o0, count, lanes, where->packed);
+    }
+    const int64_t base = pixel * p->out_channels + o0;
+    if (p->dots) _mm256_storeu_si256((__m256i *)(p->dots + base), dots);
+    if (!p->output && !where->packed) return 0;
+    __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p->scale + o0), _mm256_cvtepi32_ps(dots));
+    if (p->bias) v = _mm256_add_ps(v, _mm256_loadu_ps(p->bias + o0));
+    if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + base));
+    if (p->clamp) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(p->clamp_lo)), _mm256_set1_ps(p->clamp_hi));
+    if (p->output) _mm256_storeu_ps(p->output + base, v);
+    if (!where->packed) return 0;
+    const __m256 zero = _mm256_setzero_ps();
+    const uint64_t negative = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    where->packed[o0 / 64] |= negative << (o0 % 64);
+    return __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_UQ)));
+}
+
+/// One tile: every output channel of `pixels` (1…BNN_TILE_PIXELS) consecutive output pixels.
+BNN_AVX2 static int64_t tile_pixels_avx2(const bnn_binary_conv_params *p, int64_t q, int pixels,
+                                        const bnn_binary_pixel *where, const int32_t *offsets,
+                                        int64_t k_words) {
+    int64_t unrepresentable = 0;
+    const uint64_t *bases[BNN_TILE_PIXELS];
+    for (int i = 0; i < BNN_TILE_PIXELS; i++) bases[i] = where[i < pixels ? i : 0].base;
+    for (int64_t o0 = 0; o0 < p->out_channels; o0 += BNN_BINARY_BLOCK) {
+        const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
+        __m256i sums[BNN_TILE_PIXELS][2];
+        if (pixels == BNN_TILE_PIXELS) {
+            tile(bases, BNN_TILE_PIXELS, offsets, k_words, block, sums);
+        } else {
+            for (int i = 0; i < pixels; i++) {
+                __m256i one[BNN_TILE_PIXELS][2];
+                const uint64_t *single[BNN_TILE_PIXELS] = {bases[i], bases[i], bases[i], bases[i]};
+                tile(single, 1, offsets, k_words, block, one);
+                sums[i][0] = one[0][0];
+                sums[i][1] = one[0][1];
+            }
+        }
+        for (int i = 0; i < pixels; i++) {
+            // 64-bit lanes (0,1,2,3) and (4,5,6,7) → int32 lanes 0…7.
+            const __m256i mixed = _mm256_blend_epi32(sums[i][0], _mm256_slli_epi64(sums[i][1], 32), 0xAA);
+            int32_t differing[BNN_BINARY_BLOCK];
+            _mm256_storeu_si256((__m256i *)differing,
+                                _mm256_permutevar8x32_epi32(mixed, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7)));
+            unrepresentable += bnn_binary_finish_block_avx2(p, q + i, o0, differing, &where[i]);
+        }
+    }
+    return unrepresentable;
+}
+
+BNN_AVX2 int64_t bnn_binary_conv_rows_avx2(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
+    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_avx2);
+}
+
+#endif

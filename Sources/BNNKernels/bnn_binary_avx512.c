@@ -1,0 +1,213 @@
+// Binary convolution for x86_64 with AVX-512 VPOPCNTDQ: one 512-bit register holds the 64-bit
+// XOR-popcount sums of the 8 output channels of a weight block, so the inner step per packed word
+// and pixel is a broadcast, vpxorq, vpopcntq and vpaddq; the tile is 8 pixels × 16 channels (two
+// blocks). The epilogue runs on 16 channels at once (8 for a lone or partial block).
+#include "bnn_binary.h"
+#include "bnn_binary_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang fp contract(off)
+
+#define BNN_AVX512 __attribute__((target("avx2,popcnt,avx512f,avx512bw,avx512vl,avx512vpopcntdq")))
+#define BNN_TILE512_PIXELS 8
+
+/// XOR-popcounts of `pixels` (1…8) output pixels against `blocks` (1 or 2) consecutive 8-channel
+/// weight blocks over all K words; lane o of `sums[b][i]` is channel o of block b for pixel i. With two
+/// blocks each broadcast input word serves 16 channels.
+BNN_AVX512 __attribute__((always_inline)) static inline void
+tile512(const uint64_t *const bases[BNN_TILE512_PIXELS], const int pixels, const int blocks, const int32_t *offsets,
+        int64_t k_words, const uint64_t *block, __m512i sums[2][BNN_TILE512_PIXELS]) {
+    for (int b = 0; b < blocks; b++) {
+        for (int i = 0; i < pixels; i++) sums[b][i] = _mm512_setzero_si512();
+    }
+    const uint64_t *second = block + k_words * BNN_BINARY_BLOCK;
+    for (int64_t k = 0; k < k_words; k++) {
+        const int32_t offset = offsets[k];
+        const __m512i w0 = _mm512_loadu_si512((const void *)(block + k * BNN_BINARY_BLOCK));
+        const __m512i w1 = blocks > 1 ? _mm512_loadu_si512((const void *)(second + k * BNN_BINARY_BLOCK)) : w0;
+        for (int i = 0; i < pixels; i++) {
+            const __m512i x = _mm512_set1_epi64((long long)bases[i][offset]);
+            sums[0][i] = _mm512_add_epi64(sums[0][i], _mm512_popcnt_epi64(_mm512_xor_si512(x, w0)));
+            if (blocks > 1) sums[1][i] = _mm512_add_epi64(sums[1][i], _mm512_popcnt_epi64(_mm512_xor_si512(x, w1)));
+        }
+    }
+}
+
+BNN_AVX512 int64_t bnn_binary_pack_signs_avx512(const float *values, int64_t rows, int64_t channels,
+                                                uint64_t *words) {
+    const int64_t wpp = bnn_binary_words(channels);
+    const __m512 zero = _mm512_setzero_ps();
+    int64_t unrepresentable = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = values + r * channels;
+        uint64_t *out = words + r * wpp;
+        for (int64_t j = 0; j < wpp; j++) {
+            const int64_t c0 = 64 * j;
+            const int64_t end = channels - c0 < 64 ? channels - c0 : 64;
+            if (end == 64) {
+                // A full word: four 16-lane compares per kind, masks joined in a general register.
+                const float *v = row + c0;
+                __m512 x[4];
+                for (int g = 0; g < 4; g++) x[g] = _mm512_loadu_ps(v + 16 * g);
+                uint64_t negative = 0, unsigned_zero = 0;
+                for (int g = 0; g < 4; g++) {
+                    negative |= (uint64_t)_mm512_cmp_ps_mask(x[g], zero, _CMP_LT_OQ) << (16 * g);
+                    unsigned_zero |= (uint64_t)_mm512_cmp_ps_mask(x[g], zero, _CMP_EQ_UQ) << (16 * g);
+                }
+                out[j] = negative;
+                unrepresentable += __builtin_popcountll(unsigned_zero);
+                continue;
+            }
+            uint64_t word = 0;
+            for (int64_t b = 0; b < end; b += 16) {
+                const __mmask16 lanes = end - b >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (end - b)) - 1);
+                const __m512 v = _mm512_maskz_loadu_ps(lanes, row + c0 + b);
+                word |= (uint64_t)_mm512_mask_cmp_ps_mask(lanes, v, zero, _CMP_LT_OQ) << b;
+                unrepresentable += __builtin_popcount((unsigned)_mm512_mask_cmp_ps_mask(lanes, v, zero, _CMP_EQ_UQ));
+            }
+            out[j] = word;
+        }
+    }
+    return unrepresentable;
+}
+
+/// The epilogue of a tile: from the XOR-popcounts of `pixels` pixels × the 8 channels of block
+/// `o0` writes dots / transformed floats / packed signs; per-channel constants are loaded once and
+/// the parameters are read into locals (stores to the outputs cannot alias them then).
+BNN_AVX512 __attribute__((always_inline)) static inline int64_t
+finish_tile(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512i sums[BNN_TILE512_PIXELS],
+            int pixels, const bnn_binary_pixel where[BNN_TILE512_PIXELS]) {
+    int64_t unrepresentable = 0;
+    const int64_t oc = p->out_channels;
+    if (oc - o0 < BNN_BINARY_BLOCK) {
+        for (int i = 0; i < pixels; i++) {
+            int32_t differing[BNN_BINARY_BLOCK];
+            _mm256_storeu_si256((__m256i *)differing, _mm512_cvtepi64_epi32(sums[i]));
+            unrepresentable += bnn_binary_finish_block_avx2(p, q + i, o0, differing, &where[i]);
+        }
+        return unrepresentable;
+    }
+    int32_t *const dots_out = p->dots;
+    float *const output = p->output;
+    const float *const residual = p->residual;
+    const int has_bias = p->bias != NULL, clamp = p->clamp;
+    const int values = output || p->packed_output;
+    const __m256 scale = values ? _mm256_loadu_ps(p->scale + o0) : _mm256_setzero_ps();
+    const __m256 bias = has_bias ? _mm256_loadu_ps(p->bias + o0) : _mm256_setzero_ps();
+    const __m256 lo = _mm256_set1_ps(p->clamp_lo), hi = _mm256_set1_ps(p->clamp_hi);
+    const __m256 zero = _mm256_setzero_ps();
+    const int64_t word = o0 / 64, shift = o0 % 64;
+    int64_t base = q * oc + o0;
+    for (int i = 0; i < pixels; i++, base += oc) {
+        __m256i differing = _mm512_cvtepi64_epi32(sums[i]);
+        if (where[i].touches_padding) differing = _mm256_sub_epi32(differing, bnn_binary_correction_avx2(p, o0, &where[i]));
+        const __m256i dots = _mm256_sub_epi32(_mm256_set1_epi32(where[i].valid_bits), _mm256_slli_epi32(differing, 1));
+        if (dots_out) _mm256_storeu_si256((__m256i *)(dots_out + base), dots);
+        if (!values) continue;
+        __m256 v = _mm256_mul_ps(scale, _mm256_cvtepi32_ps(dots));
+        if (has_bias) v = _mm256_add_ps(v, bias);
+        if (residual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual + base));
+        if (clamp) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+        if (output) _mm256_storeu_ps(output + base, v);
+        if (where[i].packed) {
+            where[i].packed[word] |= (uint64_t)_mm256_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
+            unrepresentable += __builtin_popcount((unsigned)_mm256_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
+        }
+    }
+    return unrepresentable;
+}
+
+/// The epilogue of a two-block tile whose 16 channels o0…o0+15 all exist: as `finish_tile` on
+/// 512-bit registers, 16 channels per instruction.
+BNN_AVX512 __attribute__((always_inline)) static inline int64_t
+finish_tile16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i sums[2][BNN_TILE512_PIXELS],
+              int pixels, const bnn_binary_pixel where[BNN_TILE512_PIXELS]) {
+    int64_t unrepresentable = 0;
+    const int64_t oc = p->out_channels;
+    int32_t *const dots_out = p->dots;
+    float *const output = p->output;
+    const float *const residual = p->residual;
+    const int has_bias = p->bias != NULL, clamp = p->clamp;
+    const int values = output || p->packed_output;
+    const __m512 scale = values ? _mm512_loadu_ps(p->scale + o0) : _mm512_setzero_ps();
+    const __m512 bias = has_bias ? _mm512_loadu_ps(p->bias + o0) : _mm512_setzero_ps();
+    const __m512 lo = _mm512_set1_ps(p->clamp_lo), hi = _mm512_set1_ps(p->clamp_hi);
+    const __m512 zero = _mm512_setzero_ps();
+    const int64_t word = o0 / 64, shift = o0 % 64;
+    int64_t base = q * oc + o0;
+    for (int i = 0; i < pixels; i++, base += oc) {
+        __m512i differing = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sums[0][i])),
+                                               _mm512_cvtepi64_epi32(sums[1][i]), 1);
+        if (where[i].touches_padding) {
+            const __m512i correction = _mm512_inserti64x4(
+                _mm512_castsi256_si512(bnn_binary_correction_avx2(p, o0, &where[i])),
+                bnn_binary_correction_avx2(p, o0 + BNN_BINARY_BLOCK, &where[i]), 1);
+            differing = _mm512_sub_epi32(differing, correction);
+        }
+        const __m512i dots = _mm512_sub_epi32(_mm512_set1_epi32(where[i].valid_bits), _mm512_slli_epi32(differing, 1));
+        if (dots_out) _mm512_storeu_si512((void *)(dots_out + base), dots);
+        if (!values) continue;
+        __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots));
+        if (has_bias) v = _mm512_add_ps(v, bias);
+        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + base));
+        if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        if (output) _mm512_storeu_ps(output + base, v);
+        if (where[i].packed) {
+            where[i].packed[word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
+            unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
+        }
+    }
+    return unrepresentable;
+}
+
+/// One tile: every output channel of `pixels` (1…BNN_TILE512_PIXELS) consecutive output pixels.
+BNN_AVX512 static int64_t tile_pixels_avx512(const bnn_binary_conv_params *p, int64_t q, int pixels,
+                                             const bnn_binary_pixel *where, const int32_t *offsets,
+                                             int64_t k_words) {
+    int64_t unrepresentable = 0;
+    const uint64_t *bases[BNN_TILE512_PIXELS];
+    for (int i = 0; i < BNN_TILE512_PIXELS; i++) bases[i] = where[i < pixels ? i : 0].base;
+    const int64_t padded_o = bnn_binary_padded_channels(p->out_channels);
+    for (int64_t o0 = 0; o0 < padded_o;) {
+        const int blocks = padded_o - o0 >= 2 * BNN_BINARY_BLOCK ? 2 : 1;
+        const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
+        if (pixels == BNN_TILE512_PIXELS && blocks == 2 && o0 + 2 * BNN_BINARY_BLOCK <= p->out_channels) {
+            // The hot path: its own accumulators, kept in registers from the loop into the epilogue.
+            __m512i full[2][BNN_TILE512_PIXELS];
+            tile512(bases, BNN_TILE512_PIXELS, 2, offsets, k_words, block, full);
+            unrepresentable += finish_tile16(p, q, o0, full, BNN_TILE512_PIXELS, where);
+            o0 += 2 * BNN_BINARY_BLOCK;
+            continue;
+        }
+        __m512i sums[2][BNN_TILE512_PIXELS];
+        if (pixels == BNN_TILE512_PIXELS && blocks == 2) {
+            tile512(bases, BNN_TILE512_PIXELS, 2, offsets, k_words, block, sums);
+        } else if (pixels == BNN_TILE512_PIXELS) {
+            tile512(bases, BNN_TILE512_PIXELS, 1, offsets, k_words, block, sums);
+        } else {
+            for (int i = 0; i < pixels; i++) {
+                __m512i one[2][BNN_TILE512_PIXELS];
+                const uint64_t *single[BNN_TILE512_PIXELS] = {bases[i], bases[i], bases[i], bases[i],
+                                                              bases[i], bases[i], bases[i], bases[i]};
+                if (blocks == 2) {
+                    tile512(single, 1, 2, offsets, k_words, block, one);
+                } else {
+                    tile512(single, 1, 1, offsets, k_words, block, one);
+                }
+                for (int b = 0; b < blocks; b++) sums[b][i] = one[b][0];
+            }
+        }
+        for (int b = 0; b < blocks; b++, o0 += BNN_BINARY_BLOCK) {
+            unrepresentable += finish_tile(p, q, o0, sums[b], pixels, where);
+        }
+    }
+    return unrepresentable;
+}
+
+BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
+    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512);
+}
+
+#endif

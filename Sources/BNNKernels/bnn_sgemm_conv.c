@@ -1,0 +1,315 @@
+// Convolution on top of the blocked SGEMM driver: the forward pass as an implicit GEMM whose A
+// rows are read straight from a zero-padded input (or gathered block by block for few channels),
+// the weight gradient with the output gradient as a transposed A and patches gathered into B
+// panels, and the helpers of the input gradient (flipped packed weights for stride 1, col2im for
+// larger strides).
+#include "bnn_sgemm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+size_t bnn_sconv_out_height(const bnn_conv_shape *s) {
+    return (s->height + 2 * s->padding - s->kernel_h) / s->stride + 1;
+}
+
+size_t bnn_sconv_out_width(const bnn_conv_shape *s) {
+    return (s->width + 2 * s->padding - s->kernel_w) / s->stride + 1;
+}
+
+int bnn_sconv_prefers_direct(const bnn_conv_shape *s) { return s->kernel_w * s->channels >= 64; }
+
+size_t bnn_sconv_padded_count(const bnn_conv_shape *s) {
+    return s->batch * (s->height + 2 * s->padding) * (s->width + 2 * s->padding) * s->channels;
+}
+
+void bnn_sconv_pad_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1,
+                         float *padded) {
+    size_t c = s->channels, pad = s->padding;
+    size_t hp = s->height + 2 * pad, wp = s->width + 2 * pad;
+    for (size_t image = image0; image < image1; ++image) {
+        float *dst = padded + image * hp * wp * c;
+        memset(dst, 0, pad * wp * c * sizeof(float));
+        for (size_t y = 0; y < s->height; ++y) {
+            float *row = dst + (y + pad) * wp * c;
+            memset(row, 0, pad * c * sizeof(float));
+            memcpy(row + pad * c, input + (image * s->height + y) * s->width * c, s->width * c * sizeof(float));
+            memset(row + (pad + s->width) * c, 0, pad * c * sizeof(float));
+        }
+        memset(dst + (pad + s->height) * wp * c, 0, pad * wp * c * sizeof(float));
+    }
+}
+
+/// Position of an output pixel, advanced row-major over the batch without divisions.
+typedef struct {
+    size_t image, y, x;
+} pixel_cursor;
+
+static pixel_cursor cursor_at(size_t m, size_t oh, size_t ow) {
+    pixel_cursor cursor = {m / (oh * ow), m % (oh * ow) / ow, m % ow};
+    return cursor;
+}
+
+static void cursor_advance(pixel_cursor *cursor, size_t oh, size_t ow) {
+    if (++cursor->x == ow) {
+        cursor->x = 0;
+        if (++cursor->y == oh) {
+            cursor->y = 0;
+            ++cursor->image;
+        }
+    }
+}
+
+/// Copies patch entries `[q0, q1)` (index `(ky·kW + kx)·C + c`) of one output pixel into `dst`,
+/// zero outside the input; the taps of one kernel row that lie inside the input are one copy.
+static void gather_patch(const bnn_conv_shape *s, const float *input, pixel_cursor at,
+                         size_t q0, size_t q1, float *dst) {
+    size_t channels = s->channels, kw = s->kernel_w;
+    size_t row_length = kw * channels;
+    ptrdiff_t x0 = (ptrdiff_t)(at.x * s->stride) - (ptrdiff_t)s->padding; // input column of kx = 0
+    if (q0 == 0 && q1 == s->kernel_h * row_length) {
+        // The whole patch: per kernel row, zeros left of the input, one copy, zeros right of it.
+        size_t kx_begin = x0 < 0 ? (size_t)(-x0) : 0;
+        ptrdiff_t inside_end = (ptrdiff_t)s->width - x0;
+        size_t kx_end = inside_end < (ptrdiff_t)kw ? (inside_end > 0 ? (size_t)inside_end : 0) : kw;
+        if (kx_begin > kx_end) kx_begin = kx_end;
+        for (size_t ky = 0; ky < s->kernel_h; ++ky, dst += row_length) {
+            ptrdiff_t iy = (ptrdiff_t)(at.y * s->stride + ky) - (ptrdiff_t)s->padding;
+            if (iy < 0 || iy >= (ptrdiff_t)s->height || kx_begin == kx_end) {
+                for (size_t i = 0; i < row_length; ++i) dst[i] = 0;
+                continue;
+            }
+            const float *src = input + ((at.image * s->height + (size_t)iy) * s->width
+                                        + (size_t)(x0 + (ptrdiff_t)kx_begin)) * channels;
+            size_t left = kx_begin * channels, middle = (kx_end - kx_begin) * channels;
+            for (size_t i = 0; i < left; ++i) dst[i] = 0;
+            for (size_t i = 0; i < middle; ++i) dst[left + i] = src[i];
+            for (size_t i = left + middle; i < row_length; ++i) dst[i] = 0;
+        }
+        return;
+    }
+    for (size_t q = q0; q < q1;) {
+        size_t ky = q / row_length, within = q % row_length;
+        ptrdiff_t iy = (ptrdiff_t)(at.y * s->stride + ky) - (ptrdiff_t)s->padding;
+        ptrdiff_t ix = x0 + (ptrdiff_t)(within / channels);
+        size_t run;
+        if (iy >= 0 && iy < (ptrdiff_t)s->height && ix >= 0 && ix < (ptrdiff_t)s->width) {
+            // Inside: the run continues over the following taps of this kernel row up to the edge.
+            ptrdiff_t inside_end = (ptrdiff_t)s->width - x0; // first kx past the right edge
+            size_t kx_end = inside_end < (ptrdiff_t)kw ? (size_t)inside_end : kw;
+            run = min_size(kx_end * channels - within, q1 - q);
+            const float *src = input + ((at.image * s->height + (size_t)iy) * s->width + (size_t)ix) * channels
+                               + within % channels;
+            if (run >= 64) {
+                memcpy(dst, src, run * sizeof(float));
+            } else {
+                for (size_t i = 0; i < run; ++i) dst[i] = src[i];
+            }
+        } else {
+            run = min_size(channels - within % channels, q1 - q);
+            for (size_t i = 0; i < run; ++i) dst[i] = 0;
+        }
+        dst += run;
+        q += run;
+    }
+}
+
+/// Writes patch entries `[q0, q1)` of one output pixel straight into packed B panels, entry `q`
+/// at `dst[(q − q0) / 16 · panel_stride + (q − q0) % 16]`. Needs C, `q0` and `q1` to be multiples
+/// of 16, so every 16 entries are one tap's channels: one 64-byte copy (or zero fill) each.
+static void gather_patch_panels(const bnn_conv_shape *s, const float *input, pixel_cursor at,
+                                size_t q0, size_t q1, float *dst, size_t panel_stride) {
+    size_t channels = s->channels;
+    size_t tap = q0 / channels, c = q0 % channels;
+    size_t ky = tap / s->kernel_w, kx = tap % s->kernel_w;
+    for (size_t q = q0; q < q1; c = 0) {
+        ptrdiff_t iy = (ptrdiff_t)(at.y * s->stride + ky) - (ptrdiff_t)s->padding;
+        ptrdiff_t ix = (ptrdiff_t)(at.x * s->stride + kx) - (ptrdiff_t)s->padding;
+        size_t end = min_size(q1, q + channels - c);
+        if (iy >= 0 && iy < (ptrdiff_t)s->height && ix >= 0 && ix < (ptrdiff_t)s->width) {
+            const float *src = input + ((at.image * s->height + (size_t)iy) * s->width + (size_t)ix) * channels + c;
+            for (; q < end; q += BNN_SGEMM_NR, src += BNN_SGEMM_NR, dst += panel_stride) {
+                memcpy(dst, src, BNN_SGEMM_NR * sizeof(float));
+            }
+        } else {
+            for (; q < end; q += BNN_SGEMM_NR, dst += panel_stride) memset(dst, 0, BNN_SGEMM_NR * sizeof(float));
+        }
+        if (++kx == s->kernel_w) {
+            kx = 0;
+            ++ky;
+        }
+    }
+}
+
+/// Row provider of the direct forward pass: kernel row `tag` of a pixel's patch is kW·C
+/// contiguous floats of the padded input.
+typedef struct {
+    const bnn_conv_shape *shape;
+    const float *padded;
+    size_t oh, ow, hp, wp;
+} direct_rows;
+
+static size_t rows_direct(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                          const float **rows) {
+    const direct_rows *ctx = context;
+    const bnn_conv_shape *s = ctx->shape;
+    pixel_cursor at = cursor_at(m, ctx->oh, ctx->ow);
+    for (size_t i = 0; i < count; ++i) {
+        size_t y = at.y * s->stride + block->tag, x = at.x * s->stride;
+        rows[i] = ctx->padded + ((at.image * ctx->hp + y) * ctx->wp + x) * s->channels + block->offset;
+        cursor_advance(&at, ctx->oh, ctx->ow);
+    }
+    return 1;
+}
+
+void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
+                              const float *packed_weight, float *output,
+                              size_t m0, size_t m1, size_t n0, size_t n1) {
+    size_t segment = s->kernel_w * s->channels;
+    size_t capacity = s->kernel_h * ((segment + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC);
+    bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(capacity * sizeof *blocks);
+    size_t count = 0;
+    for (size_t ky = 0; ky < s->kernel_h; ++ky) count = bnn_sgemm_split_k(ky * segment, segment, ky, blocks, count);
+    direct_rows ctx = {s, padded, bnn_sconv_out_height(s), bnn_sconv_out_width(s),
+                       s->height + 2 * s->padding, s->width + 2 * s->padding};
+    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_direct, &ctx, packed_weight,
+                    s->kernel_h * segment * BNN_SGEMM_NR, 0, output, s->out_channels, 0, m0, m1, n0, n1);
+    free(blocks);
+}
+
+/// Row provider of the im2col forward pass: gathers each block of patches into scratch.
+typedef struct {
+    const bnn_conv_shape *shape;
+    const float *input;
+    size_t oh, ow;
+    float *scratch; // BNN_SGEMM_MC × BNN_SGEMM_KC
+} im2col_rows;
+
+static size_t rows_im2col(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                          const float **rows) {
+    const im2col_rows *ctx = context;
+    pixel_cursor at = cursor_at(m, ctx->oh, ctx->ow);
+    for (size_t i = 0; i < count; ++i) {
+        float *row = ctx->scratch + i * BNN_SGEMM_KC;
+        gather_patch(ctx->shape, ctx->input, at, block->k0, block->k0 + block->length, row);
+        rows[i] = row;
+        cursor_advance(&at, ctx->oh, ctx->ow);
+    }
+    return 1;
+}
+
+void bnn_sconv_forward_im2col(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
+                              const float *packed_weight, float *output,
+                              size_t m0, size_t m1, size_t n0, size_t n1) {
+    size_t k = s->kernel_h * s->kernel_w * s->channels;
+    bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(((k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC + 1) * sizeof *blocks);
+    size_t count = bnn_sgemm_split_k(0, k, 0, blocks, 0);
+    float *scratch = bnn_sgemm_alloc(BNN_SGEMM_MC * BNN_SGEMM_KC * sizeof(float));
+    im2col_rows ctx = {s, input, bnn_sconv_out_height(s), bnn_sconv_out_width(s), scratch};
+    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_im2col, &ctx, packed_weight, k * BNN_SGEMM_NR,
+                    0, output, s->out_channels, 0, m0, m1, n0, n1);
+    free(scratch);
+    free(blocks);
+}
+
+/// Columns of the weight gradient per B block (a multiple of 32): 256 pixels × 512 columns
+/// (512 KiB) stay in L2 while every A block runs over them.
+#define BNN_SCONV_NC 512
+
+void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
+                               const float *output_gradient, float *weight_gradient, int accumulate,
+                               size_t n0, size_t n1) {
+    if (n0 >= n1) return;
+    size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
+    size_t o = s->out_channels, patch = s->kernel_h * s->kernel_w * s->channels;
+    size_t pixels = s->batch * oh * ow;
+    bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
+    float *a_block = bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float));
+    // B panels one cache line apart from a multiple of 4 KiB, so that writing one pixel's row of
+    // every panel does not fill a single L1 set.
+    size_t max_panel_stride = (BNN_SGEMM_KC + 1) * BNN_SGEMM_NR;
+    float *b_block = bnn_sgemm_alloc(BNN_SCONV_NC / BNN_SGEMM_NR * max_panel_stride * sizeof(float));
+    float *patch_row = bnn_sgemm_alloc(BNN_SCONV_NC * sizeof(float));
+    // A is dYᵀ: the output gradient (pixels × O) read as a transposed O×pixels matrix.
+    bnn_sgemm_transposed_rows ctx = {output_gradient, o, a_block};
+    if (pixels == 0) {
+        bnn_sgemm_drive(micro, NULL, 0, bnn_sgemm_rows_transposed, &ctx, b_block, 0, n0, weight_gradient, patch,
+                        accumulate, 0, o, n0, n1);
+    }
+    for (size_t jc = n0; jc < n1; jc += BNN_SCONV_NC) {
+        size_t nc = min_size(BNN_SCONV_NC, n1 - jc);
+        int add = accumulate;
+        for (size_t p0 = 0; p0 < pixels; p0 += BNN_SGEMM_KC) {
+            size_t kc = min_size(BNN_SGEMM_KC, pixels - p0);
+            // B block: the patches of those pixels, columns [jc, jc + nc), in panels; straight
+            // from the input when channels come in whole panels, else gathered into a row
+            // (zero-padded to whole panels) and scattered.
+            pixel_cursor at = cursor_at(p0, oh, ow);
+            size_t panels = (nc + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR;
+            size_t panel_stride = (kc + 1) * BNN_SGEMM_NR;
+            int aligned = s->channels % BNN_SGEMM_NR == 0 && nc % BNN_SGEMM_NR == 0;
+            memset(patch_row + nc, 0, (panels * BNN_SGEMM_NR - nc) * sizeof(float));
+            for (size_t p = 0; p < kc; ++p) {
+                float *dst = b_block + p * BNN_SGEMM_NR;
+                if (aligned) {
+                    gather_patch_panels(s, input, at, jc, jc + nc, dst, panel_stride);
+                } else {
+                    gather_patch(s, input, at, jc, jc + nc, patch_row);
+                    for (size_t j = 0; j < panels; ++j, dst += panel_stride) {
+                        memcpy(dst, patch_row + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
+                    }
+                }
+                cursor_advance(&at, oh, ow);
+            }
+            ctx.a = output_gradient + p0 * o;
+            bnn_sgemm_kblock block = {0, kc, 0, 0};
+            bnn_sgemm_drive(micro, &block, 1, bnn_sgemm_rows_transposed, &ctx, b_block, panel_stride, jc,
+                            weight_gradient, patch, add, 0, o, jc, jc + nc);
+            add = 1;
+        }
+    }
+    free(patch_row);
+    free(b_block);
+    free(a_block);
+}
+
+void bnn_sconv_pack_flipped_weight(const bnn_conv_shape *s, const float *weight, size_t panel0, size_t panel1,
+                                   float *packed) {
+    size_t o = s->out_channels, c = s->channels, kh = s->kernel_h, kw = s->kernel_w;
+    size_t k = kh * kw * o;
+    for (size_t panel = panel0; panel < panel1; ++panel) {
+        size_t c0 = panel * BNN_SGEMM_NR;
+        size_t width = c0 < c ? min_size(BNN_SGEMM_NR, c - c0) : 0;
+        float *dst = packed + panel * k * BNN_SGEMM_NR;
+        for (size_t ty = 0; ty < kh; ++ty) {
+            for (size_t tx = 0; tx < kw; ++tx) {
+                for (size_t oc = 0; oc < o; ++oc, dst += BNN_SGEMM_NR) {
+                    const float *src = weight + ((oc * kh + (kh - 1 - ty)) * kw + (kw - 1 - tx)) * c + c0;
+                    bnn_sgemm_copy_panel_row(dst, src, width);
+                }
+            }
+        }
+    }
+}
+
+void bnn_sconv_col2im(const bnn_conv_shape *s, const float *columns, size_t image,
+                      float *input_gradient, size_t c0, size_t c1) {
+    size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
+    size_t c = s->channels, patch = s->kernel_h * s->kernel_w * c;
+    float *base = input_gradient + image * s->height * s->width * c;
+    for (size_t oy = 0; oy < oh; ++oy) {
+        for (size_t ox = 0; ox < ow; ++ox) {
+            const float *src = columns + (oy * ow + ox) * patch;
+            for (size_t ky = 0; ky < s->kernel_h; ++ky) {
+                ptrdiff_t iy = (ptrdiff_t)(oy * s->stride + ky) - (ptrdiff_t)s->padding;
+                for (size_t kx = 0; kx < s->kernel_w; ++kx, src += c) {
+                    ptrdiff_t ix = (ptrdiff_t)(ox * s->stride + kx) - (ptrdiff_t)s->padding;
+                    if (iy < 0 || iy >= (ptrdiff_t)s->height || ix < 0 || ix >= (ptrdiff_t)s->width) continue;
+                    float *dst = base + ((size_t)iy * s->width + (size_t)ix) * c;
+                    for (size_t ch = c0; ch < c1; ++ch) dst[ch] += src[ch];
+                }
+            }
+        }
+    }
+}

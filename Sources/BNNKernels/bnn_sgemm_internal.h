@@ -1,0 +1,101 @@
+// Private declarations shared by the bnn_sgemm*.c files: blocking sizes, the micro-kernel
+// signature and the blocked driver that every SGEMM and convolution entry point runs on.
+#ifndef BNN_SGEMM_INTERNAL_H
+#define BNN_SGEMM_INTERNAL_H
+
+#include "bnn_sgemm.h"
+
+/// Largest K block: a 16-column B micro-panel of 256 rows (16 KiB) stays in L1.
+#define BNN_SGEMM_KC 256
+/// Rows of A per block (a multiple of MR): 192 rows × 256 floats (192 KiB) stay in L2.
+#define BNN_SGEMM_MC 192
+
+/// Computes a register tile `C (+)= A·B̃` over `kc` steps. `a` holds the tile's row pointers;
+/// element `p` of row `r` is `a[r][p · a_step]` (1 for rows contiguous along K, MR for a packed A
+/// panel); rows past `mr` repeat a valid row and are not stored. `b` is a packed micro-panel
+/// `[kc][16]`, the next panel (columns 16…31, only read when `nr` > 16) starts `b_panel_stride`
+/// floats later; only the top-left `mr`×`nr` part of C is written.
+typedef void (*bnn_sgemm_microkernel)(size_t kc, const float *const *a, size_t a_step, const float *b,
+                                      size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                      int accumulate);
+
+/// A micro-kernel and its register tile.
+typedef struct {
+    bnn_sgemm_microkernel run;
+    size_t mr, nr;
+} bnn_sgemm_microkernel_info;
+
+/// The largest register tile height of any micro-kernel.
+#define BNN_SGEMM_MR_MAX 12
+
+void bnn_sgemm_microkernel_reference(size_t kc, const float *const *a, size_t a_step, const float *b,
+                                     size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                     int accumulate);
+#if defined(__x86_64__) || defined(__i386__)
+void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step, const float *b,
+                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                int accumulate);
+void bnn_sgemm_microkernel_avx512(size_t kc, const float *const *a, size_t a_step, const float *b,
+                                  size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                  int accumulate);
+/// Packs the first multiple of 8 of `k` columns of 16 full rows of a transposed B (`rows`, row
+/// stride `ldb`) into a panel `[k][16]` with 8×8 AVX2 transposes; returns how many it packed.
+size_t bnn_sgemm_pack_panel_transposed_avx2(size_t k, const float *rows, size_t ldb, float *panel);
+#endif
+#if defined(__aarch64__)
+void bnn_sgemm_microkernel_neon(size_t kc, const float *const *a, size_t a_step, const float *b,
+                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                int accumulate);
+#endif
+
+/// `malloc` that aborts on exhaustion (scratch blocks are small; running out is not recoverable).
+void *bnn_sgemm_alloc(size_t bytes);
+
+/// Writes one row of a packed B panel: `width` (≤ 16) floats from `src`, then zeros up to 16.
+void bnn_sgemm_copy_panel_row(float *dst, const float *src, size_t width);
+
+/// The micro-kernel of `kernel`, or the reference one when that variant cannot run here.
+bnn_sgemm_microkernel_info bnn_sgemm_select(bnn_sgemm_kernel kernel);
+
+/// One block of the K dimension: rows `[k0, k0 + length)` of the packed B; `tag` and `offset`
+/// tell the row provider where the block lies in its own source (e.g. kernel row and offset).
+typedef struct {
+    size_t k0, length, tag, offset;
+} bnn_sgemm_kblock;
+
+/// Fills `rows[0..<count]` with pointers to rows `m ..< m + count` of A restricted to `block`
+/// and returns the step between consecutive K elements of a row (see `bnn_sgemm_microkernel`).
+typedef size_t (*bnn_sgemm_rows)(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                                 const float **rows);
+
+/// Packs rows `[m, m + count)` × K range `[k0, k0 + length)` of a transposed A (stored K×M, row
+/// stride `lda`) into MR-row panels `[panel][length][MR]` (rows past `count` are zero) and points
+/// `rows` at them; returns the K step MR.
+size_t bnn_sgemm_pack_a_panels(const float *a, size_t lda, size_t m, size_t count, size_t k0, size_t length,
+                               float *panels, const float **rows);
+
+/// Row provider context of a transposed A (stored K×M, row stride `lda`): each block is packed
+/// into MR-row panels in `scratch`, which holds (BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) × BNN_SGEMM_KC floats.
+typedef struct {
+    const float *a;
+    size_t lda;
+    float *scratch;
+} bnn_sgemm_transposed_rows;
+
+/// The `bnn_sgemm_rows` provider of a `bnn_sgemm_transposed_rows` context.
+size_t bnn_sgemm_rows_transposed(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                                 const float **rows);
+
+/// Splits `length` into near-equal blocks of at most BNN_SGEMM_KC, appending them to `blocks`
+/// (k0 = `k0` + running offset, tag = `tag`); returns the new count.
+size_t bnn_sgemm_split_k(size_t k0, size_t length, size_t tag, bnn_sgemm_kblock *blocks, size_t count);
+
+/// The blocked loop nest: `C[m0..<m1, n0..<n1] (+)= A·B̃` where B̃ is packed in 16-column panels
+/// `[K][16]`, panel 0 (column `b_col0`) at `packed_b` and each next one `b_panel_stride` floats
+/// later (16·K, or more to keep panels off the same cache sets); A comes block by block from `rows`.
+void bnn_sgemm_drive(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *blocks, size_t block_count,
+                     bnn_sgemm_rows rows, void *context, const float *packed_b, size_t b_panel_stride,
+                     size_t b_col0, float *c, size_t ldc, int accumulate,
+                     size_t m0, size_t m1, size_t n0, size_t n1);
+
+#endif
