@@ -92,12 +92,18 @@ public final class BinaryConv2D: TensorLayer {
     }
 
     /// `conv(sign(x), sign(W)) · α` for N×H×W×C input.
+    ///
+    /// When the input is binarised, the convolution runs on bit-packed signs with the XNOR-popcount
+    /// kernel: ±1 products sum to exact integers, so the result is bit-identical to the float
+    /// convolution of the signs. Inputs or weights holding an exact zero (sign 0, which one bit cannot
+    /// represent) take the float path instead.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(forInputShape: input.shape)
         let binaryInput = inputQuantizer?.forward(input, mode: mode) ?? input
         let signWeights = weightQuantizer.forward(weight.value)
         let scale = outputScale()
         recorded = mode.recordsForBackward ? (binaryInput, signWeights, scale) : nil
+        if inputQuantizer != nil, let output = xnorConvolution(binaryInput, scale: scale) { return output }
         let output = Tensor(shape: g.outputShape) { out in
             binaryInput.withUnsafeBufferPointer { x in
                 signWeights.withUnsafeBufferPointer { w in
@@ -106,6 +112,20 @@ public final class BinaryConv2D: TensorLayer {
             }
         }
         return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
+    }
+
+    /// The XNOR-popcount convolution of the signs, scaled by `scale`, or `nil` when a sign is 0.
+    private func xnorConvolution(_ signs: Tensor, scale: [Float]) -> Tensor? {
+        do {
+            let weights = try PackedWeights(packing: weight.value)
+            guard weights.unrepresentableCount == 0 else { return nil }
+            let packed = try PackedActivations(packing: signs, margin: padding)
+            guard packed.isExact else { return nil }
+            return try BinaryConvolution.forward(packed, weights: weights, stride: stride, padding: padding,
+                                                 transform: BinaryOutputTransform(scale: scale))
+        } catch {
+            preconditionFailure("BinaryConv2D: packed convolution rejected its own shapes: \(error)")
+        }
     }
 
     /// Accumulates the straight-through weight gradient and returns the input gradient.

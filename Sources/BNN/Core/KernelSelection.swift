@@ -4,8 +4,11 @@ import BNNKernels
 /// x86_64, NEON on arm64, a portable reference otherwise), or forced to the reference kernels with the
 /// environment variable `BNN_KERNELS=reference`.
 public enum KernelSelection {
-    /// `avx2`, `neon` or `reference`.
+    /// The float kernels' family: `avx2`, `neon` or `reference`.
     public static var activeFamily: String { String(cString: bnn_cpu_kernel_name()) }
+
+    /// The binary kernels' family: `avx512` (VPOPCNTDQ), `avx2`, `neon` or `reference`.
+    public static var binaryFamily: String { String(cString: bnn_binary_kernel_name()) }
 
     /// Forces the portable reference kernels (`true`) or restores run-time selection (`false`) for the
     /// whole process; set it before work starts, not while kernels run.
