@@ -1,0 +1,102 @@
+import BiRealNet
+import BNN
+import Foundation
+
+/// Training throughput of whole Bi-Real Nets: forward, backward and optimizer step timed separately,
+/// images per second, and the process's peak resident memory.
+struct TrainingBenchmark {
+    /// One measured configuration.
+    struct Row: Encodable {
+        /// `birealnet34@224` or `birealnet18-small@32`.
+        var model: String
+        /// Images per batch.
+        var batch: Int
+        /// Compute threads.
+        var threads: Int
+        /// Training-mode forward pass, milliseconds per batch.
+        var forwardMilliseconds: Double
+        /// Loss gradient and backward pass, milliseconds per batch.
+        var backwardMilliseconds: Double
+        /// Adam step, milliseconds per batch.
+        var optimizerMilliseconds: Double
+        /// Whole steps per second × batch.
+        var imagesPerSecond: Double
+        /// The process's peak resident set after this configuration, MiB (configurations run from
+        /// smallest to largest, so this bounds the configuration's own peak).
+        var peakResidentMiB: Double
+    }
+
+    /// The models measured: name, configuration, input size, batches.
+    static func models(quick: Bool) -> [(name: String, configuration: BiRealNetConfiguration, size: Int, batches: [Int])] {
+        [("birealnet18-small@32", .birealnet18(classes: 10, stem: .small), 32, [64]),
+         ("birealnet34@224", .birealnet34(classes: 1000), 224, quick ? [16] : [16, 32])]
+    }
+
+    let threads: [Int]
+    let quick: Bool
+
+    /// Measures every model, batch and thread count.
+    func run(progress: (String) -> Void) -> [Row] {
+        var rows: [Row] = []
+        for (name, configuration, size, batches) in Self.models(quick: quick) {
+            let model = Initializer.withSeed(1) { BiRealNet(configuration) }
+            let optimizer = Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-4)
+            let loss = SoftmaxCrossEntropy()
+            for batch in batches {
+                var g = SeededGenerator(seed: 2)
+                let images = Tensor(randomNormal: [batch, size, size, 3], generator: &g)
+                let labels = (0..<batch).map { $0 % configuration.classes }
+                for threadCount in threads {
+                    Parallel.threadCount = threadCount
+                    progress("bnn-bench: training \(name), batch \(batch), \(threadCount) thread(s)…")
+                    var forward = Double.infinity, backward = Double.infinity, step = Double.infinity
+                    let repetitions = quick ? 2 : 4
+                    for run in 0...repetitions {   // run 0 warms up
+                        model.zeroGradients()
+                        let t0 = BenchClock.now()
+                        let logits = model.forward(images, mode: .training)
+                        let t1 = BenchClock.now()
+                        _ = model.backward(loss(logits, labels: labels).gradient)
+                        let t2 = BenchClock.now()
+                        optimizer.step()
+                        let t3 = BenchClock.now()
+                        if run > 0 {
+                            forward = min(forward, t1 - t0)
+                            backward = min(backward, t2 - t1)
+                            step = min(step, t3 - t2)
+                        }
+                    }
+                    rows.append(Row(model: name, batch: batch, threads: threadCount,
+                                    forwardMilliseconds: forward * 1e3, backwardMilliseconds: backward * 1e3,
+                                    optimizerMilliseconds: step * 1e3,
+                                    imagesPerSecond: Double(batch) / (forward + backward + step),
+                                    peakResidentMiB: Self.peakResidentMiB()))
+                }
+            }
+        }
+        return rows
+    }
+
+    /// The process's peak resident set size in MiB (`getrusage`, kilobytes on Linux).
+    static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        #if os(Linux)
+        return Double(usage.ru_maxrss) / 1024
+        #else
+        return Double(usage.ru_maxrss) / 1_048_576
+        #endif
+    }
+
+    /// The rows as a readable table.
+    static func table(_ rows: [Row]) -> String {
+        var lines = ["Training throughput (fastest of several steps; Adam)",
+                     "model                  batch thr  forward ms  backward ms  optim ms   images/s  peak RSS MiB"]
+        for r in rows {
+            lines.append(String(format: "%-22@ %5d %3d %11.1f %12.1f %9.1f %10.1f %13.0f", r.model as NSString, r.batch,
+                                r.threads, r.forwardMilliseconds, r.backwardMilliseconds, r.optimizerMilliseconds,
+                                r.imagesPerSecond, r.peakResidentMiB))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,115 @@
+"""Measures PyTorch CPU training throughput of the reference Bi-Real Net (the yardstick for the Swift trainer).
+
+Configurations (each run in its own subprocess, so peak RSS is per configuration):
+  birealnet34  224x224, 1000 classes, batch 16 and 32, torch threads 1 and 2
+  small        Bi-Real 18 layout, widths 64..512, small stem, 32x32, 10 classes, batch 64, threads 1 and 2
+One training step = forward (train mode) + softmax cross-entropy, backward, Adam step (lr 1e-3), timed separately
+with time.perf_counter after --warmup untimed steps; reported are medians over --iters steps, plus the process
+CPU time per step (all threads), which is less sensitive to other processes on a shared machine than wall time
+(for 1 thread, batch / CPU time is the throughput an idle core would give).
+
+Usage:
+  python tools/reference/pytorch_train_speed.py [--iters 3] [--warmup 1] [--json results.json]
+  python tools/reference/pytorch_train_speed.py --one MODEL BATCH THREADS   (a single configuration)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from birealnet import BiRealConfig, BiRealNet, birealnet34_config  # noqa: E402
+
+CONFIGS = [("birealnet34", 16, 1), ("birealnet34", 16, 2), ("birealnet34", 32, 1), ("birealnet34", 32, 2),
+           ("small", 64, 1), ("small", 64, 2)]
+
+
+def build(model_name: str) -> tuple[BiRealNet, int, int]:
+    if model_name == "birealnet34":
+        return BiRealNet(birealnet34_config(1000)), 224, 1000
+    if model_name == "small":
+        config = BiRealConfig([4, 4, 4, 4], [64, 128, 256, 512], 10, "small", "reference")
+        return BiRealNet(config), 32, 10
+    raise ValueError(f"unknown model {model_name!r}; expected birealnet34 or small")
+
+
+def run_one(model_name: str, batch: int, threads: int, iters: int, warmup: int) -> dict:
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model, size, classes = build(model_name)
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(batch, 3, size, size)
+    labels = torch.randint(0, classes, (batch,))
+    forward, backward, step, cpu = [], [], [], []
+    for i in range(warmup + iters):
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(model(x), labels)
+        t1 = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        t2 = time.perf_counter()
+        optimizer.step()
+        t3 = time.perf_counter()
+        c3 = time.process_time()
+        if i >= warmup:
+            cpu.append(c3 - c0)
+            forward.append(t1 - t0)
+            backward.append(t2 - t1)
+            step.append(t3 - t2)
+    f, b, s = (statistics.median(v) for v in (forward, backward, step))
+    return {"model": model_name, "image": size, "batch": batch, "threads": threads, "iters": iters,
+            "forward_s": f, "backward_s": b, "adam_step_s": s, "step_total_s": f + b + s,
+            "images_per_s": batch / (f + b + s), "cpu_s_per_step": statistics.median(cpu),
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "load_average_1min": os.getloadavg()[0]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--iters", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    parser.add_argument("--one", nargs=3, metavar=("MODEL", "BATCH", "THREADS"), default=None)
+    args = parser.parse_args()
+
+    if args.one:
+        model_name, batch, threads = args.one[0], int(args.one[1]), int(args.one[2])
+        print(json.dumps(run_one(model_name, batch, threads, args.iters, args.warmup)))
+        return 0
+
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    header = f"{'model':<12}{'px':>5}{'batch':>6}{'thr':>4}{'fwd s':>9}{'bwd s':>9}{'adam s':>8}{'img/s':>8}{'cpu s':>8}{'RSS MiB':>9}{'load':>6}"
+    print(header)
+    results = []
+    for model_name, batch, threads in CONFIGS:
+        command = [sys.executable, os.path.abspath(__file__), "--one", model_name, str(batch), str(threads),
+                   "--iters", str(args.iters), "--warmup", str(args.warmup)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{model_name} batch {batch} threads {threads} failed:\n{done.stderr}", file=sys.stderr)
+            return 1
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        results.append(r)
+        print(f"{r['model']:<12}{r['image']:>5}{r['batch']:>6}{r['threads']:>4}{r['forward_s']:>9.3f}"
+              f"{r['backward_s']:>9.3f}{r['adam_step_s']:>8.3f}{r['images_per_s']:>8.2f}{r['cpu_s_per_step']:>8.2f}{r['peak_rss_mib']:>9.0f}{r['load_average_1min']:>6.2f}",
+              flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
