@@ -1,11 +1,11 @@
 import BNNKernels
 
-/// Which CPU kernel family runs: chosen at run time from the CPU's features (AVX2+FMA+POPCNT on
-/// x86_64, NEON on arm64, a portable reference otherwise), or forced to the reference kernels with the
+/// Which CPU kernel families run: chosen at run time from the CPU's features (AVX-512 or AVX2+FMA+POPCNT
+/// on x86_64, NEON on arm64, a portable reference otherwise), or forced to the reference kernels with the
 /// environment variable `BNN_KERNELS=reference`.
 public enum KernelSelection {
-    /// The float kernels' family: `avx2`, `neon` or `reference`.
-    public static var activeFamily: String { String(cString: bnn_cpu_kernel_name()) }
+    /// The float (SGEMM) kernels' family: `avx512`, `avx2`, `neon` or `reference`.
+    public static var activeFamily: String { GEMM.Kernel.active.description }
 
     /// The binary kernels' family: `avx512` (VPOPCNTDQ), `avx2`, `neon` or `reference`.
     public static var binaryFamily: String { String(cString: bnn_binary_kernel_name()) }

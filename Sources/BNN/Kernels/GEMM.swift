@@ -30,7 +30,7 @@ public enum GEMM {
         /// Whether this kernel can run on the current CPU.
         public var isAvailable: Bool { bnn_sgemm_kernel_available(cValue) != 0 }
 
-        /// A short name: "reference", "avx2" or "neon".
+        /// A short name: "reference", "avx2", "avx512" or "neon".
         public var description: String {
             switch self {
             case .reference: return "reference"
