@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "BNN", targets: ["BNN"]),
         .library(name: "BiRealNet", targets: ["BiRealNet"]),
         .library(name: "BNNData", targets: ["BNNData"]),
+        .library(name: "BNNDistributed", targets: ["BNNDistributed"]),
+        .library(name: "BNNInference", targets: ["BNNInference"]),
     ],
     traits: [
         .trait(name: "MPI", description: "Distributed data-parallel training over MPI (needs libopenmpi-dev)."),
@@ -29,15 +31,31 @@ let package = Package(
         .target(name: "CImageKernels", dependencies: ["BNNKernels"], path: "Sources/CImageKernels"),
         // Image folders, decoding, augmentation and batch loading.
         .target(name: "BNNData", dependencies: ["BNN", "CJPEG", "CPNG", "CImageKernels"], path: "Sources/BNNData"),
+        // Open MPI through pkg-config `ompi`; only built with the trait MPI.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        // Data-parallel training: communicators, gradient averaging, synchronised BatchNorm. Without the
+        // trait MPI only the single-process communicator exists.
+        .target(name: "BNNDistributed",
+                dependencies: ["BNN", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+                path: "Sources/BNNDistributed"),
+        // Packed, fused, inference-only form of a trained Bi-Real Net: export, file format, engine.
+        .target(name: "BNNInference", dependencies: ["BNN", "BNNKernels", "BiRealNet"], path: "Sources/BNNInference"),
 
         // Example programs and their shared command-line helpers.
         .target(name: "CLISupport", path: "Examples/CLISupport"),
-        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "CLISupport"],
+        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNDistributed", "CLISupport"],
                           path: "Examples/Train"),
-        .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "CLISupport"], path: "Examples/Infer"),
+        .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "CLISupport"],
+                          path: "Examples/Infer"),
+        .executableTarget(name: "birealnet-export", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "CLISupport"],
+                          path: "Examples/Export"),
 
         // bnn-bench: kernel and whole-model benchmarks.
-        .executableTarget(name: "bnn-bench", dependencies: ["BNN", "BNNKernels", "BiRealNet"], path: "Benchmarks/BNNBench"),
+        .executableTarget(name: "bnn-bench", dependencies: ["BNN", "BNNKernels", "BiRealNet", "BNNData", "BNNInference"], path: "Benchmarks/BNNBench"),
+
+        // bnn-mpi: the 2-rank equivalence check and the scaling / all-reduce benchmark (run under mpirun).
+        .executableTarget(name: "bnn-mpi", dependencies: ["BNN", "BiRealNet", "BNNData", "BNNDistributed"],
+                          path: "tools/mpi/BNNMPI"),
 
         .target(name: "BNNTestSupport", dependencies: ["BNN"], path: "Tests/BNNTestSupport"),
         .testTarget(name: "BNNTests", dependencies: ["BNN", "BNNTestSupport"], path: "Tests/BNNTests",
@@ -46,6 +64,10 @@ let package = Package(
                     path: "Tests/BNNKernelsTests"),
         .testTarget(name: "BiRealNetTests", dependencies: ["BiRealNet", "BNNData", "BNNTestSupport"],
                     path: "Tests/BiRealNetTests", resources: [.copy("Fixtures")]),
+        .testTarget(name: "BNNDistributedTests", dependencies: ["BNNDistributed", "BNN", "BiRealNet", "BNNTestSupport", "bnn-mpi"],
+                    path: "Tests/BNNDistributedTests"),
+        .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "BNN", "BNNTestSupport"],
+                    path: "Tests/BNNInferenceTests"),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
                     path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),
     ],

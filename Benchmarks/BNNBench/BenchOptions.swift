@@ -1,5 +1,15 @@
 /// Command-line options of `bnn-bench`.
 struct BenchOptions {
+    /// The parts of the benchmark, chosen by the first argument (default `kernels`).
+    enum Section: String, CaseIterable {
+        /// Peak probes and the convolutions of Bi-Real Net 34, float vs binary.
+        case kernels
+        /// Whole-model latency of the packed inference engine vs float evaluation.
+        case models
+    }
+
+    /// The section to run.
+    var section = Section.kernels
     /// Short run: fewer repetitions and less time per measurement.
     var quick = false
     /// Print JSON instead of the readable table.
@@ -14,18 +24,23 @@ struct BenchOptions {
     var layerFilter: String?
     /// Skip the float convolution (binary kernels only).
     var skipFloat = false
+    /// onnxruntime's float ResNet-34 latency in ms (batch 1, one thread) to compare with (`models`).
+    var onnxruntimeResNet34Milliseconds: Double?
 
     /// The usage text printed for `--help` and after an invalid option.
     static let usage = """
-        usage: bnn-bench [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
-                         [--layer TEXT] [--no-float] [--help]
+        usage: bnn-bench [kernels|models] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
+                         [--layer TEXT] [--no-float] [--ort-resnet34-ms MS] [--help]
+          kernels           peak probes and the convolutions of Bi-Real Net 34 (default)
+          models            whole Bi-Real Net 18/34: packed engine vs float evaluation, per-step times
           --quick           short run (fewer repetitions)
           --json            machine-readable output on stdout
           --svg FILE        bar chart of float vs binary convolution time per layer
-          --batch 1,16      batch sizes (default 1,16)
+          --batch 1,16      batch sizes (default 1,16; models: 1,8)
           --threads 1,2     thread counts (default 1 and all cores)
-          --layer TEXT      only layers whose name contains TEXT (e.g. 3x3, stem, 1x1, 56)
-          --no-float        skip the float convolution
+          --layer TEXT      only layers (models: models) whose name contains TEXT (e.g. 3x3, stem, 56; birealnet34)
+          --no-float        skip the float convolution (models: the float evaluation)
+          --ort-resnet34-ms MS  onnxruntime float ResNet-34 latency to compare with (models)
         """
 
     /// Parses `arguments` (without the program name).
@@ -35,6 +50,11 @@ struct BenchOptions {
         var options = BenchOptions()
         options.threads = allThreads > 1 ? [1, allThreads] : [1]
         var rest = arguments[...]
+        if let first = rest.first, let section = Section(rawValue: first) {
+            options.section = section
+            rest.removeFirst()
+            if section == .models { options.batches = [1, 8] }
+        }
         func value(for flag: String) throws -> String {
             guard let next = rest.popFirst() else { throw BenchOptionsError.missingValue(flag: flag) }
             return next
@@ -57,6 +77,12 @@ struct BenchOptions {
             case "--threads": options.threads = try counts(for: argument)
             case "--layer": options.layerFilter = try value(for: argument)
             case "--no-float": options.skipFloat = true
+            case "--ort-resnet34-ms":
+                let text = try value(for: argument)
+                guard let ms = Double(text), ms > 0 else {
+                    throw BenchOptionsError.invalidValue(flag: argument, expected: "a positive number of milliseconds", found: text)
+                }
+                options.onnxruntimeResNet34Milliseconds = ms
             case "--help", "-h": throw BenchOptionsError.helpRequested
             default: throw BenchOptionsError.unknownFlag(argument)
             }

@@ -20,6 +20,17 @@ func progress(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
+if options.section == .models {
+    do {
+        let report = try ModelLatencyBenchmark(options: options).run(progress: progress)
+        print(options.json ? try report.json() : report.table())
+    } catch {
+        FileHandle.standardError.write(Data("bnn-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 progress("bnn-bench: probing peaks…")
 let peaks = options.threads.map { PeakProbes.measure(threads: $0, seconds: options.quick ? 0.05 : 0.2) }
 do {

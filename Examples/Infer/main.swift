@@ -1,48 +1,109 @@
-// birealnet-infer: run a Bi-Real Net on NumPy input and write the logits, for scripts and parity checks.
-import BiRealNet
+// birealnet-infer: run a Bi-Real Net, packed or float, on images, an image-folder validation set, or a
+// NumPy batch (logits out, for scripts and parity checks).
+//
+//   birealnet-infer --weights model.bnnpack photo.jpg folder/            top-5 table (--json for JSON)
+//   birealnet-infer --weights model.bnnpack --evaluate imagenet/val      top-1 / top-5 and images per second
+//   birealnet-infer --weights model.bnnpack --input x.npy --output logits.npy
+//   birealnet-infer --weights ckpt.safetensors --arch birealnet34 --engine packed|float …
 import BNN
+import BNNData
 import CLISupport
 import Foundation
 
 let options: [CommandLineArguments.Option] = [
-    .init("arch", help: "birealnet18 or birealnet34 (default birealnet18)"),
-    .init("num-classes", help: "classes of the classifier (default 1000)"),
-    .init("stem", help: "imagenet (224-pixel input, default) or small (28–64 pixels)"),
-    .init("variant", help: "reference (default) or paper"),
-    .init("weights", help: "safetensors checkpoint with PyTorch state_dict names"),
+    .init("weights", help: "a packed model (.bnnpack, from birealnet-export) or a float safetensors checkpoint"),
+    .init("engine", help: "packed or float (default: packed for a packed model, float for a checkpoint; "
+          + "packed on a checkpoint exports it on the fly)"),
+    .init("arch", help: "checkpoints: birealnet18 or birealnet34 (default birealnet18)"),
+    .init("num-classes", help: "checkpoints: classes of the classifier (default 1000)"),
+    .init("stem", help: "checkpoints: imagenet (224-pixel input, default) or small (28–64 pixels)"),
+    .init("variant", help: "checkpoints: reference (default) or paper"),
+    .init("image-size", help: "checkpoints: input size in pixels (default 224, small stem 32)"),
     .init("input", help: "float32 N×3×H×W .npy array, as NumPy/PyTorch write it"),
-    .init("output", help: "where to write the float32 N×classes logits (.npy)"),
-    .init("mode", help: "eval (default) or train: BatchNorm/activation mode of the forward pass"),
-    .init("threads", help: "worker threads (default: all cores)"),
+    .init("output", help: "where to write the float32 N×classes logits (.npy); with --input"),
+    .init("mode", help: "eval (default) or train: BatchNorm/activation mode of the float forward pass"),
+    .init("evaluate", help: "image-folder validation set (DIR/val/<class>/… or DIR/<class>/…): top-1/top-5, images/s"),
+    .init("top", help: "classes listed per image (default 5)"),
+    .init("batch", help: "images per batch (default 16)"),
+    .init("json", takesValue: false, help: "print JSON instead of tables"),
+    .init("threads", help: "worker threads of the network (default: all cores)"),
+    .init("loader-threads", help: "image decoding threads (default 2)"),
     .init("help", takesValue: false, help: "show this help"),
 ]
+
+/// Prints `value` as pretty JSON.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
 
 runCommand {
     let arguments = try CommandLineArguments(Array(CommandLine.arguments.dropFirst()), options: options)
     if arguments.has("help") {
-        print(arguments.usage(program: "birealnet-infer", summary: "Runs Bi-Real Net on a .npy batch and writes its logits."))
+        print(arguments.usage(program: "birealnet-infer [IMAGE|FOLDER…]",
+                              summary: "Classifies images, evaluates a validation folder, or maps a .npy batch to logits."))
         return
     }
-    let arch = try arguments.choice("arch", BiRealNetConfiguration.architectureNames, default: "birealnet18")
-    let classes = try arguments.integer("num-classes", default: 1000, in: 1...1_000_000)
-    let stem = try arguments.choice("stem", default: BiRealNetConfiguration.Stem.imagenet)
-    let variant = try arguments.choice("variant", default: BiRealNetConfiguration.Variant.reference)
     let mode: ForwardMode = try arguments.choice("mode", ["eval", "train"], default: "eval") == "train" ? .training : .evaluation
     if let threads = try arguments.integer("threads", in: 1...1024) { Parallel.threadCount = threads }
-    let weights = URL(fileURLWithPath: try arguments.required("weights"))
-    let inputURL = URL(fileURLWithPath: try arguments.required("input"))
-    let outputURL = URL(fileURLWithPath: try arguments.required("output"))
+    let batchSize = try arguments.integer("batch", default: 16, in: 1...4096)
+    let loaderThreads = try arguments.integer("loader-threads", default: 2, in: 1...256)
+    let json = arguments.has("json")
 
-    guard let configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant) else {
-        throw CommandLineError("--arch: unknown architecture '\(arch)'")
+    if let inputPath = arguments.string("input") {
+        let outputURL = URL(fileURLWithPath: try arguments.required("output"))
+        let input = try NumPyFile.read(URL(fileURLWithPath: inputPath))
+        guard input.rank == 4, input.shape[1] == 3, input.shape[2] > 0, input.shape[3] > 0 else {
+            throw CommandLineError("--input \(inputPath): expected a float32 N×3×H×W array, found shape \(input.shape)")
+        }
+        let model = try InferenceModel.load(arguments, mode: mode, inputSize: (input.shape[2], input.shape[3]))
+        let logits = try model.logits(Tensor.fromNCHW(input))
+        try NumPyFile.write(logits, to: outputURL)
+        print("wrote \(outputURL.path): logits \(logits.shape) (\(model.engineName) engine)")
+        return
     }
-    let model = BiRealNet(configuration)
-    try model.loadWeights(from: weights)
-    let input = try NumPyFile.read(inputURL)
-    guard input.rank == 4, input.shape[1] == 3, input.shape[2] > 0, input.shape[3] > 0 else {
-        throw CommandLineError("--input \(inputURL.path): expected a float32 N×3×H×W array, found shape \(input.shape)")
+    let model = try InferenceModel.load(arguments, mode: mode)
+    if let folder = arguments.string("evaluate") {
+        let result = try Evaluation.run(model, folder: folder, batchSize: batchSize, loaderThreads: loaderThreads) { partial in
+            if !json {
+                FileHandle.standardError.write(Data(String(format: "\r%d images, top-1 %.2f%%", partial.images,
+                                                           100 * partial.top1).utf8))
+            }
+        }
+        if json {
+            struct Output: Encodable {
+                var engine: String, images: Int, top1: Double, top5: Double
+                var modelImagesPerSecond: Double, wallImagesPerSecond: Double
+            }
+            try printJSON(Output(engine: model.engineName, images: result.images, top1: result.top1, top5: result.top5,
+                                 modelImagesPerSecond: Double(result.images) / result.modelSeconds,
+                                 wallImagesPerSecond: Double(result.images) / result.wallSeconds))
+        } else {
+            FileHandle.standardError.write(Data("\n".utf8))
+            print(String(format: "%@ engine: %d images, top-1 %.2f%%, top-5 %.2f%%, %.1f images/s in the network, "
+                         + "%.1f images/s with decoding", model.engineName, result.images, 100 * result.top1,
+                         100 * result.top5, Double(result.images) / result.modelSeconds,
+                         Double(result.images) / result.wallSeconds))
+        }
+        return
     }
-    let logits = model.forward(Tensor.fromNCHW(input), mode: mode)
-    try NumPyFile.write(logits, to: outputURL)
-    print("wrote \(outputURL.path): logits \(logits.shape)")
+    guard !arguments.positional.isEmpty else {
+        throw CommandLineError("nothing to do: give image files or folders, --evaluate DIR, or --input/--output (see --help)")
+    }
+    let top = try arguments.integer("top", default: 5, in: 1...1_000_000)
+    let files = try ImageFiles(arguments.positional)
+    let loader = try DataLoader(source: files, transform: EvaluationTransform(imageSize: model.inputSize),
+                                configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
+                                                                       threadCount: loaderThreads, strict: true))
+    var results: [Classification] = []
+    try loader.forEachBatch(epoch: 0) { batch in
+        let logits = try model.logits(batch.images)
+        let names = batch.sampleIndices.map { files.paths[$0] }
+        let found = Classification.top(min(top, model.classNames.count), logits: logits, images: names,
+                                       classNames: model.classNames)
+        if !json { for c in found { print(c.table) } }
+        results += found
+    }
+    if json { try printJSON(results) }
 }

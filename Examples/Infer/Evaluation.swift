@@ -1,0 +1,57 @@
+import BNN
+import BNNData
+import Foundation
+
+/// Top-1 / top-5 accuracy and throughput over an image-folder validation set.
+struct Evaluation: Encodable {
+    var images = 0
+    var top1Correct = 0
+    var top5Correct = 0
+    /// Seconds in the network alone (decoding excluded).
+    var modelSeconds = 0.0
+    /// Wall-clock seconds of the whole evaluation, decoding included.
+    var wallSeconds = 0.0
+
+    var top1: Double { Double(top1Correct) / Double(max(1, images)) }
+    var top5: Double { Double(top5Correct) / Double(max(1, images)) }
+
+    /// Evaluates `model` on `folder` (`DIR/val/<class>/…` when `DIR/val` exists, else `DIR/<class>/…`).
+    /// Class folders are matched to the model's class names when the model has names for all of them,
+    /// else labelled in sorted folder order.
+    ///
+    /// - Throws: `BNNDataError` for a missing or empty folder or an undecodable image, and the model's errors.
+    static func run(_ model: InferenceModel, folder: String, batchSize: Int, loaderThreads: Int,
+                    progress: (Evaluation) -> Void) throws -> Evaluation {
+        var isDirectory: ObjCBool = false
+        let val = (folder as NSString).appendingPathComponent("val")
+        let (root, split) = FileManager.default.fileExists(atPath: val, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? (folder, "val")
+            : ((folder as NSString).deletingLastPathComponent, (folder as NSString).lastPathComponent)
+        var source = try ImageFolder(root: root.isEmpty ? "." : root, split: split)
+        if Set(source.classes).isSubset(of: Set(model.classNames)) {
+            source = try ImageFolder(root: root.isEmpty ? "." : root, split: split, classes: model.classNames)
+        }
+        let transform = EvaluationTransform(imageSize: model.inputSize)
+        let loader = try DataLoader(source: source, transform: transform,
+                                    configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
+                                                                           threadCount: loaderThreads, strict: true))
+        var result = Evaluation()
+        let start = DispatchTime.now().uptimeNanoseconds
+        try loader.forEachBatch(epoch: 0) { batch in
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let logits = try model.logits(batch.images)
+            result.modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            let classes = logits.shape[1]
+            for (n, label) in batch.labels.enumerated() {
+                let row = Array(logits.scalars[(n * classes)..<((n + 1) * classes)])
+                let better = row.filter { $0 > row[label] }.count
+                if better == 0 { result.top1Correct += 1 }
+                if better < 5 { result.top5Correct += 1 }
+            }
+            result.images += batch.labels.count
+            result.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            progress(result)
+        }
+        return result
+    }
+}

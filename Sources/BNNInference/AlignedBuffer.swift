@@ -1,0 +1,26 @@
+/// Owned, 64-byte aligned, zero-initialised memory for `count` values of a trivial type; freed on deinit.
+final class AlignedBuffer<Element>: @unchecked Sendable {
+    /// The first element.
+    let base: UnsafeMutablePointer<Element>
+    /// The number of elements.
+    let count: Int
+
+    /// Allocates `count` elements (at least one) and fills them with zero bytes.
+    init(count: Int) {
+        self.count = count
+        let bytes = max(1, count) * MemoryLayout<Element>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        base = raw.bindMemory(to: Element.self, capacity: max(1, count))
+    }
+
+    /// Allocates and copies `values`.
+    convenience init(_ values: [Element]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { source in
+            if let address = source.baseAddress { base.update(from: address, count: values.count) }
+        }
+    }
+
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
+}
