@@ -6,6 +6,10 @@ struct BenchOptions {
         case kernels
         /// Whole-model latency of the packed inference engine vs float evaluation.
         case models
+        /// Training throughput (forward, backward, optimizer) and peak memory of whole Bi-Real Nets.
+        case training
+        /// Decoded-and-augmented images per second of the data pipeline on a folder of JPEGs.
+        case data
     }
 
     /// The section to run.
@@ -26,13 +30,19 @@ struct BenchOptions {
     var skipFloat = false
     /// onnxruntime's float ResNet-34 latency in ms (batch 1, one thread) to compare with (`models`).
     var onnxruntimeResNet34Milliseconds: Double?
+    /// The folder of JPEG files the `data` section decodes.
+    var imagesDirectory: String?
 
     /// The usage text printed for `--help` and after an invalid option.
     static let usage = """
-        usage: bnn-bench [kernels|models] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
-                         [--layer TEXT] [--no-float] [--ort-resnet34-ms MS] [--help]
+        usage: bnn-bench [kernels|models|training|data] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
+                         [--layer TEXT] [--no-float] [--ort-resnet34-ms MS] [--images DIR] [--help]
           kernels           peak probes and the convolutions of Bi-Real Net 34 (default)
           models            whole Bi-Real Net 18/34: packed engine vs float evaluation, per-step times
+          training          training images/s (forward, backward, Adam) and peak memory, Bi-Real Net 34 at 224
+                            (batch 16, 32) and the small-image Bi-Real Net 18 at 32 (batch 64)
+          data              decode + augment images/s on --images DIR (make files with
+                            tools/fixtures/make_benchmark_jpegs.py)
           --quick           short run (fewer repetitions)
           --json            machine-readable output on stdout
           --svg FILE        bar chart of float vs binary convolution time per layer
@@ -41,6 +51,7 @@ struct BenchOptions {
           --layer TEXT      only layers (models: models) whose name contains TEXT (e.g. 3x3, stem, 56; birealnet34)
           --no-float        skip the float convolution (models: the float evaluation)
           --ort-resnet34-ms MS  onnxruntime float ResNet-34 latency to compare with (models)
+          --images DIR      folder of JPEG files (data)
         """
 
     /// Parses `arguments` (without the program name).
@@ -77,6 +88,7 @@ struct BenchOptions {
             case "--threads": options.threads = try counts(for: argument)
             case "--layer": options.layerFilter = try value(for: argument)
             case "--no-float": options.skipFloat = true
+            case "--images": options.imagesDirectory = try value(for: argument)
             case "--ort-resnet34-ms":
                 let text = try value(for: argument)
                 guard let ms = Double(text), ms > 0 else {

@@ -82,19 +82,9 @@ struct BenchReport: Encodable {
     }
 
     /// Pretty-printed JSON of the whole report.
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try BenchFormatting.json(self) }
 
-    private func pad(_ cells: [String], _ widths: [Int]) -> String {
-        zip(cells, widths).enumerated().map { index, pair in
-            let (cell, width) = pair
-            let fill = String(repeating: " ", count: max(0, width - cell.count))
-            return index == 0 ? cell + fill : fill + cell
-        }.joined(separator: " ")
-    }
+    private func pad(_ cells: [String], _ widths: [Int]) -> String { BenchFormatting.pad(cells, widths) }
     private func f0(_ x: Double) -> String { String(format: "%.0f", x) }
     private func f1(_ x: Double) -> String { String(format: "%.1f", x) }
     private func f3(_ x: Double) -> String { String(format: "%.3f", x) }

@@ -205,11 +205,7 @@ extension ModelLatencyBenchmark.Report {
     }
 
     /// Pretty-printed JSON.
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func json() throws -> String { try BenchFormatting.json(self) }
 
     private func pad(_ cells: [String], _ widths: [Int]) -> String {
         zip(cells, widths).enumerated().map { index, pair in

@@ -31,6 +31,29 @@ if options.section == .models {
     exit(0)
 }
 
+switch options.section {
+case .training:
+    let rows = TrainingBenchmark(threads: options.threads, quick: options.quick).run(progress: progress)
+    print(options.json ? try BenchFormatting.json(rows) : TrainingBenchmark.table(rows))
+    exit(0)
+case .data:
+    guard let directory = options.imagesDirectory else {
+        FileHandle.standardError.write(Data("bnn-bench: the data section needs --images DIR\n".utf8))
+        exit(2)
+    }
+    do {
+        let rows = try DataPipelineBenchmark(directory: directory, threads: options.threads, quick: options.quick)
+            .run(progress: progress)
+        print(options.json ? try BenchFormatting.json(rows) : DataPipelineBenchmark.table(rows))
+    } catch {
+        FileHandle.standardError.write(Data("bnn-bench: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+case .kernels, .models:
+    break
+}
+
 progress("bnn-bench: probing peaks…")
 let peaks = options.threads.map { PeakProbes.measure(threads: $0, seconds: options.quick ? 0.05 : 0.2) }
 do {
