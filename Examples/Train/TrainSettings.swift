@@ -43,7 +43,7 @@ struct TrainSettings {
         Key(name: "epochs", help: "epochs of the learning-rate decay (default 300 with --data, 5 without)"),
         Key(name: "cooldown_epochs", help: "extra epochs at min_lr after the decay (default 0)"),
         Key(name: "warmup_length", help: "warm-up epochs (default 0)"),
-        Key(name: "batch_size", help: "images per batch (default 128 with --data, 64 without)"),
+        Key(name: "batch_size", help: "images per batch and rank (default 128 with --data, 64 without)"),
         Key(name: "optimizer", help: "adam (default), adamw or sgd"),
         Key(name: "base_lr", help: "peak learning rate (default 0.001; 0.01 without --data)"),
         Key(name: "warmup_lr", help: "learning rate at the start of warm-up (default 1e-5)"),
@@ -65,6 +65,9 @@ struct TrainSettings {
         Key(name: "resume", help: "checkpoint to continue from, or 'auto' for <run-dir>/last.safetensors"),
         Key(name: "evaluate", takesValue: false, help: "only run validation of --weights (or --resume) and exit"),
         Key(name: "weights", help: "model weights to start from or to evaluate (safetensors)"),
+        Key(name: "distributed", takesValue: false,
+            help: "data-parallel training as one rank of an MPI job (launch with mpirun; needs a build with --traits MPI)"),
+        Key(name: "sync_bn", help: "with --distributed: True (default) to compute BatchNorm statistics over all ranks"),
         Key(name: "strict", takesValue: false, help: "stop on the first unreadable image instead of skipping it"),
         Key(name: "help", takesValue: false, help: "show this help"),
     ]

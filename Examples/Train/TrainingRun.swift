@@ -1,6 +1,7 @@
 import BiRealNet
 import BNN
 import BNNData
+import BNNDistributed
 import CLISupport
 import Dispatch
 import Foundation
@@ -20,25 +21,39 @@ struct TrainingRun {
     let dataDescription: String
     let configurationJSON: String
     let classNamesJSON: String
+    /// Images per step over all ranks: the per-rank batch × the number of ranks.
+    let globalBatchSize: Int
+    /// Whether BatchNorm statistics are computed over all ranks' batches (`--sync-bn`, distributed only).
+    let synchronizedBatchNorm: Bool
+
+    /// Checkpoint metadata key of ``globalBatchSize``, so a resumed run with another number of ranks
+    /// continues at the same point of the epoch.
+    static let globalBatchMetadataKey = "bnn.global_batch"
 
     /// The checkpoint named by `--resume`: a path, or `auto` for the run directory's last checkpoint.
     func checkpointURL(_ value: String) -> URL {
         value == "auto" ? runDirectory.appendingPathComponent("last.safetensors") : URL(fileURLWithPath: value)
     }
 
-    init(settings: TrainSettings) throws {
+    /// Builds the run for rank `communicator.rank` of `communicator.worldSize`: the training data is
+    /// that rank's shard, and by default the cores are divided among the ranks of this machine.
+    init(settings: TrainSettings, communicator: any Communicator) throws {
         self.settings = settings
         let seed = UInt64(try settings.integer("seed", default: 0, in: 0...Int.max))
         let dataRoot = try settings.string("data") ?? settings.string("data_url")
         let synthetic = dataRoot == nil
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.localSize)
         if let threads = try settings.string("threads").map({ _ in try settings.integer("threads", default: cores, in: 1...1024) }) {
             Parallel.threadCount = threads
+        } else if communicator.localSize > 1 && ProcessInfo.processInfo.environment["BNN_THREADS"] == nil {
+            Parallel.threadCount = cores
         }
         let workers = try settings.integer("num_parallel_workers", default: cores, in: 1...256)
         imageSize = try settings.integer("image_size", default: synthetic ? 32 : 224, in: 8...4096)
         let batchSize = try settings.integer("batch_size", default: synthetic ? 64 : 128, in: 1...65_536)
         let strict = settings.flags.has("strict")
+        globalBatchSize = batchSize * communicator.worldSize
+        synchronizedBatchNorm = try settings.bool("sync_bn", default: true) && communicator.worldSize > 1
 
         // Data.
         let trainSource: any ImageSource, validationSource: any ImageSource
@@ -76,7 +91,8 @@ struct TrainingRun {
                     labelSmoothing: labelSmoothing, classCount: classes)
             : nil
         trainLoader = try DataLoader(source: trainSource, transform: transform, configuration: DataLoaderConfiguration(
-            batchSize: batchSize, shuffle: true, dropLast: true, seed: seed, threadCount: workers, strict: strict, mixup: mixup))
+            batchSize: batchSize, shuffle: true, dropLast: true, seed: seed, rank: communicator.rank,
+            worldSize: communicator.worldSize, threadCount: workers, strict: strict, mixup: mixup))
         let cropFraction = try settings.double("crop_pct", default: 0.875, in: 0.05...1)
         validationLoader = try DataLoader(
             source: validationSource, transform: EvaluationTransform(imageSize: imageSize, cropFraction: cropFraction),

@@ -6,6 +6,9 @@
 /// `num_batches_tracked` increases by one. In evaluation mode the running statistics are used.
 ///
 /// Checkpoint names: `weight` (γ), `bias` (β), `running_mean`, `running_var`, `num_batches_tracked`.
+///
+/// Synchronised BatchNorm: set ``statisticsReducer`` to compute the training statistics over the
+/// batches of all replicas of a data-parallel job instead of this process's batch alone.
 public final class BatchNorm2D: TensorLayer {
     /// γ, one per channel, initialised to 1.
     public let weight: Parameter
@@ -24,7 +27,22 @@ public final class BatchNorm2D: TensorLayer {
     /// Added to the variance before the square root.
     public let epsilon: Float
 
-    private var recorded: (normalized: Tensor, inverseStd: [Float], training: Bool)?
+    /// Sums per-channel statistics over all replicas of a data-parallel job (synchronised BatchNorm),
+    /// or `nil` (the default) to use this process's batch alone.
+    ///
+    /// Called only in training mode, on the thread running the layer, with sums in `Double`:
+    /// - by ``forward(_:mode:)`` with `2·C + 1` values: Σx for each channel, Σx² for each channel, then
+    ///   the number of values per channel (N·H·W);
+    /// - by ``backward(_:)`` with `2·C` values: Σdy for each channel, then Σdy·x̂ for each channel.
+    ///
+    /// The reducer replaces every value in place by its sum over all replicas (an all-reduce). The
+    /// mean, variance, running statistics and input gradient are then exactly those of the
+    /// concatenated global batch; the γ and β gradients stay this replica's own sums, to be averaged
+    /// with the other gradients. Every replica must run the same forward and backward passes in the
+    /// same order, or the reductions pair up wrongly.
+    public var statisticsReducer: ((inout [Double]) -> Void)?
+
+    private var recorded: (normalized: Tensor, inverseStd: [Float], training: Bool, count: Double)?
 
     /// Creates a BatchNorm layer for `channels` channels.
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -51,6 +69,7 @@ public final class BatchNorm2D: TensorLayer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.channelCount == channels, "BatchNorm2D: expected \(channels) channels, got shape \(input.shape)")
         let count = input.count / channels
+        var statisticsCount = Double(count)
         var mean = [Float](repeating: 0, count: channels)
         var inverseStd = [Float](repeating: 0, count: channels)
         if mode.isTraining {
@@ -69,7 +88,9 @@ public final class BatchNorm2D: TensorLayer {
                 }
             }
             sums[2 * channels] = Double(count)
+            statisticsReducer?(&sums)
             let n = sums[2 * channels]
+            statisticsCount = n
             for j in 0..<channels {
                 let m = sums[j] / n
                 let variance = max(0, sums[channels + j] / n - m * m)
@@ -90,15 +111,15 @@ public final class BatchNorm2D: TensorLayer {
         }
         let shift = (0..<channels).map { -mean[$0] * inverseStd[$0] }
         let normalized = input.channelAffine(scale: inverseStd, shift: shift)
-        recorded = mode.recordsForBackward ? (normalized, inverseStd, mode.isTraining) : nil
+        recorded = mode.recordsForBackward ? (normalized, inverseStd, mode.isTraining, statisticsCount) : nil
         let gamma = weight.value.scalars
         return normalized.channelAffine(scale: gamma, shift: bias.value.scalars)
     }
 
     /// Accumulates γ and β gradients and returns the input gradient (through the batch statistics in
-    /// training mode).
+    /// training mode; through the global batch's when ``statisticsReducer`` is set).
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let (normalized, inverseStd, training) = recorded else {
+        guard let (normalized, inverseStd, training, count) = recorded else {
             preconditionFailure("BatchNorm2D.backward without a recording forward pass")
         }
         let c = channels
@@ -119,7 +140,14 @@ public final class BatchNorm2D: TensorLayer {
         weight.accumulateGradient(Tensor(shape: [c], scalars: sumDyXhat.map { Float($0) }))
         bias.accumulateGradient(Tensor(shape: [c], scalars: sumDy.map { Float($0) }))
         let gamma = weight.value.scalars
-        let n = Double(outputGradient.count / c)
+        var n = Double(outputGradient.count / c)
+        if training, let statisticsReducer {
+            var sums = sumDy + sumDyXhat
+            statisticsReducer(&sums)
+            sumDy = Array(sums[0..<c])
+            sumDyXhat = Array(sums[c...])
+            n = count
+        }
         // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) in training; γ/σ · dy in evaluation.
         let scale = (0..<c).map { gamma[$0] * inverseStd[$0] }
         let meanDy = training ? sumDy.map { Float($0 / n) } : [Float](repeating: 0, count: c)

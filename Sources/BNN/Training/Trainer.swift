@@ -31,6 +31,19 @@ public final class Trainer {
     public var callbacks: [any TrainingCallback] = []
     /// Where the run is.
     public var progress = TrainingProgress()
+    /// Combines the gradients of the replicas of a data-parallel job, or `nil` for one process.
+    ///
+    /// Called in every step with ``Optimizer/parameters`` after the backward pass and before loss
+    /// scaling checks, gradient clipping and the optimizer step; it must replace each gradient by
+    /// its mean over all replicas (so every replica takes the same step). With a ``lossScaler`` the
+    /// gradients are still scaled when it is called.
+    public var gradientReducer: (([Parameter]) -> Void)?
+    /// Agrees on stopping across the replicas of a data-parallel job, or `nil` for one process.
+    ///
+    /// Called by ``runEpoch(training:validation:batchCount:)`` before every batch and once after the
+    /// last with whether a stop was requested in this process; it must return `true` on every replica
+    /// when any replica requested a stop (an all-reduce of the flag), so all stop after the same batch.
+    public var stopAgreement: ((Bool) -> Bool)?
 
     private let stopFlag = StopFlag()
 
@@ -67,12 +80,14 @@ public final class Trainer {
         var skipped = false
         if let lossScaler {
             _ = model.backward(lossScaler.scaled(gradient))
+            gradientReducer?(optimizer.parameters)
             switch lossScaler.step(optimizer, maxGradientNorm: maxGradientNorm) {
             case .applied(let gradientNorm): norm = gradientNorm
             case .skipped: skipped = true
             }
         } else {
             _ = model.backward(gradient)
+            gradientReducer?(optimizer.parameters)
             norm = maxGradientNorm.map { GradientClipping.clipGlobalNorm(optimizer.parameters, maxNorm: $0) }
             optimizer.step()
         }
@@ -121,7 +136,7 @@ public final class Trainer {
         var totalLoss = 0.0, correct = 0, count = 0, skipped = 0
         var interrupted = false
         for batch in training.dropFirst(progress.batchInEpoch) {
-            if stopFlag.isSet { interrupted = true; break }
+            if agreedStop() { interrupted = true; break }
             var report = trainStep(batch)
             report.batchCount = batchCount
             totalLoss += Double(report.loss) * Double(report.count)
@@ -130,7 +145,7 @@ public final class Trainer {
             if report.skipped { skipped += 1 }
             for callback in callbacks { callback.batchDidFinish(self, report: report) }
         }
-        if stopFlag.isSet { interrupted = true }
+        if !interrupted && agreedStop() { interrupted = true }
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         let validationReport = interrupted ? nil : validation.map { evaluate($0) }
         let n = Double(max(count, 1))
@@ -150,6 +165,11 @@ public final class Trainer {
         }
         for callback in callbacks { callback.epochDidFinish(self, report: report) }
         return report
+    }
+
+    /// This process's stop request, agreed with the other replicas through ``stopAgreement``.
+    private func agreedStop() -> Bool {
+        stopAgreement?(stopFlag.isSet) ?? stopFlag.isSet
     }
 }
 
