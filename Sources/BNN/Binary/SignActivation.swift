@@ -88,7 +88,9 @@ public final class SignActivation: TensorLayer {
         let m = x.count / max(1, x.shape[0])
         return Tensor(shape: x.shape) { out in
             x.withUnsafeBufferPointer { p in
-                for i in 0..<p.count { out[i] = p[i] * scale[i / m] }
+                Parallel.forEachElementRange(p.count) { range in
+                    for i in range { out[i] = p[i] * scale[i / m] }
+                }
             }
         }
     }

@@ -24,7 +24,12 @@ extension SignQuantizer {
         precondition(input.shape == outputGradient.shape, "\(name): gradient shape \(outputGradient.shape) != \(input.shape)")
         return Tensor(shape: input.shape) { dx in
             input.withUnsafeBufferPointer { x in
-                outputGradient.withUnsafeBufferPointer { dy in backward(input: x, outputGradient: dy, inputGradient: dx) }
+                outputGradient.withUnsafeBufferPointer { dy in
+                    Parallel.forEachElementRange(x.count) { r in
+                        backward(input: UnsafeBufferPointer(rebasing: x[r]), outputGradient: UnsafeBufferPointer(rebasing: dy[r]),
+                                 inputGradient: UnsafeMutableBufferPointer(rebasing: dx[r]))
+                    }
+                }
             }
         }
     }

@@ -32,4 +32,20 @@ public enum Parallel {
             if start < end { body(start..<end) }
         }
     }
+
+    /// Elements below which an element-wise loop stays on one thread (about 128 KiB of floats, where
+    /// the cost of waking a second thread is repaid).
+    public static let elementwiseGrain = 1 << 15
+
+    /// Runs an element-wise loop over `0..<count` in contiguous ranges on the worker threads.
+    @inlinable
+    public static func forEachElementRange(_ count: Int, _ body: (Range<Int>) -> Void) {
+        forEachChunk(count, minimumChunk: elementwiseGrain, body)
+    }
+
+    /// Runs a loop over the `rows` of a row-major array of `rowLength` elements in contiguous row ranges.
+    @inlinable
+    public static func forEachRowRange(_ rows: Int, rowLength: Int, _ body: (Range<Int>) -> Void) {
+        forEachChunk(rows, minimumChunk: Swift.max(1, elementwiseGrain / Swift.max(1, rowLength)), body)
+    }
 }

@@ -21,7 +21,7 @@ public enum ParameterLayout: Sendable, Equatable {
 /// A named, mutable tensor owned by a layer, with the gradient accumulated for it by backward passes.
 ///
 /// Parameters are reference types so that optimizers, checkpoints and the layer that owns them share
-/// one copy; layers expose them through ``Module/namedParameters()``.
+/// one copy; layers expose them through ``Module/namedParameters(prefix:)``.
 public final class Parameter {
     /// The current value.
     public var value: Tensor

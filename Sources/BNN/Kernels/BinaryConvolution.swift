@@ -37,6 +37,11 @@ public enum BinaryConvolution {
     /// The fused forward pass: `transform(conv(input, weights))` as an N×OH×OW×O tensor.
     ///
     /// - Parameters:
+    ///   - input: packed N×H×W×C signs; a margin ≥ `padding` spares a copy.
+    ///   - weights: packed O×kH×kW×C signs.
+    ///   - stride: stride in both directions (≥ 1).
+    ///   - padding: symmetric zero padding (≥ 0); padded positions contribute 0.
+    ///   - transform: the per-output-channel scale, bias and clamp (O values each).
     ///   - residual: optional N×OH×OW×O tensor added after the scale and bias, before the clamp.
     /// - Throws: ``BinaryKernelError`` for mismatched shapes, settings or transform sizes.
     public static func forward(_ input: PackedActivations, weights: PackedWeights, stride: Int = 1, padding: Int = 0,
@@ -48,6 +53,12 @@ public enum BinaryConvolution {
     /// The fused forward pass that also packs the signs of its output for the next binary layer.
     ///
     /// - Parameters:
+    ///   - input: packed N×H×W×C signs; a margin ≥ `padding` spares a copy.
+    ///   - weights: packed O×kH×kW×C signs.
+    ///   - stride: stride in both directions (≥ 1).
+    ///   - padding: symmetric zero padding (≥ 0); padded positions contribute 0.
+    ///   - transform: the per-output-channel scale, bias and clamp (O values each).
+    ///   - residual: optional N×OH×OW×O tensor added after the scale and bias, before the clamp.
     ///   - outputMargin: zero border of the packed output (the next convolution's padding).
     /// - Returns: the N×OH×OW×O float output and its packed signs (whose
     ///   ``PackedActivations/unrepresentableCount`` counts outputs that were exactly 0).
@@ -67,6 +78,8 @@ public enum BinaryConvolution {
     /// - Parameters:
     ///   - input: N×H×W×C activations (signed here).
     ///   - weights: packed latent weights; α is ``PackedWeights/alpha``.
+    ///   - stride: stride in both directions (≥ 1).
+    ///   - padding: symmetric zero padding (≥ 0); padded positions contribute 0.
     /// - Throws: ``BinaryKernelError`` for mismatched shapes or settings.
     public static func signConvolution(_ input: Tensor, weights: PackedWeights, stride: Int = 1,
                                        padding: Int = 0) throws -> Tensor? {
@@ -96,11 +109,13 @@ public enum BinaryConvolution {
     /// - Parameters:
     ///   - input: packed input; when its margin is smaller than the padding the portable kernel runs
     ///     (give it a margin ≥ padding, see ``PackedActivations/withMargin(_:)``, for speed).
-    ///   - geometry: from ``geometry(input:weights:stride:padding:)``.
+    ///   - weights: packed O×kH×kW×C signs.
+    ///   - g: the geometry, from ``geometry(input:weights:stride:padding:)``.
     ///   - transform: needed when `output` or `packedOutput` is set; scale (and bias) of O values.
     ///   - residual: N·OH·OW·O floats added before the clamp, or nil.
     ///   - output: N·OH·OW·O floats to write, or nil.
     ///   - packedOutput: N·(OH+2m)·(OW+2m)·⌈O/64⌉ words with a zeroed border, m = `packedOutputMargin`, or nil.
+    ///   - packedOutputMargin: m, the zero border of `packedOutput` in pixels (0 when it is nil).
     ///   - dots: N·OH·OW·O integers to write, or nil.
     /// - Returns: the number of transformed outputs that were ±0 or NaN when packing (else 0).
     /// - Precondition: `transform` has O scales (and biases) when it is needed (programmer error).

@@ -133,7 +133,9 @@ func maskedGradient(_ gradient: Tensor, _ input: Tensor, _ mask: (Float) -> Floa
     return Tensor(shape: input.shape) { dx in
         input.withUnsafeBufferPointer { x in
             gradient.withUnsafeBufferPointer { dy in
-                for i in 0..<x.count { dx[i] = dy[i] * mask(x[i]) }
+                Parallel.forEachElementRange(x.count) { range in
+                    for i in range { dx[i] = dy[i] * mask(x[i]) }
+                }
             }
         }
     }

@@ -73,21 +73,18 @@ public final class BatchNorm2D: TensorLayer {
         var mean = [Float](repeating: 0, count: channels)
         var inverseStd = [Float](repeating: 0, count: channels)
         if mode.isTraining {
-            var sums = [Double](repeating: 0, count: 2 * channels + 1)
-            input.withUnsafeBufferPointer { x in
-                sums.withUnsafeMutableBufferPointer { s in
-                    var base = 0
-                    while base < x.count {
-                        for j in 0..<channels {
-                            let v = Double(x[base + j])
-                            s[j] += v
-                            s[channels + j] += v * v
-                        }
-                        base += channels
+            let c = channels
+            var sums = input.withUnsafeBufferPointer { x in
+                Self.rowBlockSums(rows: count, sumsPerRow: 2 * c) { row, s in
+                    let base = row * c
+                    for j in 0..<c {
+                        let v = Double(x[base + j])
+                        s[j] += v
+                        s[c + j] += v * v
                     }
                 }
             }
-            sums[2 * channels] = Double(count)
+            sums.append(Double(count))
             statisticsReducer?(&sums)
             let n = sums[2 * channels]
             statisticsCount = n
@@ -123,20 +120,19 @@ public final class BatchNorm2D: TensorLayer {
             preconditionFailure("BatchNorm2D.backward without a recording forward pass")
         }
         let c = channels
-        var sumDy = [Double](repeating: 0, count: c)
-        var sumDyXhat = [Double](repeating: 0, count: c)
-        outputGradient.withUnsafeBufferPointer { dy in
+        let sums = outputGradient.withUnsafeBufferPointer { dy in
             normalized.withUnsafeBufferPointer { xhat in
-                var base = 0
-                while base < dy.count {
+                Self.rowBlockSums(rows: dy.count / c, sumsPerRow: 2 * c) { row, s in
+                    let base = row * c
                     for j in 0..<c {
-                        sumDy[j] += Double(dy[base + j])
-                        sumDyXhat[j] += Double(dy[base + j]) * Double(xhat[base + j])
+                        s[j] += Double(dy[base + j])
+                        s[c + j] += Double(dy[base + j]) * Double(xhat[base + j])
                     }
-                    base += c
                 }
             }
         }
+        var sumDy = Array(sums[0..<c])
+        var sumDyXhat = Array(sums[c...])
         weight.accumulateGradient(Tensor(shape: [c], scalars: sumDyXhat.map { Float($0) }))
         bias.accumulateGradient(Tensor(shape: [c], scalars: sumDy.map { Float($0) }))
         let gamma = weight.value.scalars
@@ -155,15 +151,41 @@ public final class BatchNorm2D: TensorLayer {
         return Tensor(shape: outputGradient.shape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 normalized.withUnsafeBufferPointer { xhat in
-                    var base = 0
-                    while base < dx.count {
-                        for j in 0..<c {
-                            dx[base + j] = scale[j] * (dy[base + j] - meanDy[j] - xhat[base + j] * meanDyXhat[j])
+                    Parallel.forEachRowRange(dx.count / c, rowLength: c) { rows in
+                        for row in rows {
+                            let base = row * c
+                            for j in 0..<c {
+                                dx[base + j] = scale[j] * (dy[base + j] - meanDy[j] - xhat[base + j] * meanDyXhat[j])
+                            }
                         }
-                        base += c
                     }
                 }
             }
         }
+    }
+
+    /// Per-row sums accumulated in fixed blocks of rows on the worker threads, then added block by block
+    /// in order, so the result is the same for every thread count. `accumulate(row, sums)` adds row
+    /// `row`'s contributions into `sumsPerRow` running sums.
+    static func rowBlockSums(rows: Int, sumsPerRow: Int,
+                             _ accumulate: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        let blockRows = max(1, Parallel.elementwiseGrain / max(1, sumsPerRow))
+        let blocks = (rows + blockRows - 1) / blockRows
+        guard blocks > 0 else { return [Double](repeating: 0, count: sumsPerRow) }
+        var partial = [Double](repeating: 0, count: blocks * sumsPerRow)
+        partial.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Parallel.forEachChunk(blocks) { range in
+                for block in range {
+                    let sums = base + block * sumsPerRow
+                    for row in block * blockRows..<min(rows, (block + 1) * blockRows) { accumulate(row, sums) }
+                }
+            }
+        }
+        var total = [Double](repeating: 0, count: sumsPerRow)
+        for block in 0..<blocks {
+            for j in 0..<sumsPerRow { total[j] += partial[block * sumsPerRow + j] }
+        }
+        return total
     }
 }

@@ -12,7 +12,9 @@ extension Tensor {
         return Tensor(shape: a.shape) { out in
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    for i in 0..<out.count { out[i] = op(pa[i], pb[i]) }
+                    Parallel.forEachElementRange(out.count) { range in
+                        for i in range { out[i] = op(pa[i], pb[i]) }
+                    }
                 }
             }
         }
@@ -23,7 +25,9 @@ extension Tensor {
     public func map(_ transform: (Float) -> Float) -> Tensor {
         Tensor(shape: shape) { out in
             withUnsafeBufferPointer { p in
-                for i in 0..<out.count { out[i] = transform(p[i]) }
+                Parallel.forEachElementRange(out.count) { range in
+                    for i in range { out[i] = transform(p[i]) }
+                }
             }
         }
     }
@@ -47,7 +51,10 @@ extension Tensor {
         precondition(shape == other.shape, "Tensor: shapes \(shape) and \(other.shape) differ")
         other.withUnsafeBufferPointer { pb in
             withUnsafeMutableBufferPointer { pa in
-                for i in 0..<pa.count { pa[i] += scale * pb[i] }
+                let a = pa
+                Parallel.forEachElementRange(a.count) { range in
+                    for i in range { a[i] += scale * pb[i] }
+                }
             }
         }
     }
@@ -55,7 +62,10 @@ extension Tensor {
     /// Multiplies every element by `scale` in place.
     public mutating func scale(by scale: Float) {
         withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] *= scale }
+            let a = p
+            Parallel.forEachElementRange(a.count) { range in
+                for i in range { a[i] *= scale }
+            }
         }
     }
 
@@ -126,10 +136,11 @@ extension Tensor {
             withUnsafeBufferPointer { p in
                 scale.withUnsafeBufferPointer { s in
                     shift.withUnsafeBufferPointer { b in
-                        var base = 0
-                        while base < out.count {
-                            for j in 0..<c { out[base + j] = p[base + j] * s[j] + b[j] }
-                            base += c
+                        Parallel.forEachRowRange(out.count / Swift.max(c, 1), rowLength: c) { rows in
+                            for row in rows {
+                                let base = row * c
+                                for j in 0..<c { out[base + j] = p[base + j] * s[j] + b[j] }
+                            }
                         }
                     }
                 }
@@ -145,10 +156,12 @@ extension Tensor {
         precondition(vector.count == c, "Tensor: channel vector must have \(c) elements")
         vector.withUnsafeBufferPointer { v in
             withUnsafeMutableBufferPointer { p in
-                var base = 0
-                while base < p.count {
-                    for j in 0..<c { p[base + j] += v[j] }
-                    base += c
+                let a = p
+                Parallel.forEachRowRange(a.count / Swift.max(c, 1), rowLength: c) { rows in
+                    for row in rows {
+                        let base = row * c
+                        for j in 0..<c { a[base + j] += v[j] }
+                    }
                 }
             }
         }
