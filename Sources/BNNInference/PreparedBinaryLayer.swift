@@ -55,7 +55,7 @@ final class PreparedBinaryLayer: @unchecked Sendable {
             clamp: l.clamp == nil ? 0 : 1, clamp_lo: l.clamp?.lowerBound ?? 0, clamp_hi: l.clamp?.upperBound ?? 0,
             output: output, packed_output: packedOutput, packed_output_margin: Int64(outputMargin))
         let rowMACs = max(1, ow * l.outputChannels * l.kernelSize * l.kernelSize * l.inputChannels)
-        let zeros = ChunkCounter()
+        let zeros = ParallelCounter()
         Parallel.forEachChunk(batch * oh, minimumChunk: max(1, (1 << 24) / rowMACs)) { rows in
             var local = params
             zeros.add(Int(bnn_binary_conv_rows(&local, Int64(rows.lowerBound), Int64(rows.upperBound))))

@@ -26,7 +26,7 @@ struct StemEpilogue {
         let (oh, ow, c) = (outputHeight, outputWidth, channels)
         let words = (c + 63) / 64
         let (pw, ph) = (ow + 2 * margin, oh + 2 * margin)
-        let zeros = ChunkCounter()
+        let zeros = ParallelCounter()
         Parallel.forEachChunk(batch * oh, minimumChunk: max(1, 16_384 / max(1, ow * c))) { rows in
             var count = 0
             for row in rows {

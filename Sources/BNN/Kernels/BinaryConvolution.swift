@@ -133,7 +133,7 @@ public enum BinaryConvolution {
         precondition(transform?.bias.map { $0.count == g.outputChannels } ?? true,
                      "BinaryConvolution.run: transform needs \(g.outputChannels) biases")
         let clamp = transform?.clamp
-        let total = BinaryChunkTotal()
+        let total = ParallelCounter()
         input.words.withUnsafeBufferPointer { x in
             weights.words.withUnsafeBufferPointer { w in
                 weights.tapPopcounts.withUnsafeBufferPointer { popcounts in

@@ -75,7 +75,7 @@ public struct PackedActivations: Sendable, Equatable {
         let paddedWidth = width + 2 * margin, paddedHeight = height + 2 * margin
         var words = [UInt64](repeating: 0, count: batch * paddedHeight * paddedWidth * wpp)
         let rows = batch * height
-        let unrepresentable = BinaryChunkTotal()
+        let unrepresentable = ParallelCounter()
         words.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
             if margin == 0 {
