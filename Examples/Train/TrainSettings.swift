@@ -16,10 +16,12 @@ struct TrainSettings {
     }
 
     /// Keys of the reference configuration that this trainer accepts when they hold the value it
-    /// implements, and ignores with a warning otherwise (hardware and precision settings, for example).
+    /// implements, and ignores with a warning otherwise (hardware and precision settings, for example:
+    /// training runs in float32, so `amp_level: O1` is reported and O0 is used; dynamic loss scaling still
+    /// follows `is_dynamic_loss_scale`).
     static let fixedKeys: [String: String] = [
         "set": "ImageNet", "auto_augment": "None", "interpolation": "bilinear", "re_mode": "pixel", "re_count": "1",
-        "mixup_mode": "batch", "drop_path_rate": "0.0", "amp_level": "O1", "device_target": "CPU",
+        "mixup_mode": "batch", "drop_path_rate": "0.0", "amp_level": "O0", "device_target": "CPU",
     ]
 
     static let keys: [Key] = [
