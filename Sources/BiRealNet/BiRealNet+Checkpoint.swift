@@ -15,7 +15,7 @@ extension BiRealNet {
     ///   - strict: Require every model parameter to be in the file and every model tensor of the file to
     ///     belong to the model.
     /// - Returns: What was loaded, missing and unexpected.
-    /// - Throws: ``CheckpointError`` or ``SafeTensorsError`` naming the file and the tensor, with the
+    /// - Throws: ``BNN/CheckpointError`` or ``BNN/SafeTensorsError`` naming the file and the tensor, with the
     ///   expected and found shape or dtype.
     @discardableResult
     public func loadWeights(from url: URL, strict: Bool = true) throws -> CheckpointLoadReport {
