@@ -21,7 +21,6 @@ struct DataLoaderTests {
         for epoch in 0..<2 {
             let batches = try collect(loader, epoch: epoch)
             #expect(batches.count == 3)
-            let shard = loader.shardOrder(epoch: epoch).prefix(12)
             for batch in batches {
                 #expect(batch.images.shape == [4, 24, 24, 3] && batch.labels.count == 4)
                 #expect(batch.images.scalars.allSatisfy { $0.isFinite })
