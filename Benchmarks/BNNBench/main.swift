@@ -58,7 +58,7 @@ progress("bnn-bench: probing peaks…")
 let peaks = options.threads.map { PeakProbes.measure(threads: $0, seconds: options.quick ? 0.05 : 0.2) }
 do {
     let measurements = try ConvolutionBenchmark(options: options).run(progress: progress)
-    let report = BenchReport(kernels: String(cString: bnn_cpu_kernel_name()),
+    let report = BenchReport(kernels: KernelSelection.activeFamily,
                              binaryKernel: String(cString: bnn_binary_kernel_name()), availableThreads: availableThreads,
                              peaks: peaks, measurements: measurements)
     print(options.json ? try report.json() : report.table())

@@ -52,16 +52,18 @@ public final class SignActivation: TensorLayer {
         return Tensor(shape: normalized.shape) { dx in
             normalized.withUnsafeBufferPointer { u in
                 g.withUnsafeBufferPointer { gu in
-                    for s in 0..<n {
-                        let base = s * m
-                        let r = inverseStd[s]
-                        // In terms of u = x·r: Σ g·x = Σ g·u / r and (x − μ)/σ³ = (u − ū)·r². For a constant
-                        // sample (r = 1 by convention) u − ū = 0 and the gradient is g unchanged.
-                        var sumGU = 0.0, sumU = 0.0
-                        for i in base..<base + m { sumGU += Double(gu[i]) * Double(u[i]); sumU += Double(u[i]) }
-                        let meanU = Float(sumU / Double(m))
-                        let k = Float(sumGU / Double(m)) * r
-                        for i in base..<base + m { dx[i] = gu[i] * r - (u[i] - meanU) * k }
+                    Parallel.forEachChunk(n) { samples in
+                        for s in samples {
+                            let base = s * m
+                            let r = inverseStd[s]
+                            // In terms of u = x·r: Σ g·x = Σ g·u / r and (x − μ)/σ³ = (u − ū)·r². For a
+                            // constant sample (r = 1 by convention) u − ū = 0 and the gradient is g unchanged.
+                            var sumGU = 0.0, sumU = 0.0
+                            for i in base..<base + m { sumGU += Double(gu[i]) * Double(u[i]); sumU += Double(u[i]) }
+                            let meanU = Float(sumU / Double(m))
+                            let k = Float(sumGU / Double(m)) * r
+                            for i in base..<base + m { dx[i] = gu[i] * r - (u[i] - meanU) * k }
+                        }
                     }
                 }
             }
@@ -72,15 +74,22 @@ public final class SignActivation: TensorLayer {
     static func perSampleInverseStd(_ x: Tensor) -> [Float] {
         let n = x.shape[0]
         let m = x.count / max(1, n)
-        return x.withUnsafeBufferPointer { p in
-            (0..<n).map { s in
-                var sum = 0.0, sumSquares = 0.0
-                for i in s * m..<(s + 1) * m { let v = Double(p[i]); sum += v; sumSquares += v * v }
-                let mean = sum / Double(m)
-                let variance = max(0, sumSquares / Double(m) - mean * mean)
-                return variance > 0 ? Float(1 / variance.squareRoot()) : 1
+        var result = [Float](repeating: 1, count: n)
+        x.withUnsafeBufferPointer { p in
+            result.withUnsafeMutableBufferPointer { r in
+                let inverse = r
+                Parallel.forEachChunk(n) { samples in
+                    for s in samples {
+                        var sum = 0.0, sumSquares = 0.0
+                        for i in s * m..<(s + 1) * m { let v = Double(p[i]); sum += v; sumSquares += v * v }
+                        let mean = sum / Double(m)
+                        let variance = max(0, sumSquares / Double(m) - mean * mean)
+                        inverse[s] = variance > 0 ? Float(1 / variance.squareRoot()) : 1
+                    }
+                }
             }
         }
+        return result
     }
 
     /// `x · scale[sample]`.
@@ -88,8 +97,11 @@ public final class SignActivation: TensorLayer {
         let m = x.count / max(1, x.shape[0])
         return Tensor(shape: x.shape) { out in
             x.withUnsafeBufferPointer { p in
-                Parallel.forEachElementRange(p.count) { range in
-                    for i in range { out[i] = p[i] * scale[i / m] }
+                Parallel.forEachRowRange(scale.count, rowLength: m) { samples in
+                    for sample in samples {
+                        let factor = scale[sample]
+                        for i in sample * m..<(sample + 1) * m { out[i] = p[i] * factor }
+                    }
                 }
             }
         }

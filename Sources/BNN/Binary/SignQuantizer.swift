@@ -17,7 +17,15 @@ public protocol SignQuantizer: Sendable {
 
 extension SignQuantizer {
     /// `sign(x)` element-wise with sign(0) = 0.
-    public func forward(_ input: Tensor) -> Tensor { input.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) } }
+    public func forward(_ input: Tensor) -> Tensor {
+        Tensor(shape: input.shape) { out in
+            input.withUnsafeBufferPointer { x in
+                Parallel.forEachElementRange(x.count) { range in
+                    for i in range { out[i] = x[i] > 0 ? 1 : (x[i] < 0 ? -1 : 0) }
+                }
+            }
+        }
+    }
 
     /// The surrogate gradient for `input` given the gradient of its sign.
     public func backward(input: Tensor, outputGradient: Tensor) -> Tensor {

@@ -1,3 +1,5 @@
+import BNNKernels
+
 /// Clamps every element to `[minimum, maximum]` (default [−1, 1]); the gradient passes only strictly
 /// inside the interval, as PyTorch's `hardtanh_backward`.
 public final class HardTanh: TensorLayer {
@@ -17,14 +19,30 @@ public final class HardTanh: TensorLayer {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         recordedInput = mode.recordsForBackward ? input : nil
         let (lo, hi) = (minimum, maximum)
-        return input.map { Swift.min(Swift.max($0, lo), hi) }
+        return Tensor(shape: input.shape) { out in
+            input.withUnsafeBufferPointer { x in
+                Parallel.forEachElementRange(x.count) { r in
+                    bnn_clamp(x.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound, r.count, lo, hi)
+                }
+            }
+        }
     }
 
     /// The gradient where `minimum < x < maximum`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("HardTanh.backward without a recording forward pass") }
         let (lo, hi) = (minimum, maximum)
-        return maskedGradient(outputGradient, input) { $0 > lo && $0 < hi ? 1 : 0 }
+        precondition(outputGradient.shape == input.shape, "HardTanh.backward: gradient shape \(outputGradient.shape)")
+        return Tensor(shape: input.shape) { dx in
+            input.withUnsafeBufferPointer { x in
+                outputGradient.withUnsafeBufferPointer { dy in
+                    Parallel.forEachElementRange(x.count) { r in
+                        bnn_clamp_backward(x.baseAddress! + r.lowerBound, dy.baseAddress! + r.lowerBound,
+                                           dx.baseAddress! + r.lowerBound, r.count, lo, hi)
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -53,15 +53,18 @@ public struct AdamState: OptimizerParameterState {
             expAvg.withUnsafeMutableBufferPointer { m in
                 expAvgSq.withUnsafeMutableBufferPointer { v in
                     parameter.value.withUnsafeMutableBufferPointer { p in
-                        for i in 0..<p.count {
-                            var grad = g[i]
-                            if decay != 0 { grad = grad + decay * p[i] }
-                            // torch.lerp: start + w·(end − start) for w < 0.5, else end − (end − start)·(1 − w).
-                            m[i] = lerpFromStart ? m[i] + weight1 * (grad - m[i])
-                                                 : grad - (grad - m[i]) * (1 - weight1)
-                            v[i] = v[i] * beta2F + weight2 * grad * grad
-                            let denominator = v[i].squareRoot() / rootCorrection + eps
-                            p[i] = p[i] + negativeStepSize * (m[i] / denominator)
+                        let (m, v, p) = (m, v, p)
+                        Parallel.forEachElementRange(p.count) { range in
+                            for i in range {
+                                var grad = g[i]
+                                if decay != 0 { grad = grad + decay * p[i] }
+                                // torch.lerp: start + w·(end − start) for w < 0.5, else end − (end − start)·(1 − w).
+                                m[i] = lerpFromStart ? m[i] + weight1 * (grad - m[i])
+                                                     : grad - (grad - m[i]) * (1 - weight1)
+                                v[i] = v[i] * beta2F + weight2 * grad * grad
+                                let denominator = v[i].squareRoot() / rootCorrection + eps
+                                p[i] = p[i] + negativeStepSize * (m[i] / denominator)
+                            }
                         }
                     }
                 }

@@ -7,6 +7,7 @@
 #define BNN_KERNELS_H
 
 #include "bnn_cpu.h"
+#include "bnn_elementwise.h"
 #include "bnn_binary.h"
 #include "bnn_sgemm.h"
 
