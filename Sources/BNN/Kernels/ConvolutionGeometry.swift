@@ -35,6 +35,18 @@ public struct ConvolutionGeometry: Sendable, Equatable, Hashable {
         self.padding = padding
     }
 
+    /// The geometry of a square-kernel layer on an N×H×W×C input shape.
+    ///
+    /// - Precondition: `inputShape` is N×H×W×`inputChannels` (`layer` names the layer in the message).
+    public init(layer: String, inputShape shape: [Int], inputChannels: Int, outputChannels: Int, kernelSize: Int,
+                stride: Int, padding: Int) {
+        precondition(shape.count == 4 && shape[3] == inputChannels,
+                     "\(layer): expected N×H×W×\(inputChannels) input, got \(shape)")
+        self.init(batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], inputChannels: inputChannels,
+                  outputChannels: outputChannels, kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride,
+                  padding: padding)
+    }
+
     /// Output height: `(H + 2·padding − kH) / stride + 1`.
     public var outputHeight: Int { (inputHeight + 2 * padding - kernelHeight) / stride + 1 }
     /// Output width: `(W + 2·padding − kW) / stride + 1`.

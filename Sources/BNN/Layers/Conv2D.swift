@@ -48,11 +48,8 @@ public final class Conv2D: TensorLayer {
 
     /// The geometry of this layer for an N×H×W×C input shape.
     public func geometry(forInputShape shape: [Int]) -> ConvolutionGeometry {
-        precondition(shape.count == 4 && shape[3] == inputChannels,
-                     "Conv2D: expected N×H×W×\(inputChannels) input, got \(shape)")
-        return ConvolutionGeometry(batch: shape[0], inputHeight: shape[1], inputWidth: shape[2],
-                                   inputChannels: inputChannels, outputChannels: outputChannels,
-                                   kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
+        ConvolutionGeometry(layer: "Conv2D", inputShape: shape, inputChannels: inputChannels,
+                            outputChannels: outputChannels, kernelSize: kernelSize, stride: stride, padding: padding)
     }
 
     /// N×OH×OW×O.
