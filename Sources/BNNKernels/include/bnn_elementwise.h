@@ -3,10 +3,11 @@
 
 #include <stddef.h>
 
-/// `y[i] = min(max(x[i], lo), hi)` for `i < n`; a NaN input stays NaN.
-void bnn_clamp(const float *x, float *y, size_t n, float lo, float hi);
+/// `y[i] = min(max(x[i], lo), hi)` for `i < n`; `x` and `y` must not overlap.
+void bnn_clamp(const float *restrict x, float *restrict y, size_t n, float lo, float hi);
 
-/// `dx[i] = dy[i]` where `lo < x[i] < hi`, else 0, for `i < n` (the HardTanh backward pass).
-void bnn_clamp_backward(const float *x, const float *dy, float *dx, size_t n, float lo, float hi);
+/// `dx[i] = dy[i]` where `lo < x[i] < hi`, else 0, for `i < n` (the HardTanh backward pass); the
+/// buffers must not overlap.
+void bnn_clamp_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n, float lo, float hi);
 
 #endif
