@@ -103,26 +103,14 @@ enum SafeTensorsCodec {
             for (i, v) in values.enumerated() {
                 output.storeBytes(of: Double(v).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
             }
-        case .int64:
+        case .int64, .int32, .uint8, .bool:
+            // Integer targets: each value must be a whole number; the integer encoder checks the range.
+            var integers = [Int64](repeating: 0, count: values.count)
             for (i, v) in values.enumerated() {
                 guard let n = Int64(exactly: v) else { return i }
-                output.storeBytes(of: n.littleEndian, toByteOffset: 8 * i, as: Int64.self)
+                integers[i] = n
             }
-        case .int32:
-            for (i, v) in values.enumerated() {
-                guard let n = Int32(exactly: v) else { return i }
-                output.storeBytes(of: n.littleEndian, toByteOffset: 4 * i, as: Int32.self)
-            }
-        case .uint8:
-            for (i, v) in values.enumerated() {
-                guard let n = UInt8(exactly: v) else { return i }
-                output[i] = n
-            }
-        case .bool:
-            for (i, v) in values.enumerated() {
-                guard v == 0 || v == 1 else { return i }
-                output[i] = v == 0 ? 0 : 1
-            }
+            return integers.withUnsafeBufferPointer { encode($0, as: dtype, into: output) }
         }
         return nil
     }

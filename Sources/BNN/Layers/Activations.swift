@@ -18,31 +18,13 @@ public final class HardTanh: TensorLayer {
     /// `clamp(x, minimum, maximum)`.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         recordedInput = mode.recordsForBackward ? input : nil
-        let (lo, hi) = (minimum, maximum)
-        return Tensor(shape: input.shape) { out in
-            input.withUnsafeBufferPointer { x in
-                Parallel.forEachElementRange(x.count) { r in
-                    bnn_clamp(x.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound, r.count, lo, hi)
-                }
-            }
-        }
+        return clamp(input, minimum, maximum)
     }
 
     /// The gradient where `minimum < x < maximum`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("HardTanh.backward without a recording forward pass") }
-        let (lo, hi) = (minimum, maximum)
-        precondition(outputGradient.shape == input.shape, "HardTanh.backward: gradient shape \(outputGradient.shape)")
-        return Tensor(shape: input.shape) { dx in
-            input.withUnsafeBufferPointer { x in
-                outputGradient.withUnsafeBufferPointer { dy in
-                    Parallel.forEachElementRange(x.count) { r in
-                        bnn_clamp_backward(x.baseAddress! + r.lowerBound, dy.baseAddress! + r.lowerBound,
-                                           dx.baseAddress! + r.lowerBound, r.count, lo, hi)
-                    }
-                }
-            }
-        }
+        return clampGradient(outputGradient, input, minimum, maximum)
     }
 }
 
@@ -56,13 +38,13 @@ public final class ReLU: TensorLayer {
     /// `max(x, 0)`.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         recordedInput = mode.recordsForBackward ? input : nil
-        return input.map { Swift.max($0, 0) }
+        return clamp(input, 0, .infinity)
     }
 
     /// The gradient where `x > 0`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("ReLU.backward without a recording forward pass") }
-        return maskedGradient(outputGradient, input) { $0 > 0 ? 1 : 0 }
+        return clampGradient(outputGradient, input, 0, .infinity)
     }
 }
 
@@ -144,15 +126,26 @@ public final class Flatten: TensorLayer {
     }
 }
 
-/// `gradient[i] · mask(input[i])`, the backward pass of element-wise piecewise-linear functions.
-@inline(__always)
-func maskedGradient(_ gradient: Tensor, _ input: Tensor, _ mask: (Float) -> Float) -> Tensor {
+/// `min(max(x, lo), hi)` element-wise, split over the worker threads (vectorised C loop).
+func clamp(_ input: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
+    Tensor(shape: input.shape) { out in
+        input.withUnsafeBufferPointer { x in
+            Parallel.forEachElementRange(x.count) { r in
+                bnn_clamp(x.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound, r.count, lo, hi)
+            }
+        }
+    }
+}
+
+/// The gradient of ``clamp(_:_:_:)``: `gradient` where `lo < input < hi`, else 0.
+func clampGradient(_ gradient: Tensor, _ input: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
     precondition(gradient.shape == input.shape, "gradient shape \(gradient.shape) != input shape \(input.shape)")
     return Tensor(shape: input.shape) { dx in
         input.withUnsafeBufferPointer { x in
             gradient.withUnsafeBufferPointer { dy in
-                Parallel.forEachElementRange(x.count) { range in
-                    for i in range { dx[i] = dy[i] * mask(x[i]) }
+                Parallel.forEachElementRange(x.count) { r in
+                    bnn_clamp_backward(x.baseAddress! + r.lowerBound, dy.baseAddress! + r.lowerBound,
+                                       dx.baseAddress! + r.lowerBound, r.count, lo, hi)
                 }
             }
         }
