@@ -80,13 +80,13 @@ public struct PackedActivations: Sendable, Equatable {
             let base = out.baseAddress!
             if margin == 0 {
                 // Rows are contiguous: pack pixels in large flat chunks.
-                Parallel.forEachChunk(rows * width, minimumChunk: 4096) { pixels in
+                Parallel.forEachRowRange(rows * width, rowLength: channels) { pixels in
                     unrepresentable.add(Int(bnn_binary_pack_signs(values + pixels.lowerBound * channels,
                                                                   Int64(pixels.count), Int64(channels),
                                                                   base + pixels.lowerBound * wpp)))
                 }
             } else {
-                Parallel.forEachChunk(rows, minimumChunk: max(1, 4096 / max(1, width))) { chunk in
+                Parallel.forEachRowRange(rows, rowLength: width * channels) { chunk in
                     var count = 0
                     for row in chunk {
                         let n = row / height, y = row % height
