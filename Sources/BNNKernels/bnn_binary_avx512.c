@@ -136,10 +136,12 @@ finish_tile16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i su
     const __m512 lo = _mm512_set1_ps(p->clamp_lo), hi = _mm512_set1_ps(p->clamp_hi);
     const __m512 zero = _mm512_setzero_ps();
     const int64_t word = o0 / 64, shift = o0 % 64;
+    // Low 32 bits of the 64-bit lanes of block 0 (channels o0…o0+7), then of block 1.
+    const __m512i pick = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     int64_t base = q * oc + o0;
+#pragma clang loop unroll(full)
     for (int i = 0; i < pixels; i++, base += oc) {
-        __m512i differing = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(sums[0][i])),
-                                               _mm512_cvtepi64_epi32(sums[1][i]), 1);
+        __m512i differing = _mm512_permutex2var_epi32(sums[0][i], pick, sums[1][i]);
         if (where[i].touches_padding) {
             const __m512i correction = _mm512_inserti64x4(
                 _mm512_castsi256_si512(bnn_binary_correction_avx2(p, o0, &where[i])),
@@ -162,15 +164,16 @@ finish_tile16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i su
     return unrepresentable;
 }
 
-/// One tile: every output channel of `pixels` (1…BNN_TILE512_PIXELS) consecutive output pixels.
+/// One tile: output channels [o_begin, O) of `pixels` (1…BNN_TILE512_PIXELS) consecutive output
+/// pixels, each read through its own base pointer (the tile may cross output rows).
 BNN_AVX512 static int64_t tile_pixels_avx512(const bnn_binary_conv_params *p, int64_t q, int pixels,
                                              const bnn_binary_pixel *where, const int32_t *offsets,
-                                             int64_t k_words) {
+                                             int64_t k_words, int64_t o_begin) {
     int64_t unrepresentable = 0;
     const uint64_t *bases[BNN_TILE512_PIXELS];
     for (int i = 0; i < BNN_TILE512_PIXELS; i++) bases[i] = where[i < pixels ? i : 0].base;
     const int64_t padded_o = bnn_binary_padded_channels(p->out_channels);
-    for (int64_t o0 = 0; o0 < padded_o;) {
+    for (int64_t o0 = o_begin; o0 < padded_o;) {
         const int blocks = padded_o - o0 >= 2 * BNN_BINARY_BLOCK ? 2 : 1;
         const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
         if (pixels == BNN_TILE512_PIXELS && blocks == 2 && o0 + 2 * BNN_BINARY_BLOCK <= p->out_channels) {
@@ -206,8 +209,113 @@ BNN_AVX512 static int64_t tile_pixels_avx512(const bnn_binary_conv_params *p, in
     return unrepresentable;
 }
 
+// MARK: - Row tiles: 8 pixels of one output row × 16 channels
+
+/// XOR-popcounts of 8 pixels of one output row (pixel i reads `base + i·step`) against the 8-channel
+/// weight blocks `w0` and `w1` over all K words; lane o of `s0[i]` / `s1[i]` is channel o of the
+/// block. One base pointer and named accumulators keep everything in registers.
+BNN_AVX512 __attribute__((always_inline)) static inline void
+row_sums(const uint64_t *base, int64_t step, const int32_t *offsets, int64_t k_words, const uint64_t *w0,
+         const uint64_t *w1, __m512i s0[BNN_TILE512_PIXELS], __m512i s1[BNN_TILE512_PIXELS]) {
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+    for (int64_t k = 0; k < k_words; k++) {
+        const uint64_t *x = base + offsets[k];
+        const __m512i v0 = _mm512_loadu_si512((const void *)(w0 + k * BNN_BINARY_BLOCK));
+        const __m512i v1 = _mm512_loadu_si512((const void *)(w1 + k * BNN_BINARY_BLOCK));
+#define BNN_ROW_STEP(i, a, b)                                                          \
+    {                                                                                  \
+        const __m512i input = _mm512_set1_epi64((long long)x[(i) * step]);            \
+        a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_xor_si512(input, v0)));    \
+        b = _mm512_add_epi64(b, _mm512_popcnt_epi64(_mm512_xor_si512(input, v1)));    \
+    }
+        BNN_ROW_STEP(0, a0, b0)
+        BNN_ROW_STEP(1, a1, b1)
+        BNN_ROW_STEP(2, a2, b2)
+        BNN_ROW_STEP(3, a3, b3)
+        BNN_ROW_STEP(4, a4, b4)
+        BNN_ROW_STEP(5, a5, b5)
+        BNN_ROW_STEP(6, a6, b6)
+        BNN_ROW_STEP(7, a7, b7)
+#undef BNN_ROW_STEP
+    }
+    s0[0] = a0, s0[1] = a1, s0[2] = a2, s0[3] = a3, s0[4] = a4, s0[5] = a5, s0[6] = a6, s0[7] = a7;
+    s1[0] = b0, s1[1] = b1, s1[2] = b2, s1[3] = b3, s1[4] = b4, s1[5] = b5, s1[6] = b6, s1[7] = b7;
+}
+
+/// The epilogue of a row tile for channels o0…o0+15: the exact dot products (border pixels
+/// corrected for their padding taps), then raw dots and/or the transform, each pass over the 8
+/// pixels with its constants loaded once.
+BNN_AVX512 __attribute__((always_inline)) static inline int64_t
+finish_row16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512i s0[BNN_TILE512_PIXELS],
+             const __m512i s1[BNN_TILE512_PIXELS], const bnn_binary_row_tile *t) {
+    const int64_t oc = p->out_channels;
+    // Low 32 bits of the 64-bit lanes of s0 (channels o0…o0+7), then of s1 (o0+8…o0+15).
+    const __m512i pick = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i interior = _mm512_set1_epi32(t->valid_bits);
+    __m512i dots[BNN_TILE512_PIXELS];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+        __m512i differing = _mm512_permutex2var_epi32(s0[i], pick, s1[i]);
+        __m512i valid = interior;
+        if (t->border && t->border[i].touches_padding) {
+            const __m512i correction = _mm512_inserti64x4(
+                _mm512_castsi256_si512(bnn_binary_correction_avx2(p, o0, &t->border[i])),
+                bnn_binary_correction_avx2(p, o0 + BNN_BINARY_BLOCK, &t->border[i]), 1);
+            differing = _mm512_sub_epi32(differing, correction);
+            valid = _mm512_set1_epi32(t->border[i].valid_bits);
+        }
+        dots[i] = _mm512_sub_epi32(valid, _mm512_slli_epi32(differing, 1));
+    }
+    int32_t *const dots_out = p->dots;
+    if (dots_out) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < BNN_TILE512_PIXELS; i++) _mm512_storeu_si512((void *)(dots_out + (q + i) * oc + o0), dots[i]);
+    }
+    float *const output = p->output;
+    uint64_t *const packed = t->packed;
+    if (!output && !packed) return 0;
+    const float *const residual = p->residual;
+    const __m512 scale = _mm512_loadu_ps(p->scale + o0);
+    const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + o0) : _mm512_setzero_ps();
+    const __m512 lo = _mm512_set1_ps(p->clamp_lo), hi = _mm512_set1_ps(p->clamp_hi);
+    const __m512 zero = _mm512_setzero_ps();
+    const int has_bias = p->bias != NULL, clamp = p->clamp;
+    const int64_t packed_step = bnn_binary_words(oc), word = o0 / 64, shift = o0 % 64;
+    int64_t unrepresentable = 0;
+#pragma clang loop unroll(full)
+    for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+        const int64_t at = (q + i) * oc + o0;
+        __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
+        if (has_bias) v = _mm512_add_ps(v, bias);
+        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + at));
+        if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        if (output) _mm512_storeu_ps(output + at, v);
+        if (packed) {
+            packed[i * packed_step + word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
+            unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
+        }
+    }
+    return unrepresentable;
+}
+
+/// The row-tile fast path: channels [0, o_end) in groups of 16 (two weight blocks).
+BNN_AVX512 static int64_t row_tile_avx512(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,
+                                          const int32_t *offsets, int64_t k_words, int64_t o_end) {
+    int64_t unrepresentable = 0;
+    for (int64_t o0 = 0; o0 < o_end; o0 += 2 * BNN_BINARY_BLOCK) {
+        const uint64_t *w0 = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
+        __m512i s0[BNN_TILE512_PIXELS], s1[BNN_TILE512_PIXELS];
+        row_sums(t->base, t->step, offsets, k_words, w0, w0 + k_words * BNN_BINARY_BLOCK, s0, s1);
+        unrepresentable += finish_row16(p, q, o0, s0, s1, t);
+    }
+    return unrepresentable;
+}
+
 BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
-    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512);
+    const int64_t row_channels = p->out_channels / (2 * BNN_BINARY_BLOCK) * (2 * BNN_BINARY_BLOCK);
+    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512, row_tile_avx512,
+                                  row_channels);
 }
 
 #endif

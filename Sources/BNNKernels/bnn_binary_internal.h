@@ -102,16 +102,36 @@ static inline void bnn_binary_next_pixels(const bnn_binary_conv_params *p, int64
 #define BNN_BINARY_MAX_TILE_PIXELS 8
 
 /// One variant's work on a tile of `pixels` consecutive output pixels starting at flattened pixel
-/// `q`: all output channels, written through the epilogue. `offsets` are the K word offsets of
-/// `bnn_binary_word_offsets`. Returns the ±0/NaN count of the packed outputs.
+/// `q`: output channels [o_begin, O), written through the epilogue. `offsets` are the K word offsets
+/// of `bnn_binary_word_offsets`. Returns the ±0/NaN count of the packed outputs.
 typedef int64_t (*bnn_binary_tile_fn)(const bnn_binary_conv_params *p, int64_t q, int pixels,
-                                      const bnn_binary_pixel *where, const int32_t *offsets, int64_t k_words);
+                                      const bnn_binary_pixel *where, const int32_t *offsets, int64_t k_words,
+                                      int64_t o_begin);
+
+/// A full register tile of pixels that lie in one output row: pixel i reads the input words at
+/// `base + i·step`, so a kernel needs one pointer for all of them.
+typedef struct {
+    const uint64_t *base;           ///< `bnn_binary_pixel_base` of the first pixel
+    int64_t step;                   ///< words between consecutive pixels' bases: stride · words(C)
+    uint64_t *packed;               ///< packed output words of the first pixel (NULL when not packing);
+                                    ///< pixel i's are at `packed + i · words(O)`
+    int32_t valid_bits;             ///< kH·kW·C: the dot product of equal signs off the border
+    const bnn_binary_pixel *border; ///< every pixel's description when some touch the padding, else NULL
+} bnn_binary_row_tile;
+
+/// A variant's fast path for a `bnn_binary_row_tile`: output channels [0, o_end) (a multiple of the
+/// variant's channel group). Returns the ±0/NaN count of the packed outputs.
+typedef int64_t (*bnn_binary_row_tile_fn)(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *tile,
+                                          const int32_t *offsets, int64_t k_words, int64_t o_end);
 
 /// The loop every optimised variant shares: falls back to the reference when the input margin is
 /// too small, prepares the word offsets, clears packed output rows, walks output rows
 /// [row_begin, row_end) in tiles of `tile_pixels` (≤ BNN_BINARY_MAX_TILE_PIXELS) and calls `tile`.
+/// When `row_tile` is set, full tiles inside one output row go to it for channels
+/// [0, `row_channels`), and to `tile` for the rest.
 int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end,
-                               int tile_pixels, bnn_binary_tile_fn tile);
+                               int tile_pixels, bnn_binary_tile_fn tile, bnn_binary_row_tile_fn row_tile,
+                               int64_t row_channels);
 
 /// Whether the optimised kernels can read the input: its margin covers the padding.
 int bnn_binary_fast_input(const bnn_binary_conv_params *p);

@@ -42,13 +42,13 @@ tile(const uint64_t *const bases[BNN_TILE_PIXELS], const int pixels, const int32
     }
 }
 
-/// One tile: every output channel of `pixels` (1…BNN_TILE_PIXELS) consecutive output pixels.
+/// One tile: output channels [o_begin, O) of `pixels` (1…BNN_TILE_PIXELS) consecutive output pixels.
 static int64_t tile_pixels_neon(const bnn_binary_conv_params *p, int64_t q, int pixels, const bnn_binary_pixel *where,
-                                const int32_t *offsets, int64_t k_words) {
+                                const int32_t *offsets, int64_t k_words, int64_t o_begin) {
     int64_t unrepresentable = 0;
     const uint64_t *bases[BNN_TILE_PIXELS];
     for (int i = 0; i < BNN_TILE_PIXELS; i++) bases[i] = where[i < pixels ? i : 0].base;
-    for (int64_t o0 = 0; o0 < p->out_channels; o0 += BNN_BINARY_BLOCK) {
+    for (int64_t o0 = o_begin; o0 < p->out_channels; o0 += BNN_BINARY_BLOCK) {
         const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
         uint64x2_t sums[BNN_TILE_PIXELS][4];
         if (pixels == BNN_TILE_PIXELS) {
@@ -82,7 +82,7 @@ static int64_t tile_pixels_neon(const bnn_binary_conv_params *p, int64_t q, int 
 }
 
 int64_t bnn_binary_conv_rows_neon(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
-    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_neon);
+    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_neon, NULL, 0);
 }
 
 #endif
