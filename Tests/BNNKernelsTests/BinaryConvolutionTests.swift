@@ -88,6 +88,35 @@ struct BinaryConvolutionTests {
         if channels % 2 == 0 { #expect(zeroOutputs > 0) }
     }
 
+    @Test("Bi-Real Net layer widths (many row tiles per output row, border and interior) match the reference",
+          arguments: [(56, 64, 64, 1), (56, 64, 128, 2), (28, 128, 144, 1), (20, 32, 40, 2)])
+    func modelWidths(size: Int, channels: Int, outputs: Int, stride: Int) throws {
+        var generator = SeededGenerator(seed: 2_700 + UInt64(size * outputs + stride))
+        let height = 5
+        let x = BinaryTestSupport.signedValues([2, height, size, channels], generator: &generator)
+        let w = BinaryTestSupport.signedValues([outputs, 3, 3, channels], generator: &generator)
+        let packedX = try PackedActivations(packing: x, margin: 1)
+        let packedW = try PackedWeights(packing: w)
+        let g = ConvolutionGeometry(batch: 2, inputHeight: height, inputWidth: size, inputChannels: channels,
+                                    outputChannels: outputs, kernelHeight: 3, kernelWidth: 3, stride: stride, padding: 1)
+        let residual = BinaryTestSupport.signedValues(g.outputShape, generator: &generator).scalars
+        let transform = BinaryOutputTransform(scale: (0..<outputs).map { _ in generator.nextUnitFloat() * 0.3 - 0.1 },
+                                              bias: (0..<outputs).map { _ in generator.nextUnitFloat() - 0.5 },
+                                              clamp: -1...1)
+        let reference = BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: stride, padding: 1,
+                                              transform: transform, residual: residual, packedMargin: 1, split: 3)
+        let expected = BinaryTestSupport.naiveConvolution(BinaryTestSupport.signs(x), BinaryTestSupport.signs(w),
+                                                          stride: stride, padding: 1)
+        #expect(reference.dots.map(Float.init) == expected.scalars)
+        for variant in BinaryTestSupport.Variant.optimised {
+            let optimised = BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: stride, padding: 1,
+                                                  transform: transform, residual: residual, packedMargin: 1, split: 3)
+            #expect(optimised.dots == reference.dots, "dots: \(variant)")
+            #expect(optimised.values.map(\.bitPattern) == reference.values.map(\.bitPattern), "floats: \(variant)")
+            #expect(optimised.packed == reference.packed, "packed signs: \(variant)")
+        }
+    }
+
     @Test("kernels with more than 64 taps (border correction without a tap mask) match the reference")
     func largeKernels() throws {
         var generator = SeededGenerator(seed: 2_500)
