@@ -4,7 +4,7 @@ import BNNKernels
 /// kernels (`bnn_sgemm.h`): the forward pass and the two backward passes used in training.
 ///
 /// - Forward: an implicit GEMM (output pixels × O × kH·kW·C). The weights are packed once per
-///   call; patch rows are read straight from a zero-padded copy of the input (each kernel row of
+///   call (block by block inside the kernel when there are few output pixels); patch rows are read straight from a zero-padded copy of the input (each kernel row of
 ///   a patch is kW·C contiguous floats), or gathered per block (im2col) when kW·C < 64 such as the
 ///   3-channel stem. A 1×1, stride-1, unpadded convolution is a plain GEMM.
 /// - Input gradient: for stride 1 (square kernel, padding < kernel size) a forward convolution
@@ -30,6 +30,19 @@ public enum Convolution {
             GEMM.multiplyNT(m: m, n: g.outputChannels, k: g.inputChannels,
                             a: input, lda: g.inputChannels, b: weight, ldb: g.inputChannels,
                             c: output, ldc: g.outputChannels, accumulate: false, kernel: kernel)
+            return
+        }
+        var shape = cShape(g)
+        if withUnsafePointer(to: &shape, { bnn_sconv_prefers_unpacked_weight($0) != 0 }) {
+            // Few output pixels: the kernel packs each weight block right before using it.
+            let cKernel = (kernel ?? .active).cValue
+            withUnsafePointer(to: &shape) { s in
+                withPaddedInput(input, shape: s, geometry: g) { padded in
+                    GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                        bnn_sconv_forward_direct_small(cKernel, s, padded, weight, output, m0, m1, n0, n1)
+                    }
+                }
+            }
             return
         }
         let packed = GEMM.PackedPanels(transposed: true, n: g.outputChannels, k: g.patchSize, b: weight,

@@ -83,6 +83,11 @@ size_t bnn_sconv_out_width(const bnn_conv_shape *s);
 /// input (`bnn_sconv_forward_direct`), zero when per-block im2col is cheaper (few channels).
 int bnn_sconv_prefers_direct(const bnn_conv_shape *s);
 
+/// Nonzero when the direct pass applies and the output has so few pixels (at most one row block,
+/// e.g. 7×7 at batch 1) that `bnn_sconv_forward_direct_small` on the unpacked weights beats
+/// packing them first.
+int bnn_sconv_prefers_unpacked_weight(const bnn_conv_shape *s);
+
 /// Floats of the zero-padded input, N×(H+2p)×(W+2p)×C.
 size_t bnn_sconv_padded_count(const bnn_conv_shape *s);
 
@@ -97,6 +102,14 @@ void bnn_sconv_pad_input(const bnn_conv_shape *s, const float *input, size_t ima
 void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
                               const float *packed_weight, float *output,
                               size_t m0, size_t m1, size_t n0, size_t n1);
+
+/// The same as `bnn_sconv_forward_direct` for few output pixels (a small batch of small images),
+/// from the unpacked O×(kH·kW·C) `weight`: each K block of 32 output channels is packed into a
+/// small buffer right before the row tiles use it, so the weights are read once and no packed
+/// copy is written (which doubled the memory traffic of a 512-channel 7×7 layer at batch 1).
+/// Allocates 32 KiB of scratch.
+void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
+                                    const float *weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1);
 
 /// The same as `bnn_sconv_forward_direct` but gathering patches block by block (im2col) from the
 /// unpadded input; suits few input channels (the 3-channel stem). Allocates a small scratch block.
