@@ -9,7 +9,9 @@ import BNN
 public final class BiRealNet: TensorLayer {
     /// The configuration the model was built from.
     public let configuration: BiRealNetConfiguration
-    /// The stem convolution.
+    /// The stem convolution. It computes no gradient for the images (its
+    /// ``BNN/Conv2D/computesInputGradient`` is false, which saves a convolution as large as its forward
+    /// pass in every training step); set that to true for saliency maps or adversarial examples.
     public let conv1: Conv2D
     /// The stem BatchNorm.
     public let bn1: BatchNorm2D
@@ -38,6 +40,7 @@ public final class BiRealNet: TensorLayer {
             conv1 = Conv2D(inputChannels: 3, outputChannels: c.widths[0], kernelSize: 3, stride: 1, padding: 1)
             maxPool = nil
         }
+        conv1.computesInputGradient = false
         bn1 = BatchNorm2D(channels: c.widths[0])
         var inputChannels = c.widths[0]
         var stages: [Sequential] = []

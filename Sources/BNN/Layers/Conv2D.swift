@@ -17,6 +17,12 @@ public final class Conv2D: TensorLayer {
     public let stride: Int
     /// Zero padding on every side.
     public let padding: Int
+    /// Whether ``backward(_:)`` computes the gradient with respect to the input (default true).
+    ///
+    /// Set it to false on a network's first layer, whose input — the images — is not trained: the
+    /// backward pass then skips that convolution (as large as the forward pass for a 7×7 stem) and
+    /// returns zeros, as PyTorch computes no gradient for an input that does not require one.
+    public var computesInputGradient = true
 
     private var recordedInput: Tensor?
 
@@ -75,7 +81,8 @@ public final class Conv2D: TensorLayer {
         return output
     }
 
-    /// Accumulates weight and bias gradients and returns the input gradient.
+    /// Accumulates weight and bias gradients and returns the input gradient (zeros when
+    /// ``computesInputGradient`` is false).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("Conv2D.backward without a recording forward pass") }
         let g = geometry(forInputShape: input.shape)
@@ -89,6 +96,7 @@ public final class Conv2D: TensorLayer {
             }
         }
         if let bias { bias.accumulateGradient(Tensor(shape: [outputChannels], scalars: outputGradient.sumPerChannel())) }
+        guard computesInputGradient else { return Tensor(zeros: g.inputShape) }
         return Tensor(shape: g.inputShape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.value.withUnsafeBufferPointer { w in
