@@ -5,7 +5,8 @@
 #   - x86-64 without AVX: the same program on an emulated Nehalem (SSE4.2, no AVX), where run-time
 #     dispatch must pick the portable kernels; on an emulated Haswell (AVX2, no AVX-512), where it
 #     must pick the AVX2 ones; and natively (this CPU's own variants);
-#   - the Swift kernel test suites of the release test binary on the emulated Nehalem, when
+#   - the Swift kernel and data-pipeline test suites (whose resampler has an AVX2 variant) of the
+#     release test binary on the emulated Nehalem, when
 #     `swift test -c release` has built it (.build/release/BNNPackageTests.xctest).
 # Installs qemu-user and the aarch64 cross C library with apt-get when they are missing and this
 # runs as root; otherwise prints why it skips. The last line says PASS, FAIL or SKIPPED.
@@ -54,12 +55,12 @@ if [ "$(uname -m)" = x86_64 ]; then
     "$out/kernel_check_x86_64" || status=1
     tests=.build/release/BNNPackageTests.xctest
     if [ -x "$tests" ]; then
-        echo "portability check: Swift kernel tests on the emulated Nehalem"
+        echo "portability check: Swift kernel and data-pipeline tests on the emulated Nehalem"
         if ! timeout 600 qemu-x86_64 -cpu Nehalem "$tests" --testing-library swift-testing \
-            --filter "GEMMTests|ConvolutionTests|BinaryConvolutionTests|BinaryPackingTests|ParallelPoolTests" \
+            --filter "GEMMTests|ConvolutionTests|BinaryConvolutionTests|BinaryPackingTests|ParallelPoolTests|BNNDataTests" \
             > "$out/nehalem-tests.log" 2>&1; then
             grep -E "✘" "$out/nehalem-tests.log" | head -20
-            echo "portability check: the Swift kernel tests failed on the emulated Nehalem (log: $out/nehalem-tests.log)"
+            echo "portability check: the Swift tests failed on the emulated Nehalem (log: $out/nehalem-tests.log)"
             status=1
         else
             grep -E "Test run with" "$out/nehalem-tests.log" | tail -1
