@@ -8,9 +8,13 @@ final class LoaderBatches: Sequence, IteratorProtocol {
     /// The error that ended the epoch early, if any.
     private(set) var error: Error?
 
-    init(_ loader: DataLoader, epoch: Int) {
-        stream = loader.epoch(epoch)
+    /// The batches of `epoch` from `firstBatch` on (the earlier ones are never decoded).
+    init(_ loader: DataLoader, epoch: Int, startingAt firstBatch: Int = 0) {
+        stream = loader.epoch(epoch, startingAt: firstBatch)
     }
+
+    /// The index of the first batch this sequence yields.
+    var firstBatch: Int { stream.firstBatch }
 
     func next() -> LabeledBatch? {
         guard error == nil else { return nil }

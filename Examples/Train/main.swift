@@ -90,12 +90,13 @@ runCommand {
 
         while run.trainer.progress.epoch < run.totalEpochs {
             let epoch = run.trainer.progress.epoch
-            let training = LoaderBatches(run.trainLoader, epoch: epoch)
+            // A resumed run starts the loader at its batch: the batches already done are not decoded again.
+            let training = LoaderBatches(run.trainLoader, epoch: epoch, startingAt: run.trainer.progress.batchInEpoch)
             let validation = LoaderBatches(run.validationLoader, epoch: 0)
             // All ranks end the epoch after the same batch; a rank whose data fails stops them all.
             let agreed = parallel.batches(training, for: run.trainer) { training.error }
             let report = run.trainer.runEpoch(training: agreed, validation: communicator.isPrimary ? validation : nil,
-                                              batchCount: run.trainLoader.batchesPerEpoch)
+                                              batchCount: run.trainLoader.batchesPerEpoch, firstBatchIndex: training.firstBatch)
             if let failure = agreed.failure {
                 if communicator.isPrimary { print("stopped; the last good checkpoint is \(run.runDirectory.appendingPathComponent("last.safetensors").path)") }
                 if session.isDistributed { throw failure }

@@ -7,15 +7,18 @@ import Foundation
 public final class BatchStream: @unchecked Sendable {
     /// The epoch being loaded.
     public let epoch: Int
-    /// The number of batches the stream yields in all.
+    /// The number of batches of the whole epoch (the stream yields those from ``firstBatch`` on).
     public let count: Int
+    /// The index of the first batch the stream yields: the batches before it are never built.
+    public let firstBatch: Int
     private let production: Production
 
-    init(loader: DataLoader, epoch: Int) {
+    init(loader: DataLoader, epoch: Int, firstBatch: Int) {
         self.epoch = epoch
         self.count = loader.batchesPerEpoch
+        self.firstBatch = firstBatch
         let order = loader.shardOrder(epoch: epoch)
-        production = Production(count: count, limit: loader.configuration.prefetchBatches)
+        production = Production(count: count, first: firstBatch, limit: loader.configuration.prefetchBatches)
         let production = self.production
         for _ in 0..<loader.configuration.threadCount {
             let thread = Thread {
@@ -55,9 +58,11 @@ public final class BatchStream: @unchecked Sendable {
         private var ready = [Int: Result<Batch, Error>]()
         private var cancelled = false
 
-        init(count: Int, limit: Int) {
+        init(count: Int, first: Int, limit: Int) {
             self.count = count
             self.limit = limit
+            nextClaim = first
+            nextTake = first
         }
 
         /// The next batch index to build, waiting while `limit` batches are pending; `nil` when done.

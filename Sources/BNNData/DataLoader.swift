@@ -87,7 +87,15 @@ public final class DataLoader: @unchecked Sendable {
     public func skippedFileCount(epoch: Int) -> Int { badFiles.count(epoch: epoch) }
 
     /// Starts loading `epoch` in the background and returns the stream of its batches.
-    public func epoch(_ epoch: Int) -> BatchStream { BatchStream(loader: self, epoch: epoch) }
+    ///
+    /// - Parameters:
+    ///   - epoch: the epoch; its order and augmentations are drawn from (seed, epoch, sample).
+    ///   - firstBatch: the first batch to build (0 by default). A run resumed in the middle of an
+    ///     epoch starts at the batch it stopped at: the batches before it are never decoded, and the
+    ///     ones after are exactly those of an uninterrupted epoch. Clamped to 0…``batchesPerEpoch``.
+    public func epoch(_ epoch: Int, startingAt firstBatch: Int = 0) -> BatchStream {
+        BatchStream(loader: self, epoch: epoch, firstBatch: min(max(0, firstBatch), batchesPerEpoch))
+    }
 
     /// Calls `body` with every batch of `epoch` in order.
     ///

@@ -73,6 +73,56 @@ struct DataLoaderTests {
         #expect(try run(threads: 2, seed: 5, epoch: 3).map(\.sampleIndices) != one.map(\.sampleIndices))
     }
 
+    /// An in-memory source that counts the samples read, to see which batches a stream builds.
+    final class CountingSource: ImageSource, @unchecked Sendable {
+        let base: InMemoryImageSource
+        private let lock = NSLock()
+        private var loads = 0
+        init(_ base: InMemoryImageSource) { self.base = base }
+        var count: Int { base.count }
+        var classCount: Int { base.classCount }
+        func label(at index: Int) -> Int { base.label(at: index) }
+        func name(at index: Int) -> String { base.name(at: index) }
+        func payload(at index: Int) throws -> ImagePayload {
+            lock.lock()
+            loads += 1
+            lock.unlock()
+            return try base.payload(at: index)
+        }
+        var loadCount: Int {
+            lock.lock()
+            defer { lock.unlock() }
+            return loads
+        }
+    }
+
+    @Test("a stream started mid-epoch yields exactly the remaining batches and never decodes the earlier ones")
+    func startingMidEpoch() throws {
+        var g = SeededGenerator(seed: 4)
+        let images = (0..<30).map { _ in
+            RGBImage(width: 10, height: 8, pixels: (0..<240).map { _ in UInt8(truncatingIfNeeded: g.next()) })
+        }
+        let source = CountingSource(try InMemoryImageSource(images: images, labels: (0..<30).map { $0 % 3 }, classCount: 3))
+        let mixup = try Mixup(mixupAlpha: 0.8, cutmixAlpha: 1.0, classCount: 3)
+        let config = DataLoaderConfiguration(batchSize: 4, seed: 11, threadCount: 2, prefetchBatches: 2, mixup: mixup)
+        let loader = try DataLoader(source: source,
+                                    transform: TrainingTransform(imageSize: 6, erasing: RandomErasing(probability: 0.5)),
+                                    configuration: config)
+        let whole = try collect(loader, epoch: 3)
+        #expect(whole.count == 7)                          // 30 samples, batches of 4, the last partial one dropped
+        let before = source.loadCount
+        let stream = loader.epoch(3, startingAt: 5)
+        #expect(stream.firstBatch == 5 && stream.count == 7)
+        var rest = [Batch]()
+        while let batch = try stream.next() { rest.append(batch) }
+        #expect(rest.count == 2)
+        #expect(rest.map(\.images) == whole[5...].map(\.images))
+        #expect(rest.map(\.softTargets) == whole[5...].map(\.softTargets))
+        #expect(rest.map(\.sampleIndices) == whole[5...].map(\.sampleIndices))
+        #expect(source.loadCount - before == 8)           // batches 5 and 6 only
+        #expect(try loader.epoch(3, startingAt: 7).next() == nil)
+    }
+
     @Test func shardsAreDisjointWithEqualBatchCounts() throws {
         let images = (0..<23).map { RGBImage(width: 3, height: 2, pixels: [UInt8](repeating: UInt8($0), count: 18)) }
         let source = try InMemoryImageSource(images: images, labels: (0..<23).map { $0 % 5 }, classCount: 5)

@@ -77,7 +77,10 @@ import Testing
         let checkpoint = try resumed.restore(from: url)
         #expect(checkpoint.metadata["note"] == "test")
         #expect(resumed.progress == first.progress)
-        let final = resumed.runEpoch(training: Self.batches(epoch: 1), validation: Self.batches(epoch: 99))
+        // The data source starts at the resume point (a loader that seeks): the trainer drops nothing more.
+        let remaining = Array(Self.batches(epoch: 1).dropFirst(resumed.progress.batchInEpoch))
+        let final = resumed.runEpoch(training: remaining, validation: Self.batches(epoch: 99),
+                                     firstBatchIndex: resumed.progress.batchInEpoch)
         #expect(final.count == 8)                          // only the two batches left
         #expect(resumed.progress.epoch == 2 && resumed.progress.globalStep == 8)
 
@@ -87,6 +90,15 @@ import Testing
         }
         #expect(resumed.lossScaler?.scale == uninterrupted.lossScaler?.scale)
         #expect(resumed.progress.bestTop1 == uninterrupted.progress.bestTop1)
+
+        // Given the whole epoch, the trainer drops the batches already done itself: the same weights.
+        let droppingModel = Self.makeModel(seed: 78)
+        let dropping = Self.makeTrainer(droppingModel)
+        try dropping.restore(from: url)
+        #expect(dropping.runEpoch(training: Self.batches(epoch: 1), validation: Self.batches(epoch: 99)).count == 8)
+        for ((name, a), (_, b)) in zip(expected, droppingModel.namedParameters()) {
+            #expect(a.value == b.value, "\(name) differs after a resume that drops batches")
+        }
     }
 
     @Test func trainingReducesTheLossAndEvaluationReportsAccuracy() {

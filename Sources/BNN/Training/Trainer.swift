@@ -126,16 +126,29 @@ public final class Trainer {
     /// run already did), then evaluates on `validation`, notifying the callbacks. Stops early, without
     /// validation, when a stop is requested; otherwise advances ``progress`` to the next epoch and
     /// records the best validation top-1.
+    ///
+    /// - Parameters:
+    ///   - training: the epoch's batches from index `firstBatchIndex` on.
+    ///   - validation: batches to evaluate after the epoch, or nil.
+    ///   - batchCount: the number of batches of the whole epoch, for progress displays.
+    ///   - firstBatchIndex: the index of the first batch `training` yields (0 by default). A loader
+    ///     that can start mid-epoch (e.g. `BNNData`'s `DataLoader.epoch(_:startingAt:)`) given
+    ///     ``TrainingProgress/batchInEpoch`` spares the decoding of the batches a resumed run already
+    ///     did; the trainer drops only `batchInEpoch − firstBatchIndex` batches itself.
+    /// - Precondition: `firstBatchIndex` ≤ ``TrainingProgress/batchInEpoch`` (later batches would be
+    ///   missed).
     @discardableResult
     public func runEpoch<Train: Sequence, Validation: Sequence>(
-        training: Train, validation: Validation?, batchCount: Int? = nil
+        training: Train, validation: Validation?, batchCount: Int? = nil, firstBatchIndex: Int = 0
     ) -> EpochReport where Train.Element == LabeledBatch, Validation.Element == LabeledBatch {
+        precondition(firstBatchIndex >= 0 && firstBatchIndex <= progress.batchInEpoch,
+                     "Trainer.runEpoch: training starts at batch \(firstBatchIndex), after the resume point \(progress.batchInEpoch)")
         let epoch = progress.epoch
         let start = DispatchTime.now()
         for callback in callbacks { callback.epochWillStart(self, epoch: epoch, batchCount: batchCount) }
         var totalLoss = 0.0, correct = 0, count = 0, skipped = 0
         var interrupted = false
-        for batch in training.dropFirst(progress.batchInEpoch) {
+        for batch in training.dropFirst(progress.batchInEpoch - firstBatchIndex) {
             if agreedStop() { interrupted = true; break }
             var report = trainStep(batch)
             report.batchCount = batchCount
