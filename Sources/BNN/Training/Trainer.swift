@@ -40,7 +40,7 @@ public final class Trainer {
     public var gradientReducer: (([Parameter]) -> Void)?
     /// Agrees on stopping across the replicas of a data-parallel job, or `nil` for one process.
     ///
-    /// Called by ``runEpoch(training:validation:batchCount:)`` before every batch and once after the
+    /// Called by ``runEpoch(training:validation:batchCount:firstBatchIndex:)`` before every batch and once after the
     /// last with whether a stop was requested in this process; it must return `true` on every replica
     /// when any replica requested a stop (an all-reduce of the flag), so all stop after the same batch.
     public var stopAgreement: ((Bool) -> Bool)?
@@ -61,7 +61,7 @@ public final class Trainer {
     }
 
     /// Asks the loop to stop after the current batch; safe to call from a signal handler's queue or
-    /// any thread. ``runEpoch(training:validation:batchCount:)`` then returns an interrupted report.
+    /// any thread. ``runEpoch(training:validation:batchCount:firstBatchIndex:)`` then returns an interrupted report.
     public func requestStop() { stopFlag.set() }
 
     /// Whether a stop was requested.
