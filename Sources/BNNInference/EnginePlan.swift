@@ -39,7 +39,7 @@ struct EnginePlan {
         }
         let c0 = stem.outputChannels
         stemOutputCount = stemHeight * stemWidth * c0
-        stemPaddedCount = stem.needsPaddedInput(batch: 1, height: inputHeight, width: inputWidth)
+        stemPaddedCount = stem.needsPaddedInput
             ? stem.paddedCount(batch: 1, height: inputHeight, width: inputWidth) : nil
         var (h, w) = (pooledHeight, pooledWidth)
         var largest = pooledHeight * pooledWidth * c0, largestPooled = 1

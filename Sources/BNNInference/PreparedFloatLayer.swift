@@ -49,12 +49,9 @@ final class PreparedFloatLayer: @unchecked Sendable {
                        kernel_h: kernelSize, kernel_w: kernelSize, stride: stride, padding: padding)
     }
 
-    /// Whether the convolution reads a zero-padded copy of its input (see `bnn_sconv_prefers_direct`).
-    func needsPaddedInput(batch: Int, height: Int, width: Int) -> Bool {
-        guard kernelSize > 1 else { return false }
-        var s = shape(batch: batch, height: height, width: width)
-        return bnn_sconv_prefers_direct(&s) != 0
-    }
+    /// Whether the convolution reads a zero-padded copy of its input (every one but a plain 1×1
+    /// matrix product).
+    var needsPaddedInput: Bool { !(kernelSize == 1 && stride == 1 && padding == 0) }
 
     /// Floats of the padded input copy.
     func paddedCount(batch: Int, height: Int, width: Int) -> Int {
@@ -63,30 +60,31 @@ final class PreparedFloatLayer: @unchecked Sendable {
     }
 
     /// `output = conv(input)` without the bias (N·OH·OW·O floats); `padded` is the scratch of
-    /// ``paddedCount(batch:height:width:)`` floats when ``needsPaddedInput(batch:height:width:)``.
+    /// ``paddedCount(batch:height:width:)`` floats when ``needsPaddedInput``.
+    ///
+    /// - Precondition: `padded` is set when ``needsPaddedInput`` (programmer error).
     func convolve(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
                   padded: UnsafeMutablePointer<Float>?) {
-        let s = shape(batch: batch, height: height, width: width)
+        var s = shape(batch: batch, height: height, width: width)
         let m = batch * outputExtent(height) * outputExtent(width)
         let k = kernelSize * kernelSize * inputChannels
         let weights = UnsafePointer(packed.base), kernel = self.kernel, n = outputChannels
-        if kernelSize == 1 && stride == 1 && padding == 0 {
+        guard needsPaddedInput else {
             multiply(input, rows: m, output: output)
             return
         }
-        let direct = needsPaddedInput(batch: batch, height: height, width: width)
-        if direct, let padded {
-            Parallel.forEachChunk(batch) { images in
-                var local = s
-                bnn_sconv_pad_input(&local, input, images.lowerBound, images.upperBound, padded)
-            }
+        guard let padded else { preconditionFailure("PreparedFloatLayer.convolve: a padded-input scratch is needed") }
+        Parallel.forEachChunk(batch) { images in
+            var local = s
+            bnn_sconv_pad_input(&local, input, images.lowerBound, images.upperBound, padded)
         }
+        let direct = bnn_sconv_prefers_direct(&s) != 0
         Self.forEachRowTile(rows: m, macsPerRow: n * k) { m0, m1 in
             var local = s
-            if direct, let padded {
+            if direct {
                 bnn_sconv_forward_direct(kernel, &local, padded, weights, output, m0, m1, 0, n)
             } else {
-                bnn_sconv_forward_im2col(kernel, &local, input, weights, output, m0, m1, 0, n)
+                bnn_sconv_forward_taps(kernel, &local, padded, weights, output, m0, m1, 0, n)
             }
         }
     }

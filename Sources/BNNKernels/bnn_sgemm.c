@@ -66,8 +66,8 @@ bnn_sgemm_microkernel_info bnn_sgemm_select(bnn_sgemm_kernel kernel) {
     return info;
 }
 
-void bnn_sgemm_microkernel_reference(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                     size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_reference(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                     const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                      int accumulate) {
     (void)b_panel_stride; // one panel: nr ≤ 16
     float acc[BNN_SGEMM_MR][BNN_SGEMM_NR];
@@ -75,7 +75,7 @@ void bnn_sgemm_microkernel_reference(size_t kc, const float *const *a, size_t a_
     for (size_t p = 0; p < kc; ++p) {
         const float *bp = b + p * BNN_SGEMM_NR;
         for (size_t r = 0; r < mr; ++r) {
-            float x = a[r][p * a_step];
+            float x = a[r][a_offsets ? (size_t)a_offsets[p] : p * a_step];
             for (size_t j = 0; j < BNN_SGEMM_NR; ++j) acc[r][j] += x * bp[j];
         }
     }
@@ -174,6 +174,7 @@ size_t bnn_sgemm_split_k(size_t k0, size_t length, size_t tag, bnn_sgemm_kblock 
         blocks[count].length = end - offset;
         blocks[count].tag = tag;
         blocks[count].offset = offset;
+        blocks[count].a_offsets = NULL;
         ++count;
         offset = end;
     }
@@ -204,7 +205,8 @@ void bnn_sgemm_drive(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *
                 size_t nr = min_size(kernel.nr, n1 - jr);
                 const float *bp = packed_b + (jr - b_col0) / BNN_SGEMM_NR * b_panel_stride + block->k0 * BNN_SGEMM_NR;
                 for (size_t ir = 0; ir < mc; ir += kernel.mr) {
-                    kernel.run(block->length, row + ir, a_step, bp, b_panel_stride, c + (ic + ir) * ldc + jr, ldc,
+                    kernel.run(block->length, row + ir, a_step, block->a_offsets, bp, b_panel_stride,
+                               c + (ic + ir) * ldc + jr, ldc,
                                min_size(kernel.mr, mc - ir), nr, add);
                 }
             }

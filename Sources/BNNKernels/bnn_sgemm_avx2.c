@@ -6,8 +6,8 @@
 #include <immintrin.h>
 
 __attribute__((target("avx2,fma")))
-void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                 int accumulate) {
     (void)b_panel_stride; // one panel: nr ≤ 16
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
@@ -20,17 +20,17 @@ void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step,
 #define BNN_STEP(p)                                                                                \
     do {                                                                                           \
         __m256 b0 = _mm256_loadu_ps(b + (p) * 16), b1 = _mm256_loadu_ps(b + (p) * 16 + 8);         \
-        __m256 x = _mm256_broadcast_ss(a0 + (p) * step);                                           \
+        __m256 x = _mm256_broadcast_ss(a0 + BNN_AT(p));                                            \
         c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);                      \
-        x = _mm256_broadcast_ss(a1 + (p) * step);                                                  \
+        x = _mm256_broadcast_ss(a1 + BNN_AT(p));                                                   \
         c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);                      \
-        x = _mm256_broadcast_ss(a2 + (p) * step);                                                  \
+        x = _mm256_broadcast_ss(a2 + BNN_AT(p));                                                   \
         c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);                      \
-        x = _mm256_broadcast_ss(a3 + (p) * step);                                                  \
+        x = _mm256_broadcast_ss(a3 + BNN_AT(p));                                                   \
         c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);                      \
-        x = _mm256_broadcast_ss(a4 + (p) * step);                                                  \
+        x = _mm256_broadcast_ss(a4 + BNN_AT(p));                                                   \
         c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);                      \
-        x = _mm256_broadcast_ss(a5 + (p) * step);                                                  \
+        x = _mm256_broadcast_ss(a5 + BNN_AT(p));                                                   \
         c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);                      \
     } while (0)
 #define BNN_LOOP                                                                                   \
@@ -44,13 +44,20 @@ void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step,
         }                                                                                          \
         for (; p < kc; ++p) BNN_STEP(p);                                                           \
     } while (0)
-    // Rows contiguous along K (the common case) get their own copy of the loop with a unit step.
-    if (a_step == 1) {
-        const size_t step = 1;
+    // Offset tables, rows contiguous along K (the common case) and strided rows each get their own
+    // copy of the loop.
+    if (a_offsets) {
+#define BNN_AT(p) ((size_t)a_offsets[p])
         BNN_LOOP;
+#undef BNN_AT
+    } else if (a_step == 1) {
+#define BNN_AT(p) (p)
+        BNN_LOOP;
+#undef BNN_AT
     } else {
-        const size_t step = a_step;
+#define BNN_AT(p) ((p) * a_step)
         BNN_LOOP;
+#undef BNN_AT
     }
 #undef BNN_LOOP
 #undef BNN_STEP

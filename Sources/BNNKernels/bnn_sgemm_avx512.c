@@ -10,10 +10,11 @@
 #define BNN_AVX512 __attribute__((target("avx2,fma,avx512f")))
 
 /// The `rows`×32 tile (`rows` ≤ 12 is a compile-time constant after inlining: the rows past it
-/// vanish and the accumulators stay in registers) over `kc` steps with A step `step`.
+/// vanish and the accumulators stay in registers) over `kc` steps with A step `step`, or the A
+/// element offsets `offsets` when they are set (a compile-time NULL after inlining otherwise).
 BNN_AVX512 static inline __attribute__((always_inline)) void
-tile_x32(size_t rows, size_t kc, const float *const *a, size_t step, const float *b0p, const float *b1p,
-         __m512 acc[12][2]) {
+tile_x32(size_t rows, size_t kc, const float *const *a, size_t step, const int32_t *offsets, const float *b0p,
+         const float *b1p, __m512 acc[12][2]) {
     const float *a0 = a[0 < rows ? 0 : 0];
     const float *a1 = a[1 < rows ? 1 : 0];
     const float *a2 = a[2 < rows ? 2 : 0];
@@ -40,7 +41,7 @@ tile_x32(size_t rows, size_t kc, const float *const *a, size_t step, const float
     __m512 cb0 = _mm512_setzero_ps(), cb1 = _mm512_setzero_ps();
     for (size_t p = 0; p < kc; ++p) {
         __m512 b0 = _mm512_loadu_ps(b0p + p * 16), b1 = _mm512_loadu_ps(b1p + p * 16);
-        size_t o = p * step;
+        size_t o = offsets ? (size_t)offsets[p] : p * step;
         __m512 x;
         if (rows > 0) {
             x = _mm512_set1_ps(a0[o]);
@@ -117,27 +118,41 @@ tile_x32(size_t rows, size_t kc, const float *const *a, size_t step, const float
     acc[11][0] = cb0; acc[11][1] = cb1;
 }
 
-/// Runs the tile with the fewest rows (4, 8 or 12) covering `mr`, for unit or general A step.
-BNN_AVX512 static void tile_rows(size_t mr, size_t kc, const float *const *a, size_t step, const float *b0p,
-                                 const float *b1p, __m512 acc[12][2]) {
-    if (step == 1) {
-        if (mr <= 4) tile_x32(4, kc, a, 1, b0p, b1p, acc);
-        else if (mr <= 8) tile_x32(8, kc, a, 1, b0p, b1p, acc);
-        else tile_x32(12, kc, a, 1, b0p, b1p, acc);
+/// Runs the tile with the fewest rows (4, 8 or 12) covering `mr`, for an offset table, a unit or a
+/// general A step.
+BNN_AVX512 static void tile_rows(size_t mr, size_t kc, const float *const *a, size_t step, const int32_t *offsets,
+                                 const float *b0p, const float *b1p, __m512 acc[12][2]) {
+    if (offsets) {
+        // At most 8 rows per pass: with a table the compiler hoists every row's broadcast above the
+        // FMAs, and 12 rows would then need more than 32 registers.
+        if (mr <= 4) {
+            tile_x32(4, kc, a, 0, offsets, b0p, b1p, acc);
+        } else {
+            tile_x32(8, kc, a, 0, offsets, b0p, b1p, acc);
+            if (mr > 8) {
+                __m512 rest[12][2];
+                tile_x32(4, kc, a + 8, 0, offsets, b0p, b1p, rest);
+                for (int r = 0; r < 4; r++) acc[8 + r][0] = rest[r][0], acc[8 + r][1] = rest[r][1];
+            }
+        }
+    } else if (step == 1) {
+        if (mr <= 4) tile_x32(4, kc, a, 1, NULL, b0p, b1p, acc);
+        else if (mr <= 8) tile_x32(8, kc, a, 1, NULL, b0p, b1p, acc);
+        else tile_x32(12, kc, a, 1, NULL, b0p, b1p, acc);
     } else {
-        if (mr <= 4) tile_x32(4, kc, a, step, b0p, b1p, acc);
-        else if (mr <= 8) tile_x32(8, kc, a, step, b0p, b1p, acc);
-        else tile_x32(12, kc, a, step, b0p, b1p, acc);
+        if (mr <= 4) tile_x32(4, kc, a, step, NULL, b0p, b1p, acc);
+        else if (mr <= 8) tile_x32(8, kc, a, step, NULL, b0p, b1p, acc);
+        else tile_x32(12, kc, a, step, NULL, b0p, b1p, acc);
     }
 }
 
-BNN_AVX512 void bnn_sgemm_microkernel_avx512(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                             size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                             int accumulate) {
+BNN_AVX512 void bnn_sgemm_microkernel_avx512(size_t kc, const float *const *a, size_t a_step,
+                                             const int32_t *a_offsets, const float *b, size_t b_panel_stride,
+                                             float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
     // With one panel left the second stream re-reads the first; its results are not stored.
     const float *b1 = nr > BNN_SGEMM_NR ? b + b_panel_stride : b;
     __m512 acc[12][2];
-    tile_rows(mr, kc, a, a_step, b, b1, acc);
+    tile_rows(mr, kc, a, a_step, a_offsets, b, b1, acc);
     if (nr == 2 * BNN_SGEMM_NR) {
         for (size_t r = 0; r < mr; ++r) {
             float *cr = c + r * ldc;

@@ -1,5 +1,6 @@
 // Convolution on top of the blocked SGEMM driver: the forward pass as an implicit GEMM whose A
-// rows are read straight from a zero-padded input (or gathered block by block for few channels),
+// rows are read straight from a zero-padded input (kernel row by kernel row, or through a table of
+// tap offsets for few channels),
 // the weight gradient with the output gradient as a transposed A and patches gathered into B
 // panels, and the helpers of the input gradient (flipped packed weights for stride 1, col2im for
 // larger strides).
@@ -277,7 +278,7 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
                 size_t a_step = rows_direct(&ctx, mb, mc, block, rows);
                 for (size_t r = mc; r < mc + BNN_SGEMM_MR_MAX; ++r) rows[r] = rows[0];
                 for (size_t ir = 0; ir < mc; ir += micro.mr) {
-                    micro.run(block->length, rows + ir, a_step, panels, block->length * BNN_SGEMM_NR,
+                    micro.run(block->length, rows + ir, a_step, block->a_offsets, panels, block->length * BNN_SGEMM_NR,
                               output + (mb + ir) * s->out_channels + jr, s->out_channels, min_size(micro.mr, mc - ir),
                               nr, bi > 0);
                 }
@@ -288,46 +289,28 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
     free(blocks);
 }
 
-/// Floats between gathered patch rows of a K block of `length`: whole 64-byte lines plus one, so
-/// that rows neither share lines nor fall 4 KiB apart (which made the gather 5% slower).
-static size_t im2col_row_stride(size_t length) { return (length + 15) / 16 * 16 + 16; }
-/// Floats per gathered row in the im2col scratch: the stride of the longest K block.
-#define IM2COL_ROW_CAPACITY (BNN_SGEMM_KC + 16)
-
-/// Row provider of the im2col forward pass: gathers each block of patches into scratch.
-typedef struct {
-    const bnn_conv_shape *shape;
-    const float *input;
-    size_t oh, ow;
-    float *scratch; // BNN_SGEMM_MC × IM2COL_ROW_CAPACITY
-    patch_gatherer gather;
-} im2col_rows;
-
-static size_t rows_im2col(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
-                          const float **rows) {
-    const im2col_rows *ctx = context;
-    pixel_cursor at = cursor_at(m, ctx->oh, ctx->ow);
-    for (size_t i = 0; i < count; ++i) {
-        float *row = ctx->scratch + i * im2col_row_stride(block->length);
-        ctx->gather(ctx->shape, ctx->input, at, block->k0, block->k0 + block->length, row);
-        rows[i] = row;
-        cursor_advance(&at, ctx->oh, ctx->ow);
+void bnn_sconv_forward_taps(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
+                            const float *packed_weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1) {
+    const size_t k = s->kernel_h * s->kernel_w * s->channels, wp = s->width + 2 * s->padding;
+    // Offset of patch entry (ky, kx, c) from the pixel's top-left tap in the padded input.
+    int32_t *taps = bnn_sgemm_alloc((k ? k : 1) * sizeof(int32_t));
+    for (size_t ky = 0, q = 0; ky < s->kernel_h; ++ky) {
+        for (size_t kx = 0; kx < s->kernel_w; ++kx) {
+            for (size_t c = 0; c < s->channels; ++c) taps[q++] = (int32_t)((ky * wp + kx) * s->channels + c);
+        }
     }
-    return 1;
-}
-
-void bnn_sconv_forward_im2col(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
-                              const float *packed_weight, float *output,
-                              size_t m0, size_t m1, size_t n0, size_t n1) {
-    size_t k = s->kernel_h * s->kernel_w * s->channels;
     bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(((k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC + 1) * sizeof *blocks);
     size_t count = bnn_sgemm_split_k(0, k, 0, blocks, 0);
-    float *scratch = bnn_sgemm_alloc(BNN_SGEMM_MC * IM2COL_ROW_CAPACITY * sizeof(float));
-    im2col_rows ctx = {s, input, bnn_sconv_out_height(s), bnn_sconv_out_width(s), scratch, gatherer_for(kernel)};
-    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_im2col, &ctx, packed_weight, k * BNN_SGEMM_NR,
-                    0, output, s->out_channels, 0, m0, m1, n0, n1);
-    free(scratch);
+    // Every block's rows start at the pixel's top-left tap (kernel row 0, offset 0); the table does the rest.
+    for (size_t bi = 0; bi < count; ++bi) {
+        blocks[bi].a_offsets = taps + blocks[bi].k0;
+        blocks[bi].offset = 0;
+    }
+    direct_rows ctx = direct_rows_of(s, padded);
+    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_direct, &ctx, packed_weight, k * BNN_SGEMM_NR, 0,
+                    output, s->out_channels, 0, m0, m1, n0, n1);
     free(blocks);
+    free(taps);
 }
 
 /// Columns of the weight gradient per B block (a multiple of 32): 256 pixels × 512 columns
@@ -381,7 +364,7 @@ void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s,
                 cursor_advance(&at, oh, ow);
             }
             ctx.a = output_gradient + p0 * o;
-            bnn_sgemm_kblock block = {0, kc, 0, 0};
+            bnn_sgemm_kblock block = {0, kc, 0, 0, NULL};
             bnn_sgemm_drive(micro, &block, 1, bnn_sgemm_rows_transposed, &ctx, b_block, panel_stride, jc,
                             weight_gradient, patch, add, 0, o, jc, jc + nc);
             add = 1;

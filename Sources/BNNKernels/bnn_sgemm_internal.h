@@ -12,12 +12,13 @@
 
 /// Computes a register tile `C (+)= A·B̃` over `kc` steps. `a` holds the tile's row pointers;
 /// element `p` of row `r` is `a[r][p · a_step]` (1 for rows contiguous along K, MR for a packed A
-/// panel); rows past `mr` repeat a valid row and are not stored. `b` is a packed micro-panel
+/// panel), or `a[r][a_offsets[p]]` when `a_offsets` is set (the taps of a convolution patch read
+/// straight from the padded input); rows past `mr` repeat a valid row and are not stored. `b` is a packed micro-panel
 /// `[kc][16]`, the next panel (columns 16…31, only read when `nr` > 16) starts `b_panel_stride`
 /// floats later; only the top-left `mr`×`nr` part of C is written.
-typedef void (*bnn_sgemm_microkernel)(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                      size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                      int accumulate);
+typedef void (*bnn_sgemm_microkernel)(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                      const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr,
+                                      size_t nr, int accumulate);
 
 /// A micro-kernel and its register tile.
 typedef struct {
@@ -28,23 +29,23 @@ typedef struct {
 /// The largest register tile height of any micro-kernel.
 #define BNN_SGEMM_MR_MAX 12
 
-void bnn_sgemm_microkernel_reference(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                     size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_reference(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                     const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                      int accumulate);
 #if defined(__x86_64__) || defined(__i386__)
-void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_avx2(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                 int accumulate);
-void bnn_sgemm_microkernel_avx512(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                  size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_avx512(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                  const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                   int accumulate);
 /// Packs the first multiple of 8 of `k` columns of 16 full rows of a transposed B (`rows`, row
 /// stride `ldb`) into a panel `[k][16]` with 8×8 AVX2 transposes; returns how many it packed.
 size_t bnn_sgemm_pack_panel_transposed_avx2(size_t k, const float *rows, size_t ldb, float *panel);
 #endif
 #if defined(__aarch64__)
-void bnn_sgemm_microkernel_neon(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_neon(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                 int accumulate);
 #endif
 
@@ -58,9 +59,12 @@ void bnn_sgemm_copy_panel_row(float *dst, const float *src, size_t width);
 bnn_sgemm_microkernel_info bnn_sgemm_select(bnn_sgemm_kernel kernel);
 
 /// One block of the K dimension: rows `[k0, k0 + length)` of the packed B; `tag` and `offset`
-/// tell the row provider where the block lies in its own source (e.g. kernel row and offset).
+/// tell the row provider where the block lies in its own source (e.g. kernel row and offset);
+/// `a_offsets`, when set, holds the block's `length` element offsets within each A row (see
+/// `bnn_sgemm_microkernel`).
 typedef struct {
     size_t k0, length, tag, offset;
+    const int32_t *a_offsets;
 } bnn_sgemm_kblock;
 
 /// Fills `rows[0..<count]` with pointers to rows `m ..< m + count` of A restricted to `block`

@@ -5,8 +5,8 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
-void bnn_sgemm_microkernel_neon(size_t kc, const float *const *a, size_t a_step, const float *b,
-                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+void bnn_sgemm_microkernel_neon(size_t kc, const float *const *a, size_t a_step, const int32_t *a_offsets,
+                                const float *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
                                 int accumulate) {
     (void)b_panel_stride; // one panel: nr ≤ 16
     float32x4_t acc[BNN_SGEMM_MR][4];
@@ -17,7 +17,7 @@ void bnn_sgemm_microkernel_neon(size_t kc, const float *const *a, size_t a_step,
         const float *bp = b + p * BNN_SGEMM_NR;
         float32x4_t b0 = vld1q_f32(bp), b1 = vld1q_f32(bp + 4), b2 = vld1q_f32(bp + 8), b3 = vld1q_f32(bp + 12);
         for (size_t r = 0; r < BNN_SGEMM_MR; ++r) {
-            float32x4_t x = vld1q_dup_f32(a[r] + p * a_step);
+            float32x4_t x = vld1q_dup_f32(a[r] + (a_offsets ? (size_t)a_offsets[p] : p * a_step));
             acc[r][0] = vfmaq_f32(acc[r][0], x, b0);
             acc[r][1] = vfmaq_f32(acc[r][1], x, b1);
             acc[r][2] = vfmaq_f32(acc[r][2], x, b2);

@@ -2,7 +2,7 @@ import BNN
 import Testing
 
 /// Forward, input-gradient and weight-gradient convolution (every available micro-kernel and every
-/// code path: direct, im2col, pointwise GEMM, flipped-weight and col2im input gradient) against
+/// code path: direct, tap table, few-pixel, pointwise GEMM, flipped-weight and col2im input gradient) against
 /// direct loops summing in double precision.
 @Suite struct ConvolutionTests {
     /// One case: channels C → O, square H×W input, k×k kernel (k×`kernelWidth` when given).
@@ -38,7 +38,7 @@ import Testing
         Case(batch: 1, size: 15, channels: 63, outputs: 5, kernel: 7, stride: 2, padding: 1),
         Case(batch: 2, size: 15, channels: 64, outputs: 32, kernel: 1, stride: 1, padding: 0),
         Case(batch: 1, size: 7, channels: 64, outputs: 40, kernel: 3, stride: 1, padding: 1, kernelWidth: 1),
-        // kW·C = 63 with K = 441 > 256: the im2col forward over two K blocks (partial patches).
+        // kW·C = 63 with K = 441 > 256: the tap-table forward over two K blocks (partial patches).
         Case(batch: 1, size: 7, channels: 9, outputs: 5, kernel: 7, stride: 1, padding: 3),
     ]
 

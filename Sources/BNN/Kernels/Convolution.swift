@@ -4,9 +4,10 @@ import BNNKernels
 /// kernels (`bnn_sgemm.h`): the forward pass and the two backward passes used in training.
 ///
 /// - Forward: an implicit GEMM (output pixels × O × kH·kW·C). The weights are packed once per
-///   call (block by block inside the kernel when there are few output pixels); patch rows are read straight from a zero-padded copy of the input (each kernel row of
-///   a patch is kW·C contiguous floats), or gathered per block (im2col) when kW·C < 64 such as the
-///   3-channel stem. A 1×1, stride-1, unpadded convolution is a plain GEMM.
+///   call (block by block inside the kernel when there are few output pixels); patches are read
+///   straight from a zero-padded copy of the input, each kernel row (kW·C contiguous floats) a K
+///   block of its own, or, when kW·C < 64 such as the 3-channel stem, the whole patch through a
+///   table of tap offsets. A 1×1, stride-1, unpadded convolution is a plain GEMM.
 /// - Input gradient: for stride 1 (square kernel, padding < kernel size) a forward convolution
 ///   of the output gradient with the flipped, transposed weights; otherwise a GEMM per image into
 ///   patch gradients and a col2im split over channels.
@@ -67,8 +68,10 @@ public enum Convolution {
                     }
                 }
             } else {
-                GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
-                    bnn_sconv_forward_im2col(cKernel, s, input, weights, output, m0, m1, n0, n1)
+                withPaddedInput(input, shape: s, geometry: g) { padded in
+                    GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                        bnn_sconv_forward_taps(cKernel, s, padded, weights, output, m0, m1, n0, n1)
+                    }
                 }
             }
         }

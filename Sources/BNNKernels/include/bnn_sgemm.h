@@ -79,8 +79,10 @@ size_t bnn_sconv_out_height(const bnn_conv_shape *s);
 /// Output width `(W + 2·padding − kW) / stride + 1`.
 size_t bnn_sconv_out_width(const bnn_conv_shape *s);
 
-/// Nonzero when the forward pass should read patches straight from a zero-padded copy of the
-/// input (`bnn_sconv_forward_direct`), zero when per-block im2col is cheaper (few channels).
+/// Nonzero when the forward pass should take each kernel row as a K block of its own
+/// (`bnn_sconv_forward_direct`), zero when a kernel row is too short for that (few channels) and the
+/// whole patch goes through a table of tap offsets (`bnn_sconv_forward_taps`). Both read the
+/// zero-padded copy of the input.
 int bnn_sconv_prefers_direct(const bnn_conv_shape *s);
 
 /// Nonzero when the direct pass applies and the output has so few pixels (at most one row block,
@@ -111,11 +113,12 @@ void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, 
 void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
                                     const float *weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1);
 
-/// The same as `bnn_sconv_forward_direct` but gathering patches block by block (im2col) from the
-/// unpadded input; suits few input channels (the 3-channel stem). Allocates a small scratch block.
-void bnn_sconv_forward_im2col(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
-                              const float *packed_weight, float *output,
-                              size_t m0, size_t m1, size_t n0, size_t n1);
+/// The same as `bnn_sconv_forward_direct` with the whole patch as one K range: the kernel reads
+/// patch entry (ky, kx, c) of a pixel at a fixed offset from its top-left tap in the padded input, so
+/// nothing is gathered; suits few input channels (the 3-channel stem), whose kernel rows are too
+/// short to be K blocks of their own.
+void bnn_sconv_forward_taps(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
+                            const float *packed_weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1);
 
 /// Weight gradient columns `[n0, n1)` of the O×(kH·kW·C) matrix (`n0` a multiple of 16):
 /// `dW[:, n0..<n1] (+)= Σ over all pixels of dYᵀ · patches`, from the unpadded input and the
