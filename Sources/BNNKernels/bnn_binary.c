@@ -4,6 +4,7 @@
 #include "bnn_cpu.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,24 +218,29 @@ int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begi
 
 #if defined(__x86_64__)
 int bnn_binary_avx512_detected(void) {
-    static int detected = -1;
-    if (detected < 0) {
+    // Decided once; atomic because kernels on several threads ask at once.
+    static _Atomic int detected = -1;
+    int value = atomic_load_explicit(&detected, memory_order_relaxed);
+    if (value < 0) {
         __builtin_cpu_init();
-        detected = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")
-                   && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-                   && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq");
+        value = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")
+                && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+                && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq");
+        atomic_store_explicit(&detected, value, memory_order_relaxed);
     }
-    return detected;
+    return value;
 }
 
 int bnn_binary_has_avx512(void) {
     // BNN_KERNELS=avx2 keeps the binary kernels on AVX2 (to measure them on an AVX-512 machine).
-    static int capped = -1;
-    if (capped < 0) {
-        const char *value = getenv("BNN_KERNELS");
-        capped = value != NULL && strcmp(value, "avx2") == 0;
+    static _Atomic int capped = -1;
+    int value = atomic_load_explicit(&capped, memory_order_relaxed);
+    if (value < 0) {
+        const char *setting = getenv("BNN_KERNELS");
+        value = setting != NULL && strcmp(setting, "avx2") == 0;
+        atomic_store_explicit(&capped, value, memory_order_relaxed);
     }
-    return !capped && bnn_binary_avx512_detected() && (bnn_cpu_features() & BNN_CPU_AVX2_FMA_POPCNT);
+    return !value && bnn_binary_avx512_detected() && (bnn_cpu_features() & BNN_CPU_AVX2_FMA_POPCNT);
 }
 #endif
 

@@ -1,9 +1,11 @@
 #include "bnn_cpu.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int forced_reference = -1; // -1: not decided yet; read BNN_KERNELS once.
+// -1: not decided yet; BNN_KERNELS is read once. Atomic: kernels on several threads ask at once.
+static _Atomic int forced_reference = -1;
 
 uint32_t bnn_cpu_detected_features(void) {
     uint32_t features = 0;
@@ -19,14 +21,18 @@ uint32_t bnn_cpu_detected_features(void) {
 }
 
 uint32_t bnn_cpu_features(void) {
-    if (forced_reference < 0) {
+    int forced = atomic_load_explicit(&forced_reference, memory_order_relaxed);
+    if (forced < 0) {
         const char *value = getenv("BNN_KERNELS");
-        forced_reference = (value != NULL && strcmp(value, "reference") == 0) ? 1 : 0;
+        forced = (value != NULL && strcmp(value, "reference") == 0) ? 1 : 0;
+        atomic_store_explicit(&forced_reference, forced, memory_order_relaxed);
     }
-    return forced_reference ? 0 : bnn_cpu_detected_features();
+    return forced ? 0 : bnn_cpu_detected_features();
 }
 
-void bnn_cpu_force_reference(int force) { forced_reference = force ? 1 : 0; }
+void bnn_cpu_force_reference(int force) {
+    atomic_store_explicit(&forced_reference, force ? 1 : 0, memory_order_relaxed);
+}
 
 const char *bnn_cpu_kernel_name(void) {
     uint32_t features = bnn_cpu_features();
