@@ -33,6 +33,8 @@ if options.section == .models {
 
 switch options.section {
 case .training:
+    // As birealnet-train does: freed step buffers are kept for the next step.
+    AllocatorTuning.keepFreedMemory()
     let rows = TrainingBenchmark(threads: options.threads, quick: options.quick).run(progress: progress)
     print(options.json ? try BenchFormatting.json(rows) : TrainingBenchmark.table(rows))
     exit(0)

@@ -14,6 +14,8 @@ import Foundation
 runCommand {
     let settings = try TrainSettings(arguments: Array(CommandLine.arguments.dropFirst()))
     if settings.flags.has("help") { print(settings.usage); return }
+    // Every step frees and allocates the same large buffers: keep them instead of faulting them in again.
+    AllocatorTuning.keepFreedMemory()
     let session = try DistributedSession(settings: settings)
     let communicator = session.communicator
     try session.run {

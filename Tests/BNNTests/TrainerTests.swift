@@ -101,6 +101,15 @@ import Testing
         }
     }
 
+    @Test("the allocator keeps freed memory where the C library is glibc")
+    func allocatorTuningApplies() {
+        #if os(Linux) && canImport(Glibc)
+        #expect(AllocatorTuning.keepFreedMemory(upTo: 1 << 30))
+        #else
+        #expect(!AllocatorTuning.keepFreedMemory(upTo: 1 << 30))
+        #endif
+    }
+
     @Test func trainingReducesTheLossAndEvaluationReportsAccuracy() {
         let model = Self.makeModel(seed: 3)
         let trainer = Self.makeTrainer(model)

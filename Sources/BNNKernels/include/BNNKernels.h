@@ -8,6 +8,7 @@
 
 #include "bnn_cpu.h"
 #include "bnn_elementwise.h"
+#include "bnn_memory.h"
 #include "bnn_parallel.h"
 #include "bnn_binary.h"
 #include "bnn_sgemm.h"
