@@ -19,9 +19,9 @@ import Testing
         }
     }
 
-    /// Channels 1, 3, 63, 64, 65, 130; sizes 1, 2, 7, 15; strides 1, 2; padding 0, 1 (and the
-    /// stem's 3); kernels 1, 3, 7 and one 3×1; every code path of `Convolution`. Small enough for
-    /// naive loops in a debug build.
+    /// Channels 1, 3, 63, 64, 65, 130; sizes 1, 2, 7, 15 (and 30, 58, 260 for wide images);
+    /// strides 1, 2; padding 0, 1 (and the stem's 3); kernels 1, 3, 7 and one 3×1; every code path of
+    /// `Convolution`. Small enough for naive loops in a debug build.
     static let cases: [Case] = [
         Case(batch: 2, size: 7, channels: 1, outputs: 5, kernel: 3, stride: 1, padding: 1),
         Case(batch: 1, size: 15, channels: 3, outputs: 16, kernel: 7, stride: 2, padding: 3),
@@ -40,6 +40,11 @@ import Testing
         Case(batch: 1, size: 7, channels: 64, outputs: 40, kernel: 3, stride: 1, padding: 1, kernelWidth: 1),
         // kW·C = 63 with K = 441 > 256: the tap-table forward over two K blocks (partial patches).
         Case(batch: 1, size: 7, channels: 9, outputs: 5, kernel: 7, stride: 1, padding: 3),
+        // Wide images (output rows of 30, 29 and 260 pixels): many 192-row blocks of the forward GEMM
+        // and many pixel blocks of the weight gradient, stride 1 and 2.
+        Case(batch: 2, size: 30, channels: 5, outputs: 7, kernel: 3, stride: 1, padding: 1),
+        Case(batch: 1, size: 58, channels: 17, outputs: 33, kernel: 3, stride: 2, padding: 1),
+        Case(batch: 1, size: 260, channels: 2, outputs: 3, kernel: 3, stride: 1, padding: 1),
     ]
 
     /// The three passes computed by direct loops in double precision, with the magnitudes
