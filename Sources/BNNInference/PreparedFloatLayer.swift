@@ -65,7 +65,7 @@ final class PreparedFloatLayer: @unchecked Sendable {
     /// - Precondition: `padded` is set when ``needsPaddedInput`` (programmer error).
     func convolve(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
                   padded: UnsafeMutablePointer<Float>?) {
-        var s = shape(batch: batch, height: height, width: width)
+        let s = shape(batch: batch, height: height, width: width)
         let m = batch * outputExtent(height) * outputExtent(width)
         let k = kernelSize * kernelSize * inputChannels
         let weights = UnsafePointer(packed.base), kernel = self.kernel, n = outputChannels
@@ -78,14 +78,9 @@ final class PreparedFloatLayer: @unchecked Sendable {
             var local = s
             bnn_sconv_pad_input(&local, input, images.lowerBound, images.upperBound, padded)
         }
-        let direct = bnn_sconv_prefers_direct(&s) != 0
         Self.forEachRowTile(rows: m, macsPerRow: n * k) { m0, m1 in
             var local = s
-            if direct {
-                bnn_sconv_forward_direct(kernel, &local, padded, weights, output, m0, m1, 0, n)
-            } else {
-                bnn_sconv_forward_taps(kernel, &local, padded, weights, output, m0, m1, 0, n)
-            }
+            bnn_sconv_forward_direct(kernel, &local, padded, weights, output, m0, m1, 0, n)
         }
     }
 

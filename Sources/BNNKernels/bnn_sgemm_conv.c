@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 size_t bnn_sconv_out_height(const bnn_conv_shape *s) {
@@ -23,7 +19,9 @@ size_t bnn_sconv_out_width(const bnn_conv_shape *s) {
     return (s->width + 2 * s->padding - s->kernel_w) / s->stride + 1;
 }
 
-int bnn_sconv_prefers_direct(const bnn_conv_shape *s) { return s->kernel_w * s->channels >= 64; }
+/// Whether a kernel row (kW·C contiguous floats) is long enough to be a K block of its own; shorter
+/// ones (few channels, such as the 3-channel stem) go through a table of tap offsets instead.
+static int kernel_rows_are_blocks(const bnn_conv_shape *s) { return s->kernel_w * s->channels >= 64; }
 
 size_t bnn_sconv_padded_count(const bnn_conv_shape *s) {
     return s->batch * (s->height + 2 * s->padding) * (s->width + 2 * s->padding) * s->channels;
@@ -66,37 +64,10 @@ static void cursor_advance(pixel_cursor *cursor, size_t oh, size_t ow) {
     }
 }
 
-/// Copies `count` floats from `src` to `dst` (no overlap).
-typedef void (*float_copy)(float *restrict dst, const float *restrict src, size_t count);
-
-/// Copies `count` floats in 16-float blocks of fixed size (inlined vector moves, no library call:
-/// the runs of a small-channel patch are a few dozen floats) and a short tail.
-static inline __attribute__((always_inline)) void copy_floats(float *restrict dst, const float *restrict src,
-                                                              size_t count) {
-    size_t i = 0;
-    for (; i + 16 <= count; i += 16) memcpy(dst + i, src + i, 16 * sizeof(float));
-    for (; i < count; ++i) dst[i] = src[i];
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-/// `copy_floats` with 512-bit moves and a masked tail: a 21-float run of the 3-channel stem is two
-/// loads and two stores.
-__attribute__((target("avx2,fma,avx512f"), always_inline)) static inline void
-copy_floats_avx512(float *restrict dst, const float *restrict src, size_t count) {
-    size_t i = 0;
-    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
-    if (i < count) {
-        const __mmask16 tail = (__mmask16)((1u << (count - i)) - 1);
-        _mm512_mask_storeu_ps(dst + i, tail, _mm512_maskz_loadu_ps(tail, src + i));
-    }
-}
-#endif
-
 /// Copies patch entries `[q0, q1)` (index `(ky·kW + kx)·C + c`) of one output pixel into `dst`,
 /// zero outside the input; the taps of one kernel row that lie inside the input are one copy.
-static inline __attribute__((always_inline)) void
-gather_patch_with(float_copy copy, const bnn_conv_shape *s, const float *input, pixel_cursor at, size_t q0, size_t q1,
-                  float *dst) {
+static void gather_patch(const bnn_conv_shape *s, const float *input, pixel_cursor at,
+                         size_t q0, size_t q1, float *dst) {
     size_t channels = s->channels, kw = s->kernel_w;
     size_t row_length = kw * channels;
     ptrdiff_t x0 = (ptrdiff_t)(at.x * s->stride) - (ptrdiff_t)s->padding; // input column of kx = 0
@@ -116,7 +87,7 @@ gather_patch_with(float_copy copy, const bnn_conv_shape *s, const float *input, 
                                         + (size_t)(x0 + (ptrdiff_t)kx_begin)) * channels;
             size_t left = kx_begin * channels, middle = (kx_end - kx_begin) * channels;
             for (size_t i = 0; i < left; ++i) dst[i] = 0;
-            copy(dst + left, src, middle);
+            for (size_t i = 0; i < middle; ++i) dst[left + i] = src[i];
             for (size_t i = left + middle; i < row_length; ++i) dst[i] = 0;
         }
         return;
@@ -145,32 +116,6 @@ gather_patch_with(float_copy copy, const bnn_conv_shape *s, const float *input, 
         dst += run;
         q += run;
     }
-}
-
-/// Gathers patch entries `[q0, q1)` of one output pixel (see `gather_patch_with`).
-typedef void (*patch_gatherer)(const bnn_conv_shape *s, const float *input, pixel_cursor at, size_t q0, size_t q1,
-                               float *dst);
-
-static void gather_patch(const bnn_conv_shape *s, const float *input, pixel_cursor at, size_t q0, size_t q1,
-                         float *dst) {
-    gather_patch_with(copy_floats, s, input, at, q0, q1, dst);
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma,avx512f"))) static void gather_patch_avx512(const bnn_conv_shape *s,
-                                                                          const float *input, pixel_cursor at,
-                                                                          size_t q0, size_t q1, float *dst) {
-    gather_patch_with(copy_floats_avx512, s, input, at, q0, q1, dst);
-}
-#endif
-
-/// The patch gatherer for `kernel`'s instruction set.
-static patch_gatherer gatherer_for(bnn_sgemm_kernel kernel) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (bnn_sgemm_select(kernel).run == bnn_sgemm_microkernel_avx512) return gather_patch_avx512;
-#endif
-    (void)kernel;
-    return gather_patch;
 }
 
 /// Writes patch entries `[q0, q1)` of one output pixel straight into packed B panels, entry `q`
@@ -221,14 +166,34 @@ static size_t rows_direct(void *context, size_t m, size_t count, const bnn_sgemm
     return 1;
 }
 
-/// The K blocks of the direct pass: each kernel row (kW·C contiguous floats, tagged with ky) split
-/// into blocks of at most BNN_SGEMM_KC. Returns a `malloc`ed array of `*count` blocks.
-static bnn_sgemm_kblock *direct_kblocks(const bnn_conv_shape *s, size_t *count) {
-    size_t segment = s->kernel_w * s->channels;
-    size_t capacity = s->kernel_h * ((segment + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC);
-    bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(capacity * sizeof *blocks);
+/// The K blocks of the direct pass, as a `malloc`ed array of `*count` blocks: each kernel row
+/// (kW·C contiguous floats, tagged with ky) split into blocks of at most BNN_SGEMM_KC, or, for
+/// short kernel rows, the whole patch read through `*taps` (a `malloc`ed table of each entry's
+/// offset from the pixel's top-left tap; NULL for kernel-row blocks).
+static bnn_sgemm_kblock *direct_kblocks(const bnn_conv_shape *s, size_t *count, int32_t **taps) {
+    const size_t segment = s->kernel_w * s->channels, k = s->kernel_h * segment;
     *count = 0;
-    for (size_t ky = 0; ky < s->kernel_h; ++ky) *count = bnn_sgemm_split_k(ky * segment, segment, ky, blocks, *count);
+    if (kernel_rows_are_blocks(s)) {
+        bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(s->kernel_h * ((segment + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC)
+                                                   * sizeof *blocks);
+        for (size_t ky = 0; ky < s->kernel_h; ++ky) *count = bnn_sgemm_split_k(ky * segment, segment, ky, blocks, *count);
+        *taps = NULL;
+        return blocks;
+    }
+    const size_t wp = s->width + 2 * s->padding;
+    *taps = bnn_sgemm_alloc((k ? k : 1) * sizeof(int32_t));
+    for (size_t ky = 0, q = 0; ky < s->kernel_h; ++ky) {
+        for (size_t kx = 0; kx < s->kernel_w; ++kx) {
+            for (size_t c = 0; c < s->channels; ++c) (*taps)[q++] = (int32_t)((ky * wp + kx) * s->channels + c);
+        }
+    }
+    bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(((k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC + 1) * sizeof *blocks);
+    *count = bnn_sgemm_split_k(0, k, 0, blocks, 0);
+    // Every block's rows start at the pixel's top-left tap (kernel row 0, offset 0); the table does the rest.
+    for (size_t bi = 0; bi < *count; ++bi) {
+        blocks[bi].a_offsets = *taps + blocks[bi].k0;
+        blocks[bi].offset = 0;
+    }
     return blocks;
 }
 
@@ -243,16 +208,18 @@ void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, 
                               const float *packed_weight, float *output,
                               size_t m0, size_t m1, size_t n0, size_t n1) {
     size_t count;
-    bnn_sgemm_kblock *blocks = direct_kblocks(s, &count);
+    int32_t *taps;
+    bnn_sgemm_kblock *blocks = direct_kblocks(s, &count, &taps);
     direct_rows ctx = direct_rows_of(s, padded);
     bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_direct, &ctx, packed_weight,
                     s->kernel_h * s->kernel_w * s->channels * BNN_SGEMM_NR, 0, output, s->out_channels, 0, m0, m1,
                     n0, n1);
     free(blocks);
+    free(taps);
 }
 
 int bnn_sconv_prefers_unpacked_weight(const bnn_conv_shape *s) {
-    return bnn_sconv_prefers_direct(s) && s->batch * bnn_sconv_out_height(s) * bnn_sconv_out_width(s) <= BNN_SGEMM_MC;
+    return s->batch * bnn_sconv_out_height(s) * bnn_sconv_out_width(s) <= BNN_SGEMM_MC;
 }
 
 void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
@@ -260,7 +227,8 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
     if (m0 >= m1 || n0 >= n1) return;
     const size_t k = s->kernel_h * s->kernel_w * s->channels;
     size_t count;
-    bnn_sgemm_kblock *blocks = direct_kblocks(s, &count);
+    int32_t *taps;
+    bnn_sgemm_kblock *blocks = direct_kblocks(s, &count, &taps);
     direct_rows ctx = direct_rows_of(s, padded);
     bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
     // The (at most two) 16-column panels of one K block that a register tile spans: 32 KiB, in L1
@@ -287,29 +255,6 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
     }
     free(panels);
     free(blocks);
-}
-
-void bnn_sconv_forward_taps(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
-                            const float *packed_weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1) {
-    const size_t k = s->kernel_h * s->kernel_w * s->channels, wp = s->width + 2 * s->padding;
-    // Offset of patch entry (ky, kx, c) from the pixel's top-left tap in the padded input.
-    int32_t *taps = bnn_sgemm_alloc((k ? k : 1) * sizeof(int32_t));
-    for (size_t ky = 0, q = 0; ky < s->kernel_h; ++ky) {
-        for (size_t kx = 0; kx < s->kernel_w; ++kx) {
-            for (size_t c = 0; c < s->channels; ++c) taps[q++] = (int32_t)((ky * wp + kx) * s->channels + c);
-        }
-    }
-    bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(((k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC + 1) * sizeof *blocks);
-    size_t count = bnn_sgemm_split_k(0, k, 0, blocks, 0);
-    // Every block's rows start at the pixel's top-left tap (kernel row 0, offset 0); the table does the rest.
-    for (size_t bi = 0; bi < count; ++bi) {
-        blocks[bi].a_offsets = taps + blocks[bi].k0;
-        blocks[bi].offset = 0;
-    }
-    direct_rows ctx = direct_rows_of(s, padded);
-    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_direct, &ctx, packed_weight, k * BNN_SGEMM_NR, 0,
-                    output, s->out_channels, 0, m0, m1, n0, n1);
-    free(blocks);
     free(taps);
 }
 
@@ -325,7 +270,6 @@ void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s,
     size_t o = s->out_channels, patch = s->kernel_h * s->kernel_w * s->channels;
     size_t pixels = s->batch * oh * ow;
     bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
-    const patch_gatherer gather = gatherer_for(kernel);
     float *a_block = bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float));
     // B panels one cache line apart from a multiple of 4 KiB, so that writing one pixel's row of
     // every panel does not fill a single L1 set.
@@ -356,7 +300,7 @@ void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s,
                 if (aligned) {
                     gather_patch_panels(s, input, at, jc, jc + nc, dst, panel_stride);
                 } else {
-                    gather(s, input, at, jc, jc + nc, patch_row);
+                    gather_patch(s, input, at, jc, jc + nc, patch_row);
                     for (size_t j = 0; j < panels; ++j, dst += panel_stride) {
                         memcpy(dst, patch_row + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
                     }

@@ -61,17 +61,9 @@ public enum Convolution {
         let weights = UnsafePointer(packed.base)
         var shape = cShape(g)
         withUnsafePointer(to: &shape) { s in
-            if bnn_sconv_prefers_direct(s) != 0 {
-                withPaddedInput(input, shape: s, geometry: g) { padded in
-                    GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
-                        bnn_sconv_forward_direct(cKernel, s, padded, weights, output, m0, m1, n0, n1)
-                    }
-                }
-            } else {
-                withPaddedInput(input, shape: s, geometry: g) { padded in
-                    GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
-                        bnn_sconv_forward_taps(cKernel, s, padded, weights, output, m0, m1, n0, n1)
-                    }
+            withPaddedInput(input, shape: s, geometry: g) { padded in
+                GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                    bnn_sconv_forward_direct(cKernel, s, padded, weights, output, m0, m1, n0, n1)
                 }
             }
         }

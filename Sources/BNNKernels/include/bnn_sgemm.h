@@ -79,15 +79,8 @@ size_t bnn_sconv_out_height(const bnn_conv_shape *s);
 /// Output width `(W + 2·padding − kW) / stride + 1`.
 size_t bnn_sconv_out_width(const bnn_conv_shape *s);
 
-/// Nonzero when the forward pass should take each kernel row as a K block of its own
-/// (`bnn_sconv_forward_direct`), zero when a kernel row is too short for that (few channels) and the
-/// whole patch goes through a table of tap offsets (`bnn_sconv_forward_taps`). Both read the
-/// zero-padded copy of the input.
-int bnn_sconv_prefers_direct(const bnn_conv_shape *s);
-
-/// Nonzero when the direct pass applies and the output has so few pixels (at most one row block,
-/// e.g. 7×7 at batch 1) that `bnn_sconv_forward_direct_small` on the unpacked weights beats
-/// packing them first.
+/// Nonzero when the output has so few pixels (at most one row block, e.g. 7×7 at batch 1) that
+/// `bnn_sconv_forward_direct_small` on the unpacked weights beats packing them first.
 int bnn_sconv_prefers_unpacked_weight(const bnn_conv_shape *s);
 
 /// Floats of the zero-padded input, N×(H+2p)×(W+2p)×C.
@@ -98,8 +91,10 @@ void bnn_sconv_pad_input(const bnn_conv_shape *s, const float *input, size_t ima
                          float *padded);
 
 /// Forward rows `[m0, m1)` (output pixels over the batch, `image·OH·OW + oy·OW + ox`) and output
-/// channels `[n0, n1)` (`n0` a multiple of 16) reading patches from the padded input made by
-/// `bnn_sconv_pad_input` (or the input itself when `padding == 0`). `packed_weight` is the
+/// channels `[n0, n1)` (`n0` a multiple of 16) reading patches straight from the padded input made
+/// by `bnn_sconv_pad_input` (or the input itself when `padding == 0`): each kernel row (kW·C
+/// contiguous floats) is a K block of its own, or, when kW·C < 64 such as the 3-channel stem, the
+/// whole patch is read through a table of tap offsets; nothing is gathered. `packed_weight` is the
 /// O×(kH·kW·C) weight packed with `bnn_sgemm_pack_b(1, O, kH·kW·C, …)`. Overwrites the output.
 void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
                               const float *packed_weight, float *output,
@@ -112,13 +107,6 @@ void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, 
 /// Allocates 32 KiB of scratch.
 void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
                                     const float *weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1);
-
-/// The same as `bnn_sconv_forward_direct` with the whole patch as one K range: the kernel reads
-/// patch entry (ky, kx, c) of a pixel at a fixed offset from its top-left tap in the padded input, so
-/// nothing is gathered; suits few input channels (the 3-channel stem), whose kernel rows are too
-/// short to be K blocks of their own.
-void bnn_sconv_forward_taps(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
-                            const float *packed_weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1);
 
 /// Weight gradient columns `[n0, n1)` of the O×(kH·kW·C) matrix (`n0` a multiple of 16):
 /// `dW[:, n0..<n1] (+)= Σ over all pixels of dYᵀ · patches`, from the unpadded input and the
