@@ -119,45 +119,56 @@ finish_tile(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512
     return unrepresentable;
 }
 
-/// The epilogue of a two-block tile whose 16 channels o0…o0+15 all exist: as `finish_tile` on
-/// 512-bit registers, 16 channels per instruction.
+/// The exact dot products of channels o0…o0+15 of one pixel from the XOR-popcounts of its two weight
+/// blocks (`s0`, `s1`, 64-bit lanes): `valid_bits` − 2·(differing bits), or, for a pixel touching
+/// the padding (`border` set), its own valid bits less the padding taps' share.
+BNN_AVX512 __attribute__((always_inline)) static inline __m512i
+dots16(const bnn_binary_conv_params *p, int64_t o0, __m512i s0, __m512i s1, const bnn_binary_pixel *border,
+       int32_t valid_bits) {
+    // Low 32 bits of the 64-bit lanes of s0 (channels o0…o0+7), then of s1 (o0+8…o0+15).
+    const __m512i pick = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    __m512i differing = _mm512_permutex2var_epi32(s0, pick, s1);
+    if (border) {
+        const __m512i correction = _mm512_inserti64x4(_mm512_castsi256_si512(bnn_binary_correction_avx2(p, o0, border)),
+                                                      bnn_binary_correction_avx2(p, o0 + BNN_BINARY_BLOCK, border), 1);
+        differing = _mm512_sub_epi32(differing, correction);
+        valid_bits = border->valid_bits;
+    }
+    return _mm512_sub_epi32(_mm512_set1_epi32(valid_bits), _mm512_slli_epi32(differing, 1));
+}
+
+/// The epilogue of channels o0…o0+15 (all existing) of the 8 pixels q…q+7 from their exact dot
+/// products: raw dots, then the transform and the signs into `packed[i]` (pixel i's packed output
+/// words, NULL when not packing), each pass over the 8 pixels with its constants loaded once.
 BNN_AVX512 __attribute__((always_inline)) static inline int64_t
-finish_tile16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i sums[2][BNN_TILE512_PIXELS],
-              int pixels, const bnn_binary_pixel where[BNN_TILE512_PIXELS]) {
-    int64_t unrepresentable = 0;
+emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512i dots[BNN_TILE512_PIXELS],
+       uint64_t *const packed[BNN_TILE512_PIXELS]) {
     const int64_t oc = p->out_channels;
     int32_t *const dots_out = p->dots;
+    if (dots_out) {
+#pragma clang loop unroll(full)
+        for (int i = 0; i < BNN_TILE512_PIXELS; i++) _mm512_storeu_si512((void *)(dots_out + (q + i) * oc + o0), dots[i]);
+    }
     float *const output = p->output;
+    if (!output && !p->packed_output) return 0;
     const float *const residual = p->residual;
-    const int has_bias = p->bias != NULL, clamp = p->clamp;
-    const int values = output || p->packed_output;
-    const __m512 scale = values ? _mm512_loadu_ps(p->scale + o0) : _mm512_setzero_ps();
-    const __m512 bias = has_bias ? _mm512_loadu_ps(p->bias + o0) : _mm512_setzero_ps();
+    const __m512 scale = _mm512_loadu_ps(p->scale + o0);
+    const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + o0) : _mm512_setzero_ps();
     const __m512 lo = _mm512_set1_ps(p->clamp_lo), hi = _mm512_set1_ps(p->clamp_hi);
     const __m512 zero = _mm512_setzero_ps();
+    const int has_bias = p->bias != NULL, clamp = p->clamp;
     const int64_t word = o0 / 64, shift = o0 % 64;
-    // Low 32 bits of the 64-bit lanes of block 0 (channels o0…o0+7), then of block 1.
-    const __m512i pick = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    int64_t base = q * oc + o0;
+    int64_t unrepresentable = 0;
 #pragma clang loop unroll(full)
-    for (int i = 0; i < pixels; i++, base += oc) {
-        __m512i differing = _mm512_permutex2var_epi32(sums[0][i], pick, sums[1][i]);
-        if (where[i].touches_padding) {
-            const __m512i correction = _mm512_inserti64x4(
-                _mm512_castsi256_si512(bnn_binary_correction_avx2(p, o0, &where[i])),
-                bnn_binary_correction_avx2(p, o0 + BNN_BINARY_BLOCK, &where[i]), 1);
-            differing = _mm512_sub_epi32(differing, correction);
-        }
-        const __m512i dots = _mm512_sub_epi32(_mm512_set1_epi32(where[i].valid_bits), _mm512_slli_epi32(differing, 1));
-        if (dots_out) _mm512_storeu_si512((void *)(dots_out + base), dots);
-        if (!values) continue;
-        __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots));
+    for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+        const int64_t at = (q + i) * oc + o0;
+        __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
         if (has_bias) v = _mm512_add_ps(v, bias);
-        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + base));
+        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + at));
         if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-        if (output) _mm512_storeu_ps(output + base, v);
-        if (where[i].packed) {
-            where[i].packed[word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
+        if (output) _mm512_storeu_ps(output + at, v);
+        if (packed[i]) {
+            packed[i][word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
             unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
         }
     }
@@ -178,9 +189,16 @@ BNN_AVX512 static int64_t tile_pixels_avx512(const bnn_binary_conv_params *p, in
         const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
         if (pixels == BNN_TILE512_PIXELS && blocks == 2 && o0 + 2 * BNN_BINARY_BLOCK <= p->out_channels) {
             // The hot path: its own accumulators, kept in registers from the loop into the epilogue.
-            __m512i full[2][BNN_TILE512_PIXELS];
+            __m512i full[2][BNN_TILE512_PIXELS], dots[BNN_TILE512_PIXELS];
+            uint64_t *packed[BNN_TILE512_PIXELS];
             tile512(bases, BNN_TILE512_PIXELS, 2, offsets, k_words, block, full);
-            unrepresentable += finish_tile16(p, q, o0, full, BNN_TILE512_PIXELS, where);
+#pragma clang loop unroll(full)
+            for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+                dots[i] = dots16(p, o0, full[0][i], full[1][i], where[i].touches_padding ? &where[i] : NULL,
+                                 where[i].valid_bits);
+                packed[i] = where[i].packed;
+            }
+            unrepresentable += emit16(p, q, o0, dots, packed);
             o0 += 2 * BNN_BINARY_BLOCK;
             continue;
         }
@@ -243,71 +261,28 @@ row_sums(const uint64_t *base, int64_t step, const int32_t *offsets, int64_t k_w
     s1[0] = b0, s1[1] = b1, s1[2] = b2, s1[3] = b3, s1[4] = b4, s1[5] = b5, s1[6] = b6, s1[7] = b7;
 }
 
-/// The epilogue of a row tile for channels o0…o0+15: the exact dot products (border pixels
-/// corrected for their padding taps), then raw dots and/or the transform, each pass over the 8
-/// pixels with its constants loaded once.
-BNN_AVX512 __attribute__((always_inline)) static inline int64_t
-finish_row16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512i s0[BNN_TILE512_PIXELS],
-             const __m512i s1[BNN_TILE512_PIXELS], const bnn_binary_row_tile *t) {
-    const int64_t oc = p->out_channels;
-    // Low 32 bits of the 64-bit lanes of s0 (channels o0…o0+7), then of s1 (o0+8…o0+15).
-    const __m512i pick = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i interior = _mm512_set1_epi32(t->valid_bits);
-    __m512i dots[BNN_TILE512_PIXELS];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
-        __m512i differing = _mm512_permutex2var_epi32(s0[i], pick, s1[i]);
-        __m512i valid = interior;
-        if (t->border && t->border[i].touches_padding) {
-            const __m512i correction = _mm512_inserti64x4(
-                _mm512_castsi256_si512(bnn_binary_correction_avx2(p, o0, &t->border[i])),
-                bnn_binary_correction_avx2(p, o0 + BNN_BINARY_BLOCK, &t->border[i]), 1);
-            differing = _mm512_sub_epi32(differing, correction);
-            valid = _mm512_set1_epi32(t->border[i].valid_bits);
-        }
-        dots[i] = _mm512_sub_epi32(valid, _mm512_slli_epi32(differing, 1));
-    }
-    int32_t *const dots_out = p->dots;
-    if (dots_out) {
-#pragma clang loop unroll(full)
-        for (int i = 0; i < BNN_TILE512_PIXELS; i++) _mm512_storeu_si512((void *)(dots_out + (q + i) * oc + o0), dots[i]);
-    }
-    float *const output = p->output;
-    uint64_t *const packed = t->packed;
-    if (!output && !packed) return 0;
-    const float *const residual = p->residual;
-    const __m512 scale = _mm512_loadu_ps(p->scale + o0);
-    const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + o0) : _mm512_setzero_ps();
-    const __m512 lo = _mm512_set1_ps(p->clamp_lo), hi = _mm512_set1_ps(p->clamp_hi);
-    const __m512 zero = _mm512_setzero_ps();
-    const int has_bias = p->bias != NULL, clamp = p->clamp;
-    const int64_t packed_step = bnn_binary_words(oc), word = o0 / 64, shift = o0 % 64;
-    int64_t unrepresentable = 0;
-#pragma clang loop unroll(full)
-    for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
-        const int64_t at = (q + i) * oc + o0;
-        __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
-        if (has_bias) v = _mm512_add_ps(v, bias);
-        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + at));
-        if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-        if (output) _mm512_storeu_ps(output + at, v);
-        if (packed) {
-            packed[i * packed_step + word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
-            unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
-        }
-    }
-    return unrepresentable;
-}
-
 /// The row-tile fast path: channels [0, o_end) in groups of 16 (two weight blocks).
 BNN_AVX512 static int64_t row_tile_avx512(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,
                                           const int32_t *offsets, int64_t k_words, int64_t o_end) {
     int64_t unrepresentable = 0;
+    uint64_t *packed[BNN_TILE512_PIXELS];
+    for (int i = 0; i < BNN_TILE512_PIXELS; i++) packed[i] = t->packed ? t->packed + i * bnn_binary_words(p->out_channels) : NULL;
     for (int64_t o0 = 0; o0 < o_end; o0 += 2 * BNN_BINARY_BLOCK) {
         const uint64_t *w0 = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
-        __m512i s0[BNN_TILE512_PIXELS], s1[BNN_TILE512_PIXELS];
+        __m512i s0[BNN_TILE512_PIXELS], s1[BNN_TILE512_PIXELS], dots[BNN_TILE512_PIXELS];
         row_sums(t->base, t->step, offsets, k_words, w0, w0 + k_words * BNN_BINARY_BLOCK, s0, s1);
-        unrepresentable += finish_row16(p, q, o0, s0, s1, t);
+        if (t->border) {
+#pragma clang loop unroll(full)
+            for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+                dots[i] = dots16(p, o0, s0[i], s1[i], t->border[i].touches_padding ? &t->border[i] : NULL,
+                                 t->valid_bits);
+            }
+        } else {
+            // Interior tiles (most of them): no padding test per pixel.
+#pragma clang loop unroll(full)
+            for (int i = 0; i < BNN_TILE512_PIXELS; i++) dots[i] = dots16(p, o0, s0[i], s1[i], NULL, t->valid_bits);
+        }
+        unrepresentable += emit16(p, q, o0, dots, packed);
     }
     return unrepresentable;
 }
