@@ -48,7 +48,8 @@ static int64_t monotonic_nanoseconds(void) {
     return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
-int64_t bnn_parallel_spin_microseconds(void) {
+/// How long idle workers spin before sleeping: 100 µs, or `BNN_SPIN_MICROSECONDS` (read once).
+static int64_t spin_microseconds(void) {
     int64_t value = atomic_load_explicit(&spin_nanoseconds, memory_order_relaxed);
     if (value < 0) {
         value = 100000;
@@ -62,8 +63,6 @@ int64_t bnn_parallel_spin_microseconds(void) {
     }
     return value / 1000;
 }
-
-int bnn_parallel_worker_count(void) { return atomic_load_explicit(&started_workers, memory_order_relaxed); }
 
 /// Claims the next chunk of loop `generation`; 0 when that loop has no chunk left or is gone.
 static int claim_chunk(uint64_t generation, int64_t *chunk) {
@@ -91,7 +90,7 @@ static void work_on(uint64_t generation) {
 
 /// Waits until the ticket shows a generation other than `seen`: spins first, then sleeps.
 static uint64_t wait_for_loop(uint64_t seen) {
-    const int64_t deadline = monotonic_nanoseconds() + bnn_parallel_spin_microseconds() * 1000;
+    const int64_t deadline = monotonic_nanoseconds() + spin_microseconds() * 1000;
     uint64_t t;
     for (unsigned round = 0;; round++) {
         t = atomic_load_explicit(&ticket, memory_order_acquire);
