@@ -1,5 +1,5 @@
 // bnn-bench: CPU peak probes and the convolutions of Bi-Real Net 34, float vs bit-packed binary.
-// Sections (kernels now; whole models and the data pipeline later) each add their rows to the report.
+// Sections: kernels (the default), models, training and data; see BenchOptions for the flags.
 import BNN
 import BNNKernels
 import Foundation
