@@ -41,13 +41,8 @@ struct Evaluation: Encodable {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let logits = try model.logits(batch.images)
             result.modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            let classes = logits.shape[1]
-            for (n, label) in batch.labels.enumerated() {
-                let row = Array(logits.scalars[(n * classes)..<((n + 1) * classes)])
-                let better = row.filter { $0 > row[label] }.count
-                if better == 0 { result.top1Correct += 1 }
-                if better < 5 { result.top5Correct += 1 }
-            }
+            result.top1Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 1)
+            result.top5Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 5)
             result.images += batch.labels.count
             result.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             progress(result)
