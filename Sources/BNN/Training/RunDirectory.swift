@@ -39,7 +39,7 @@ public enum RunDirectory {
         do {
             try manager.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw TrainingCallbackError.cannotCreateDirectory(path: url.path, reason: Self.reason(error))
+            throw TrainingCallbackError.cannotCreateDirectory(path: url.path, reason: FileErrorReason.describe(error, path: url.path))
         }
         guard manager.isWritableFile(atPath: url.path) else {
             throw TrainingCallbackError.cannotWrite(file: url.path, reason: "the run directory is not writable")
@@ -52,7 +52,7 @@ public enum RunDirectory {
             for name in present {
                 let file = url.appendingPathComponent(name)
                 do { try manager.removeItem(at: file) } catch {
-                    throw TrainingCallbackError.cannotWrite(file: file.path, reason: Self.reason(error))
+                    throw TrainingCallbackError.cannotWrite(file: file.path, reason: FileErrorReason.describe(error, path: file.path))
                 }
             }
         default:
@@ -65,12 +65,4 @@ public enum RunDirectory {
         return stray.sorted()
     }
 
-    /// The system's reason without Foundation's domain and code.
-    static func reason(_ error: any Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        if let code = underlying?.code, underlying?.domain == NSPOSIXErrorDomain, let text = strerror(Int32(code)) {
-            return String(cString: text)
-        }
-        return error.localizedDescription
-    }
 }

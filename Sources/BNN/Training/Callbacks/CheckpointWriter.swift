@@ -55,7 +55,7 @@ public final class CheckpointWriter: TrainingCallback {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw TrainingCallbackError.cannotCreateDirectory(path: directory.path, reason: error.localizedDescription)
+            throw TrainingCallbackError.cannotCreateDirectory(path: directory.path, reason: FileErrorReason.describe(error, path: directory.path))
         }
         self.directory = directory
         self.metadata = metadata
@@ -123,7 +123,7 @@ public final class CheckpointWriter: TrainingCallback {
             do {
                 try FileManager.default.copyItem(at: source, to: temporary)
             } catch {
-                throw TrainingCallbackError.cannotWrite(file: target.path, reason: error.localizedDescription)
+                throw TrainingCallbackError.cannotWrite(file: target.path, reason: FileErrorReason.describe(error, path: target.path))
             }
         }
         guard rename(temporary.path, target.path) == 0 else {

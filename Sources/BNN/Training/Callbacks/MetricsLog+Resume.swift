@@ -28,7 +28,7 @@ extension MetricsLog {
         let progress = (try? checkpoint.decodeMetadata(TrainingProgress.self, forKey: Trainer.progressMetadataKey)) ?? TrainingProgress()
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TrainingCallbackError.cannotRead(file: url.path, reason: error.localizedDescription)
+            throw TrainingCallbackError.cannotRead(file: url.path, reason: FileErrorReason.describe(error, path: url.path))
         }
         let decoder = JSONDecoder()
         var kept: [(line: Data, epochRecord: Int?)] = []

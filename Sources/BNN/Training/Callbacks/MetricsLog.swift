@@ -88,7 +88,7 @@ public final class MetricsLog: TrainingCallback {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TrainingCallbackError.cannotRead(file: url.path, reason: error.localizedDescription)
+            throw TrainingCallbackError.cannotRead(file: url.path, reason: FileErrorReason.describe(error, path: url.path))
         }
         let decoder = recordDecoder()
         return data.split(separator: UInt8(ascii: "\n")).compactMap { line -> Record? in
