@@ -27,6 +27,13 @@ public enum NumPyFile {
         do { data = try Data(contentsOf: url) } catch {
             throw Error(path: path, reason: "cannot read the file: \(FileErrorReason.describe(error, path: path))")
         }
+        return try decode(data, source: path)
+    }
+
+    /// Decodes the bytes of an `.npy` file held in memory; `source` names them in errors.
+    ///
+    /// - Throws: ``Error`` as ``read(_:)`` does, with `source` as the path.
+    public static func decode(_ data: Data, source path: String) throws -> Tensor {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw Error(path: path, reason: "not a NumPy .npy file (magic bytes missing)")
