@@ -28,6 +28,7 @@ runCommand {
         print(arguments.usage(program: "birealnet-export", summary: "Writes a packed, fused inference model from a checkpoint."))
         return
     }
+    try arguments.rejectPositional("birealnet-export takes only flags; see --help")
     var names: [String]?
     if let path = arguments.string("class-names") {
         let text: String

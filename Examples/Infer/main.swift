@@ -71,6 +71,10 @@ runCommand {
             throw CommandLineError("--input \(inputPath): expected a float32 N×3×H×W array, found shape \(input.shape)")
         }
         let model = try InferenceModel.load(arguments, mode: mode, inputSize: (input.shape[2], input.shape[3]))
+        if model.engineName == "packed", input.shape[2] != model.inputSize || input.shape[3] != model.inputSize {
+            throw CommandLineError("--input \(inputPath): the packed model takes N×3×\(model.inputSize)×\(model.inputSize) "
+                                   + "arrays, found \(input.shape.map(String.init).joined(separator: "×"))")
+        }
         // --batch images at a time, so the network's memory does not grow with N.
         let (count, imageFloats) = (input.shape[0], input.shape[1] * input.shape[2] * input.shape[3])
         var logits: [Float] = [], classes = 0
