@@ -40,7 +40,7 @@ struct DistributedSession {
                 throw error
             }
             fflush(stdout)
-            FileHandle.standardError.write(Data("error: rank \(communicator.rank) of \(communicator.worldSize): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: rank \(communicator.rank) of \(communicator.worldSize) on host \(DistributedRuntime.hostName): \(error)\n".utf8))
             communicator.abort(exitCode: 1)
         }
     }

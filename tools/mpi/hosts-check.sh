@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel training across "hosts" (network namespaces, Open MPI over TCP, no shared memory):
 # 2 hosts × 1 rank and 2 hosts × 2 ranks must train like 1 process on the global batch (within 1e-6,
-# with and without synchronised BatchNorm; `bnn-mpi check`). Needs root and a build with --traits MPI
+# with and without synchronised BatchNorm, and with the all-reduce overlapped; `bnn-mpi check`). Needs root and a build with --traits MPI
 # in ${BNN_MPI_SCRATCH:-.build}. The last line says PASS or FAIL.
 #
 #   swift build -c release --traits MPI && tools/mpi/hosts-check.sh
@@ -16,6 +16,8 @@ for slots in 1 2; do
     echo "== 2 hosts × $slots rank(s)"
     testbed_mpirun "$slots" 300 "$binary" check --steps 3 || failed=1
 done
+echo "== 2 hosts × 2 ranks, all-reduce overlapped with the backward pass"
+testbed_mpirun 2 300 "$binary" check --steps 3 --overlap || failed=1
 testbed_down
 if [ "$failed" = 0 ]; then
     echo "hosts check: PASS (2 hosts × 1 and × 2 ranks over TCP equal 1 process on the global batch)"
