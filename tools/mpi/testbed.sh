@@ -57,6 +57,9 @@ testbed_up() {
         ip -n "$ns" addr add "$(testbed_address "$i")/24" dev eth0
         ip -n "$ns" link set eth0 up
         ip -n "$ns" link set lo up
+        # TCP gives up on an unacknowledged peer after about 6 s instead of 15 minutes, so that mpirun
+        # ends a job whose host became unreachable (as a cluster would set net.ipv4.tcp_retries2).
+        ip netns exec "$ns" sysctl -qw net.ipv4.tcp_retries2=4
         ip -n "$switch" link set "port$i" master br0
         ip -n "$switch" link set "port$i" up
         testbed_shape "$ns" "$rate" "$delay" || return 1
@@ -105,7 +108,7 @@ testbed_mpirun() {
     local slots=$1 seconds=$2 i
     shift 2
     : > "$testbed_dir/hostfile"
-    for (( i = 0; i < testbed_hosts; i++ )); do echo "$(testbed_address "$i") slots=$slots" >> "$testbed_dir/hostfile"; done
+    for (( i = 0; i < testbed_hosts; i++ )); do echo "bnn-host$i slots=$slots" >> "$testbed_dir/hostfile"; done
     local here
     here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 BNN_TESTBED_MAP="$testbed_dir/hosts.map" \
