@@ -6,7 +6,7 @@ import BNN
 /// Each ``next()`` is a collective (one all-reduce of two integers); the first of an epoch is preceded
 /// by a ``Communicator/barrier()``, where the other ranks wait while rank 0 validates and writes its
 /// checkpoint (a wait that may last long, so it is not bounded like the other collectives; see
-/// ``MPICommunicator``). When a rank's data failed, the
+/// `MPICommunicator`). When a rank's data failed, the
 /// failing rank's error message is sent to all, ``failure`` is set on every rank, and `onFailure` runs
 /// (``DataParallel`` uses it to request a trainer stop, so the epoch counts as interrupted and the
 /// checkpoint written at its end resumes at the last batch all ranks completed).

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// The communicator calls ``begin(_:limit:)`` before and ``end()`` after each blocking operation; a
 /// background thread checks twice a second and, once an operation has lasted longer than its limit,
-/// calls `onTimeout` with a message naming the operation and the wait (``MPICommunicator`` prints it,
+/// calls `onTimeout` with a message naming the operation and the wait (`MPICommunicator` prints it,
 /// naming the rank and host, and exits, so `mpirun` ends the job). At most one operation is watched at
 /// a time: operations of one communicator never overlap.
 ///

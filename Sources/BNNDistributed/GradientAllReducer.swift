@@ -20,7 +20,7 @@ public enum GradientPrecision: String, Sendable, CaseIterable {
 ///
 /// **Overlap.** After ``overlapBackward(of:parameters:thread:)``, each bucket is handed to a
 /// ``CommunicationThread`` as soon as the backward pass has finished every parameter in it (reported
-/// by the model's ``BNN/BackwardProgressReporting`` containers, armed by ``backwardWillStart()``), and
+/// by the model's ``BNN/BackwardProgressReporting`` containers, armed by ``backwardWillStart(parameters:)``), and
 /// ``reduce(_:)`` only waits for the last buckets. Buckets start in the order they become complete,
 /// the same on every rank. Without the overlap, ``reduce(_:)`` reduces every bucket after the
 /// backward pass. Both give the same bits.

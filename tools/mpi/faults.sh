@@ -18,6 +18,7 @@ cd "$(dirname "$0")/../.."
 source tools/mpi/testbed.sh
 binary="$PWD/${BNN_MPI_SCRATCH:-.build}/release/birealnet-train"
 bound=${BNN_FAULT_BOUND:-60}
+[ "$(id -u)" = 0 ] || { echo "faults: SKIPPED: network namespaces need root"; exit 0; }
 [ -x "$binary" ] || { echo "faults: FAIL: $binary is missing (swift build -c release --traits MPI)"; exit 1; }
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(kill-rank kill-writer link-down disk-full)

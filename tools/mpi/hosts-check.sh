@@ -9,6 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tools/mpi/testbed.sh
 binary="$PWD/${BNN_MPI_SCRATCH:-.build}/release/bnn-mpi"
+[ "$(id -u)" = 0 ] || { echo "hosts check: SKIPPED: network namespaces need root"; exit 0; }
 [ -x "$binary" ] || { echo "hosts check: FAIL: $binary is missing (swift build -c release --traits MPI)"; exit 1; }
 testbed_up 2 "${BNN_TESTBED_RATE:-}" "${BNN_TESTBED_DELAY:-}" || { echo "hosts check: FAIL: cannot make the test bed"; exit 1; }
 failed=0
