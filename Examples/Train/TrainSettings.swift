@@ -71,6 +71,8 @@ struct TrainSettings {
         Key(name: "distributed", takesValue: false,
             help: "data-parallel training as one rank of an MPI job (launch with mpirun; needs a build with --traits MPI)"),
         Key(name: "sync_bn", help: "with --distributed: True (default) to compute BatchNorm statistics over all ranks"),
+        Key(name: "overlap_allreduce", help: "with --distributed: True to all-reduce gradients during the backward pass (default False)"),
+        Key(name: "allreduce_precision", help: "with --distributed: float32 (default) or bfloat16 gradients on the wire"),
         Key(name: "strict", takesValue: false, help: "stop on the first unreadable image instead of skipping it"),
         Key(name: "help", takesValue: false, help: "show this help"),
     ]

@@ -62,7 +62,7 @@ runCommand {
                 print("resumed from \(url.path) at epoch \(run.trainer.progress.epoch + 1), batch \(run.trainer.progress.batchInEpoch)")
             }
         }
-        let parallel = DataParallel(communicator: communicator)
+        let parallel = try session.dataParallel(settings)
         if session.isDistributed {
             // Identical weights everywhere (rank 0's), gradient averaging, stop agreement, optional sync BN.
             try parallel.attach(to: run.trainer, synchronizedBatchNorm: run.synchronizedBatchNorm)

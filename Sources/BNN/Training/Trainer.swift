@@ -38,6 +38,9 @@ public final class Trainer {
     /// its mean over all replicas (so every replica takes the same step). With a ``lossScaler`` the
     /// gradients are still scaled when it is called.
     public var gradientReducer: (([Parameter]) -> Void)?
+    /// Called in every step right before the backward pass, or `nil`: a data-parallel reducer that
+    /// starts sending gradients during the backward pass arms itself here.
+    public var backwardWillStart: (() -> Void)?
     /// Agrees on stopping across the replicas of a data-parallel job, or `nil` for one process.
     ///
     /// Called by ``runEpoch(training:validation:batchCount:firstBatchIndex:)`` before every batch and once after the
@@ -80,6 +83,7 @@ public final class Trainer {
         let correct = Accuracy.correctCount(logits, labels: batch.labels)
         var norm: Float?
         var skipped = false
+        backwardWillStart?()
         if let lossScaler {
             _ = model.backward(lossScaler.scaled(gradient))
             gradientReducer?(optimizer.parameters)
