@@ -51,7 +51,7 @@ runCommand {
     let weights = URL(fileURLWithPath: try arguments.required("weights"))
     let output = URL(fileURLWithPath: try arguments.required("output"))
     let model = BiRealNet(configuration)
-    try model.loadWeights(from: weights)
+    if let note = try model.loadWeights(from: weights).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
     let result = try BiRealNetExport.export(model, classNames: names, inputHeight: size, inputWidth: size)
     try result.model.write(to: output)
     let packedBytes = (try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0

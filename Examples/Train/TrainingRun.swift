@@ -166,7 +166,9 @@ struct TrainingRun {
         }
         try Self.checkMemory(configuration, batchSize: batchSize, imageSize: imageSize, settings: settings)
         model = Initializer.withSeed(seed) { BiRealNet(configuration) }
-        if let weights = try settings.string("weights") { try model.loadWeights(from: URL(fileURLWithPath: weights)) }
+        if let weights = try settings.string("weights") {
+            if let note = try model.loadWeights(from: URL(fileURLWithPath: weights)).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
+        }
 
         // Optimisation.
         let epochs = try settings.integer("epochs", default: synthetic ? 5 : 300, in: 1...100_000)
