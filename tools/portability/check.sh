@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The portability part of CI: the kernels that other CPUs run, checked on this machine under
 # qemu-user against plain loops and the portable reference (tools/portability/kernel_check.c):
-#   - arm64: the C kernels built for aarch64 (NEON SGEMM and binary convolution) under qemu-aarch64;
+#   - arm64: the C kernels built for aarch64 (NEON SGEMM, NEON BF16 GEMM, binary convolution) under
+#     qemu-aarch64, and on an emulated Cortex-A72 (no BF16), where the bfloat16 GEMM must fall back;
 #   - x86-64 without AVX: the same program on an emulated Nehalem (SSE4.2, no AVX), where run-time
 #     dispatch must pick the portable kernels; on an emulated Haswell (AVX2, no AVX-512), where it
 #     must pick the AVX2 ones; and natively (this CPU's own variants);
@@ -41,6 +42,8 @@ if ! "$cc" --target=aarch64-linux-gnu "${flags[@]}" "${sources[@]}" -o "$out/ker
     exit 1
 fi
 timeout 600 qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/kernel_check_arm64" || status=1
+echo "portability check: arm64 without the BF16 extension (emulated Cortex-A72)"
+timeout 600 qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu "$out/kernel_check_arm64" || status=1
 
 if [ "$(uname -m)" = x86_64 ]; then
     if ! "$cc" "${flags[@]}" "${sources[@]}" -o "$out/kernel_check_x86_64" -lm -lpthread; then
