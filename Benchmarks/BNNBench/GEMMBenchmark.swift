@@ -1,14 +1,18 @@
 import BNN
 import BNNKernels
 
-/// Single precision vs bfloat16 GEMM on the product shapes of Bi-Real Net training, as rates and
-/// as percentages of the in-run peak of each precision (FMA512 for fp32, `vdpbf16ps` for bf16).
+/// Single precision vs bfloat16 GEMM on the product shapes of Bi-Real Net training, and the weight
+/// gradient of the widest 3×3 convolution (``Convolution/backwardWeight(input:outputGradient:weightGradient:geometry:kernel:precision:)``
+/// at 56²×64, batch 16), as rates and as percentages of the in-run peak of each precision (FMA512
+/// for fp32, `vdpbf16ps` for bf16).
 struct GEMMBenchmark {
-    /// One product shape: op(A) M×K times op(B) K×N, with the storage form training uses.
+    /// One product shape: op(A) M×K times op(B) K×N, with the storage form training uses, or a
+    /// convolution's weight gradient (M = O, N = kH·kW·C, K = pixels of the batch).
     struct Shape {
         var name: String
         var m, n, k: Int
         var transposeA, transposeB: Bool
+        var weightGradientOf: ConvolutionGeometry? = nil
     }
 
     /// One shape at one thread count.
@@ -32,6 +36,10 @@ struct GEMMBenchmark {
         Shape(name: "forward 56²×64 as GEMM", m: 3136, n: 64, k: 576, transposeA: false, transposeB: true),
         Shape(name: "classifier 16×512→1000", m: 16, n: 1000, k: 512, transposeA: false, transposeB: true),
         Shape(name: "square 1024", m: 1024, n: 1024, k: 1024, transposeA: false, transposeB: false),
+        Shape(name: "conv wgrad 3×3 56²×64 N16", m: 64, n: 576, k: 16 * 3136, transposeA: true, transposeB: false,
+              weightGradientOf: ConvolutionGeometry(batch: 16, inputHeight: 56, inputWidth: 56, inputChannels: 64,
+                                                    outputChannels: 64, kernelHeight: 3, kernelWidth: 3, stride: 1,
+                                                    padding: 1)),
     ]
 
     var threads: [Int]
@@ -45,8 +53,11 @@ struct GEMMBenchmark {
         defer { Parallel.threadCount = savedThreads }
         for shape in Self.shapes {
             var generator = SeededGenerator(seed: 1)
-            let a = (0..<(shape.m * shape.k)).map { _ in generator.nextUnitFloat() - 0.5 }
-            let b = (0..<(shape.k * shape.n)).map { _ in generator.nextUnitFloat() - 0.5 }
+            // A convolution's operands: the output gradient (pixels × O) and the input (N·H·W·C).
+            let aCount = shape.weightGradientOf?.outputCount ?? shape.m * shape.k
+            let bCount = shape.weightGradientOf?.inputCount ?? shape.k * shape.n
+            let a = (0..<aCount).map { _ in generator.nextUnitFloat() - 0.5 }
+            let b = (0..<bCount).map { _ in generator.nextUnitFloat() - 0.5 }
             var c = [Float](repeating: 0, count: shape.m * shape.n)
             let lda = shape.transposeA ? shape.m : shape.k, ldb = shape.transposeB ? shape.k : shape.n
             let flops = 2 * Double(shape.m * shape.n * shape.k)
@@ -57,15 +68,18 @@ struct GEMMBenchmark {
                 let seconds = { (body: () -> Void) in
                     BenchClock.fastest(minimumRuns: quick ? 2 : 5, minimumSeconds: quick ? 0.05 : 0.3, body)
                 }
-                let fp32 = seconds {
-                    GEMM.multiply(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m, n: shape.n,
-                                  k: shape.k, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: shape.n, accumulate: false)
+                let product = { (precision: ComputePrecision) in
+                    if let g = shape.weightGradientOf {
+                        Convolution.backwardWeight(input: b, outputGradient: a, weightGradient: &c, geometry: g,
+                                                   precision: precision)
+                    } else {
+                        GEMM.multiply(precision: precision, transposeA: shape.transposeA,
+                                      transposeB: shape.transposeB, m: shape.m, n: shape.n, k: shape.k, a: a, lda: lda,
+                                      b: b, ldb: ldb, c: &c, ldc: shape.n, accumulate: false)
+                    }
                 }
-                let bf16: Double? = hasBF16 ? seconds {
-                    BFloat16GEMM.multiply(transposeA: shape.transposeA, transposeB: shape.transposeB, m: shape.m,
-                                          n: shape.n, k: shape.k, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: shape.n,
-                                          accumulate: false)
-                } : nil
+                let fp32 = seconds { product(.fp32) }
+                let bf16: Double? = hasBF16 ? seconds { product(.bf16) } : nil
                 let fp32Rate = flops / fp32, bf16Rate = bf16.map { flops / $0 }
                 rows.append(Row(shape: shape.name, m: shape.m, n: shape.n, k: shape.k, threads: threadCount,
                                 fp32Milliseconds: fp32 * 1e3, fp32GFLOPS: fp32Rate / 1e9,

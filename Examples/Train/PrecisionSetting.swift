@@ -1,5 +1,5 @@
 import BNN
-import CLISupport
+import BNNProgramSupport
 
 extension TrainSettings {
     /// The precision policy asked for: `--precision fp32|bf16|bf16-o2`, else the reference's
