@@ -1,3 +1,5 @@
+import BNN
+
 /// Command-line options of `bnn-bench`.
 struct BenchOptions {
     /// The parts of the benchmark, chosen by the first argument (default `kernels`).
@@ -8,6 +10,8 @@ struct BenchOptions {
         case models
         /// Training throughput (forward, backward, optimizer) and peak memory of whole Bi-Real Nets.
         case training
+        /// Peak probes and single precision vs bfloat16 GEMM on the product shapes of training.
+        case gemm
         /// Decoded-and-augmented images per second of the data pipeline on a folder of JPEGs.
         case data
     }
@@ -32,15 +36,18 @@ struct BenchOptions {
     var onnxruntimeResNet34Milliseconds: Double?
     /// The folder of JPEG files the `data` section decodes.
     var imagesDirectory: String?
+    /// Operand precisions the `training` section measures.
+    var precisions: [PrecisionPolicy] = [.fp32]
 
     /// The usage text printed for `--help` and after an invalid option.
     static let usage = """
-        usage: bnn-bench [kernels|models|training|data] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
-                         [--layer TEXT] [--no-float] [--ort-resnet34-ms MS] [--images DIR] [--help]
+        usage: bnn-bench [kernels|models|training|gemm|data] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
+                         [--layer TEXT] [--no-float] [--ort-resnet34-ms MS] [--images DIR] [--precision P[,P]] [--help]
           kernels           peak probes and the convolutions of Bi-Real Net 34 (default)
           models            whole Bi-Real Net 18/34: packed engine vs float evaluation, per-step times
           training          training images/s (forward, backward, Adam) and peak memory, Bi-Real Net 34 at 224
                             (batch 16, 32) and the small-image Bi-Real Net 18 at 32 (batch 64)
+          gemm              fp32 vs bfloat16 GEMM on training's product shapes, % of each precision's peak
           data              decode + augment images/s on --images DIR (make files with
                             tools/fixtures/make_benchmark_jpegs.py)
           --quick           short run (fewer repetitions)
@@ -48,10 +55,12 @@ struct BenchOptions {
           --svg FILE        bar chart of float vs binary convolution time per layer
           --batch 1,16      batch sizes (default 1,16; models: 1,8)
           --threads 1,2     thread counts (default 1 and all cores)
-          --layer TEXT      only layers (models: models) whose name contains TEXT (e.g. 3x3, stem, 56; birealnet34)
+          --layer TEXT      only layers (models, training: models) whose name contains TEXT (e.g. 3x3, stem, 56; birealnet34)
           --no-float        skip the float convolution (models: the float evaluation)
           --ort-resnet34-ms MS  onnxruntime float ResNet-34 latency to compare with (models)
           --images DIR      folder of JPEG files (data)
+          --precision fp32,bf16,bf16-o2  precision policies of the training section (default fp32;
+                            bf16 = bfloat16 backward passes (O1), bf16-o2 = forward too)
         """
 
     /// Parses `arguments` (without the program name).
@@ -89,6 +98,14 @@ struct BenchOptions {
             case "--layer": options.layerFilter = try value(for: argument)
             case "--no-float": options.skipFloat = true
             case "--images": options.imagesDirectory = try value(for: argument)
+            case "--precision":
+                let text = try value(for: argument)
+                let precisions = text.split(separator: ",").map { PrecisionPolicy(name: String($0)) }
+                guard !precisions.isEmpty, precisions.allSatisfy({ $0 != nil }) else {
+                    throw BenchOptionsError.invalidValue(flag: argument, expected: "fp32, bf16 (O1) or bf16-o2, separated by commas",
+                                                         found: text)
+                }
+                options.precisions = precisions.compactMap { $0 }
             case "--ort-resnet34-ms":
                 let text = try value(for: argument)
                 guard let ms = Double(text), ms > 0 else {

@@ -1,7 +1,7 @@
 import BNNKernels
 import Dispatch
 
-/// Register-only peak probes of this CPU: float FMA throughput and XOR-popcount throughput, for a
+/// Register-only peak probes of this CPU: float FMA, bfloat16 dot-product and XOR-popcount throughput, for a
 /// given number of threads running at once. Kernels are reported as a percentage of the peak of
 /// their kind.
 struct PeakProbes: Codable {
@@ -11,6 +11,9 @@ struct PeakProbes: Codable {
     var fma256FlopsPerSecond: Double
     /// Float operations per second with 512-bit FMAs (0 without AVX-512).
     var fma512FlopsPerSecond: Double
+    /// Float operations per second with 512-bit AVX512-BF16 `vdpbf16ps` (a bfloat16 multiply-add
+    /// counts 2; 0 without AVX512-BF16).
+    var bf16Dot512FlopsPerSecond: Double
     /// XOR-popcounted bits per second with the 256-bit AVX2 vpshufb popcount (0 when unavailable).
     var vectorPopcountBitsPerSecond: Double
     /// XOR-popcounted bits per second with the 512-bit vpopcntq (0 without AVX-512 VPOPCNTDQ).
@@ -41,6 +44,11 @@ struct PeakProbes: Codable {
                    fma512FlopsPerSecond: rate(threads: threads, seconds: seconds) { iterations in
                        var sink: Float = 0
                        let ops = bnn_probe_fma512(iterations, &sink)
+                       return (ops, UInt64(sink.bitPattern))
+                   },
+                   bf16Dot512FlopsPerSecond: rate(threads: threads, seconds: seconds) { iterations in
+                       var sink: Float = 0
+                       let ops = bnn_probe_bf16_dot512(iterations, &sink)
                        return (ops, UInt64(sink.bitPattern))
                    },
                    vectorPopcountBitsPerSecond: rate(threads: threads, seconds: seconds) { iterations in

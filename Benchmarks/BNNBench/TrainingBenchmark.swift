@@ -13,6 +13,8 @@ struct TrainingBenchmark {
         var batch: Int
         /// Compute threads.
         var threads: Int
+        /// Precision policy: "fp32", "O1" (bf16 backward passes) or "O2" (bf16 forward and backward).
+        var precision: String
         /// Training-mode forward pass, milliseconds per batch.
         var forwardMilliseconds: Double
         /// Loss gradient and backward pass, milliseconds per batch.
@@ -34,11 +36,21 @@ struct TrainingBenchmark {
 
     let threads: [Int]
     let quick: Bool
+    /// Operand precisions to measure (bf16 is skipped with a note where the CPU lacks it).
+    var precisions: [PrecisionPolicy] = [.fp32]
+    /// Only models whose name contains this text.
+    var modelFilter: String?
 
     /// Measures every model, batch and thread count.
     func run(progress: (String) -> Void) -> [Row] {
         var rows: [Row] = []
-        for (name, configuration, size, batches) in Self.models(quick: quick) {
+        let granted = precisions.filter { precision in
+            guard let reason = PrecisionPolicy.granted(precision).reason else { return true }
+            progress("bnn-bench: bf16 not measured: \(reason)")
+            return false
+        }
+        for (name, configuration, size, batches) in Self.models(quick: quick)
+        where modelFilter.map({ name.contains($0) }) ?? true {
             let model = Initializer.withSeed(1) { BiRealNet(configuration) }
             let optimizer = Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-4)
             let loss = SoftmaxCrossEntropy()
@@ -47,30 +59,34 @@ struct TrainingBenchmark {
                 let images = Tensor(randomNormal: [batch, size, size, 3], generator: &g)
                 let labels = (0..<batch).map { $0 % configuration.classes }
                 for threadCount in threads {
-                    Parallel.threadCount = threadCount
-                    progress("bnn-bench: training \(name), batch \(batch), \(threadCount) thread(s)…")
-                    var forward = Double.infinity, backward = Double.infinity, step = Double.infinity
-                    let repetitions = quick ? 2 : 4
-                    for run in 0...repetitions {   // run 0 warms up
-                        model.zeroGradients()
-                        let t0 = BenchClock.now()
-                        let logits = model.forward(images, mode: .training)
-                        let t1 = BenchClock.now()
-                        _ = model.backward(loss(logits, labels: labels).gradient)
-                        let t2 = BenchClock.now()
-                        optimizer.step()
-                        let t3 = BenchClock.now()
-                        if run > 0 {
-                            forward = min(forward, t1 - t0)
-                            backward = min(backward, t2 - t1)
-                            step = min(step, t3 - t2)
+                    for precision in granted {
+                        Parallel.threadCount = threadCount
+                        model.setPrecision(precision)
+                        progress("bnn-bench: training \(name), batch \(batch), \(threadCount) thread(s), \(precision)…")
+                        var forward = Double.infinity, backward = Double.infinity, step = Double.infinity
+                        let repetitions = quick ? 2 : 4
+                        for run in 0...repetitions {   // run 0 warms up
+                            model.zeroGradients()
+                            let t0 = BenchClock.now()
+                            let logits = model.forward(images, mode: .training)
+                            let t1 = BenchClock.now()
+                            _ = model.backward(loss(logits, labels: labels).gradient)
+                            let t2 = BenchClock.now()
+                            optimizer.step()
+                            let t3 = BenchClock.now()
+                            if run > 0 {
+                                forward = min(forward, t1 - t0)
+                                backward = min(backward, t2 - t1)
+                                step = min(step, t3 - t2)
+                            }
                         }
+                        let label = precision == .fp32 ? "fp32" : precision == .bf16 ? "O2" : "O1"
+                        rows.append(Row(model: name, batch: batch, threads: threadCount, precision: label,
+                                        forwardMilliseconds: forward * 1e3, backwardMilliseconds: backward * 1e3,
+                                        optimizerMilliseconds: step * 1e3,
+                                        imagesPerSecond: Double(batch) / (forward + backward + step),
+                                        peakResidentMiB: Self.peakResidentMiB()))
                     }
-                    rows.append(Row(model: name, batch: batch, threads: threadCount,
-                                    forwardMilliseconds: forward * 1e3, backwardMilliseconds: backward * 1e3,
-                                    optimizerMilliseconds: step * 1e3,
-                                    imagesPerSecond: Double(batch) / (forward + backward + step),
-                                    peakResidentMiB: Self.peakResidentMiB()))
                 }
             }
         }
@@ -92,10 +108,10 @@ struct TrainingBenchmark {
     /// The rows as a readable table.
     static func table(_ rows: [Row]) -> String {
         var lines = ["Training throughput (fastest of several steps; Adam)",
-                     "model                  batch thr  forward ms  backward ms  optim ms   images/s  peak RSS MiB"]
+                     "model                  batch thr prec  forward ms  backward ms  optim ms   images/s  peak RSS MiB"]
         for r in rows {
-            lines.append(String(format: "%-22@ %5d %3d %11.1f %12.1f %9.1f %10.1f %13.0f", r.model as NSString, r.batch,
-                                r.threads, r.forwardMilliseconds, r.backwardMilliseconds, r.optimizerMilliseconds,
+            lines.append(String(format: "%-22@ %5d %3d %4@ %11.1f %12.1f %9.1f %10.1f %13.0f", r.model as NSString, r.batch,
+                                r.threads, r.precision as NSString, r.forwardMilliseconds, r.backwardMilliseconds, r.optimizerMilliseconds,
                                 r.imagesPerSecond, r.peakResidentMiB))
         }
         return lines.joined(separator: "\n")

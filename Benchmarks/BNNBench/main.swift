@@ -1,5 +1,5 @@
 // bnn-bench: CPU peak probes and the convolutions of Bi-Real Net 34, float vs bit-packed binary.
-// Sections: kernels (the default), models, training and data; see BenchOptions for the flags.
+// Sections: kernels (the default), models, training, gemm and data; see BenchOptions for the flags.
 import BNN
 import BNNKernels
 import Foundation
@@ -35,7 +35,8 @@ switch options.section {
 case .training:
     // As birealnet-train does: freed step buffers are kept for the next step.
     AllocatorTuning.keepFreedMemory()
-    let rows = TrainingBenchmark(threads: options.threads, quick: options.quick).run(progress: progress)
+    let rows = TrainingBenchmark(threads: options.threads, quick: options.quick, precisions: options.precisions,
+                                 modelFilter: options.layerFilter).run(progress: progress)
     print(options.json ? try BenchFormatting.json(rows) : TrainingBenchmark.table(rows))
     exit(0)
 case .data:
@@ -52,12 +53,17 @@ case .data:
         exit(1)
     }
     exit(0)
-case .kernels, .models:
+case .kernels, .models, .gemm:
     break
 }
 
 progress("bnn-bench: probing peaks…")
 let peaks = options.threads.map { PeakProbes.measure(threads: $0, seconds: options.quick ? 0.05 : 0.2) }
+if options.section == .gemm {
+    let rows = GEMMBenchmark(threads: options.threads, quick: options.quick, peaks: peaks).run(progress: progress)
+    print(options.json ? try BenchFormatting.json(rows) : GEMMBenchmark.table(rows, peaks: peaks))
+    exit(0)
+}
 do {
     let measurements = try ConvolutionBenchmark(options: options).run(progress: progress)
     let report = BenchReport(kernels: KernelSelection.activeFamily,

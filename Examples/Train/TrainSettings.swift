@@ -16,12 +16,11 @@ struct TrainSettings {
     }
 
     /// Keys of the reference configuration that this trainer accepts when they hold the value it
-    /// implements, and ignores with a warning otherwise (hardware and precision settings, for example:
-    /// training runs in float32, so `amp_level: O1` is reported and O0 is used; dynamic loss scaling still
-    /// follows `is_dynamic_loss_scale`).
+    /// implements, and ignores with a warning otherwise (hardware settings, for example; `amp_level` is
+    /// a real key: O1 and O2 train with bf16 operands, see `requestedPrecision()`).
     static let fixedKeys: [String: String] = [
         "set": "ImageNet", "auto_augment": "None", "interpolation": "bilinear", "re_mode": "pixel", "re_count": "1",
-        "mixup_mode": "batch", "drop_path_rate": "0.0", "amp_level": "O0", "device_target": "CPU",
+        "mixup_mode": "batch", "drop_path_rate": "0.0", "device_target": "CPU",
     ]
 
     static let keys: [Key] = [
@@ -55,6 +54,8 @@ struct TrainSettings {
         Key(name: "momentum", help: "SGD momentum (default 0.9)"),
         Key(name: "weight_decay", help: "weight decay (default 0)"),
         Key(name: "clip_global_norm_value", help: "clip gradients to this global norm (default 5; 0 for none)"),
+        Key(name: "precision", help: "fp32 (default), bf16 (bfloat16 operands in the backward passes, fp32 sums, weights and statistics) or bf16-o2 (forward too); needs AVX512-BF16 or Arm BF16, else fp32"),
+        Key(name: "amp_level", help: "reference mixed-precision level: O0 (fp32, default), O1 (as --precision bf16) or O2 (bf16-o2)"),
         Key(name: "is_dynamic_loss_scale", help: "True for dynamic loss scaling (default False)"),
         Key(name: "with_ema", help: "True to keep an exponential moving average of the weights"),
         Key(name: "ema_decay", help: "EMA decay (default 0.9999)"),

@@ -25,6 +25,8 @@ struct TrainingRun {
     let globalBatchSize: Int
     /// Whether BatchNorm statistics are computed over all ranks' batches (`--sync-bn`, distributed only).
     let synchronizedBatchNorm: Bool
+    /// The operand precision of the model's products (bf16 only where the CPU has bfloat16 instructions).
+    let precision: PrecisionPolicy
 
     /// Checkpoint metadata key of ``globalBatchSize``, so a resumed run with another number of ranks
     /// continues at the same point of the epoch.
@@ -169,6 +171,7 @@ struct TrainingRun {
         if let weights = try settings.string("weights") {
             if let note = try model.loadWeights(from: URL(fileURLWithPath: weights)).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
         }
+        precision = try settings.applyPrecision(to: model)
 
         // Optimisation.
         let epochs = try settings.integer("epochs", default: synthetic ? 5 : 300, in: 1...100_000)
@@ -225,6 +228,7 @@ struct TrainingRun {
         configurationJSON = try Checkpoint.metadataJSON([
             "arch": arch, "blocks": "\(configuration.blocksPerStage)", "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
             "stem": stem.rawValue, "image_size": String(imageSize), "data": dataRoot ?? "synthetic",
+            "precision": precision.description,
         ])
         classNamesJSON = try Checkpoint.metadataJSON(classNames)
     }

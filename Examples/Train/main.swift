@@ -27,7 +27,8 @@ runCommand {
                   \(summary.trainableParameters) trainable parameters (\(summary.binaryParameters) binary), \
                 \(String(format: "%.2f", summary.compressionRatio))× smaller deployed
                   data: \(run.dataDescription); \(run.trainLoader.batchesPerEpoch) batches of \(run.trainLoader.configuration.batchSize) per epoch
-                  kernels: float \(KernelSelection.activeFamily), binary \(KernelSelection.binaryFamily), threads: \(Parallel.threadCount)
+                  kernels: float \(KernelSelection.activeFamily), binary \(KernelSelection.binaryFamily), threads: \(Parallel.threadCount), \
+                precision: \(run.precision)
                 """)
             if session.isDistributed {
                 print("  distributed: \(communicator.worldSize) ranks × batch \(run.trainLoader.configuration.batchSize) = global batch "

@@ -181,6 +181,14 @@ size_t bnn_sgemm_split_k(size_t k0, size_t length, size_t tag, bnn_sgemm_kblock 
     return count;
 }
 
+size_t bnn_sgemm_split_k_even(size_t k0, size_t length, size_t tag, bnn_sgemm_kblock *blocks, size_t count) {
+    for (size_t offset = 0; offset < length; offset += BNN_SGEMM_KC, ++count) {
+        bnn_sgemm_kblock block = {k0 + offset, min_size(BNN_SGEMM_KC, length - offset), tag, offset, NULL};
+        blocks[count] = block;
+    }
+    return count;
+}
+
 void bnn_sgemm_drive(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *blocks, size_t block_count,
                      bnn_sgemm_rows rows, void *context, const float *packed_b, size_t b_panel_stride,
                      size_t b_col0, float *c, size_t ldc, int accumulate,

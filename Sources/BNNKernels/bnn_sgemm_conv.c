@@ -145,17 +145,9 @@ static void gather_patch_panels(const bnn_conv_shape *s, const float *input, pix
     }
 }
 
-/// Row provider of the direct forward pass: kernel row `tag` of a pixel's patch is kW·C
-/// contiguous floats of the padded input.
-typedef struct {
-    const bnn_conv_shape *shape;
-    const float *padded;
-    size_t oh, ow, hp, wp;
-} direct_rows;
-
-static size_t rows_direct(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
-                          const float **rows) {
-    const direct_rows *ctx = context;
+size_t bnn_sconv_rows_direct(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                             const float **rows) {
+    const bnn_sconv_direct_rows *ctx = context;
     const bnn_conv_shape *s = ctx->shape;
     pixel_cursor at = cursor_at(m, ctx->oh, ctx->ow);
     for (size_t i = 0; i < count; ++i) {
@@ -166,17 +158,16 @@ static size_t rows_direct(void *context, size_t m, size_t count, const bnn_sgemm
     return 1;
 }
 
-/// The K blocks of the direct pass, as a `malloc`ed array of `*count` blocks: each kernel row
-/// (kW·C contiguous floats, tagged with ky) split into blocks of at most BNN_SGEMM_KC, or, for
-/// short kernel rows, the whole patch read through `*taps` (a `malloc`ed table of each entry's
-/// offset from the pixel's top-left tap; NULL for kernel-row blocks).
-static bnn_sgemm_kblock *direct_kblocks(const bnn_conv_shape *s, size_t *count, int32_t **taps) {
+bnn_sgemm_kblock *bnn_sconv_direct_kblocks(const bnn_conv_shape *s, int pair_aligned, size_t *count, int32_t **taps) {
     const size_t segment = s->kernel_w * s->channels, k = s->kernel_h * segment;
     *count = 0;
-    if (kernel_rows_are_blocks(s)) {
+    if (kernel_rows_are_blocks(s) && !(pair_aligned && segment % 2)) {
         bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(s->kernel_h * ((segment + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC)
                                                    * sizeof *blocks);
-        for (size_t ky = 0; ky < s->kernel_h; ++ky) *count = bnn_sgemm_split_k(ky * segment, segment, ky, blocks, *count);
+        for (size_t ky = 0; ky < s->kernel_h; ++ky) {
+            *count = pair_aligned ? bnn_sgemm_split_k_even(ky * segment, segment, ky, blocks, *count)
+                                  : bnn_sgemm_split_k(ky * segment, segment, ky, blocks, *count);
+        }
         *taps = NULL;
         return blocks;
     }
@@ -188,7 +179,7 @@ static bnn_sgemm_kblock *direct_kblocks(const bnn_conv_shape *s, size_t *count, 
         }
     }
     bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(((k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC + 1) * sizeof *blocks);
-    *count = bnn_sgemm_split_k(0, k, 0, blocks, 0);
+    *count = pair_aligned ? bnn_sgemm_split_k_even(0, k, 0, blocks, 0) : bnn_sgemm_split_k(0, k, 0, blocks, 0);
     // Every block's rows start at the pixel's top-left tap (kernel row 0, offset 0); the table does the rest.
     for (size_t bi = 0; bi < *count; ++bi) {
         blocks[bi].a_offsets = *taps + blocks[bi].k0;
@@ -197,10 +188,9 @@ static bnn_sgemm_kblock *direct_kblocks(const bnn_conv_shape *s, size_t *count, 
     return blocks;
 }
 
-/// The row provider context of the direct pass over `padded`.
-static direct_rows direct_rows_of(const bnn_conv_shape *s, const float *padded) {
-    direct_rows ctx = {s, padded, bnn_sconv_out_height(s), bnn_sconv_out_width(s),
-                       s->height + 2 * s->padding, s->width + 2 * s->padding};
+bnn_sconv_direct_rows bnn_sconv_direct_rows_of(const bnn_conv_shape *s, const float *padded) {
+    bnn_sconv_direct_rows ctx = {s, padded, bnn_sconv_out_height(s), bnn_sconv_out_width(s),
+                                 s->height + 2 * s->padding, s->width + 2 * s->padding};
     return ctx;
 }
 
@@ -209,9 +199,9 @@ void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, 
                               size_t m0, size_t m1, size_t n0, size_t n1) {
     size_t count;
     int32_t *taps;
-    bnn_sgemm_kblock *blocks = direct_kblocks(s, &count, &taps);
-    direct_rows ctx = direct_rows_of(s, padded);
-    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, rows_direct, &ctx, packed_weight,
+    bnn_sgemm_kblock *blocks = bnn_sconv_direct_kblocks(s, 0, &count, &taps);
+    bnn_sconv_direct_rows ctx = bnn_sconv_direct_rows_of(s, padded);
+    bnn_sgemm_drive(bnn_sgemm_select(kernel), blocks, count, bnn_sconv_rows_direct, &ctx, packed_weight,
                     s->kernel_h * s->kernel_w * s->channels * BNN_SGEMM_NR, 0, output, s->out_channels, 0, m0, m1,
                     n0, n1);
     free(blocks);
@@ -228,8 +218,8 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
     const size_t k = s->kernel_h * s->kernel_w * s->channels;
     size_t count;
     int32_t *taps;
-    bnn_sgemm_kblock *blocks = direct_kblocks(s, &count, &taps);
-    direct_rows ctx = direct_rows_of(s, padded);
+    bnn_sgemm_kblock *blocks = bnn_sconv_direct_kblocks(s, 0, &count, &taps);
+    bnn_sconv_direct_rows ctx = bnn_sconv_direct_rows_of(s, padded);
     bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
     // The (at most two) 16-column panels of one K block that a register tile spans: 32 KiB, in L1
     // while every row tile runs over them.
@@ -243,7 +233,7 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
                 const bnn_sgemm_kblock *block = &blocks[bi];
                 bnn_sgemm_pack_b(1, nr, block->length, weight + jr * k + block->k0, k, 0,
                                  (nr + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR, panels);
-                size_t a_step = rows_direct(&ctx, mb, mc, block, rows);
+                size_t a_step = bnn_sconv_rows_direct(&ctx, mb, mc, block, rows);
                 for (size_t r = mc; r < mc + BNN_SGEMM_MR_MAX; ++r) rows[r] = rows[0];
                 for (size_t ir = 0; ir < mc; ir += micro.mr) {
                     micro.run(block->length, rows + ir, a_step, block->a_offsets, panels, block->length * BNN_SGEMM_NR,
@@ -258,9 +248,28 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
     free(taps);
 }
 
-/// Columns of the weight gradient per B block (a multiple of 32): 256 pixels × 512 columns
-/// (512 KiB) stay in L2 while every A block runs over them.
-#define BNN_SCONV_NC 512
+void bnn_sconv_gather_patch_panels(const bnn_conv_shape *s, const float *input, size_t p0, size_t kc, size_t jc,
+                                   size_t nc, float *b_block, size_t panel_stride, float *patch_row) {
+    // Straight from the input when channels come in whole panels, else gathered into a row
+    // (zero-padded to whole panels) and scattered.
+    size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
+    pixel_cursor at = cursor_at(p0, oh, ow);
+    size_t panels = (nc + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR;
+    int aligned = s->channels % BNN_SGEMM_NR == 0 && nc % BNN_SGEMM_NR == 0;
+    memset(patch_row + nc, 0, (panels * BNN_SGEMM_NR - nc) * sizeof(float));
+    for (size_t p = 0; p < kc; ++p) {
+        float *dst = b_block + p * BNN_SGEMM_NR;
+        if (aligned) {
+            gather_patch_panels(s, input, at, jc, jc + nc, dst, panel_stride);
+        } else {
+            gather_patch(s, input, at, jc, jc + nc, patch_row);
+            for (size_t j = 0; j < panels; ++j, dst += panel_stride) {
+                memcpy(dst, patch_row + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
+            }
+        }
+        cursor_advance(&at, oh, ow);
+    }
+}
 
 void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
                                const float *output_gradient, float *weight_gradient, int accumulate,
@@ -287,26 +296,8 @@ void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s,
         int add = accumulate;
         for (size_t p0 = 0; p0 < pixels; p0 += BNN_SGEMM_KC) {
             size_t kc = min_size(BNN_SGEMM_KC, pixels - p0);
-            // B block: the patches of those pixels, columns [jc, jc + nc), in panels; straight
-            // from the input when channels come in whole panels, else gathered into a row
-            // (zero-padded to whole panels) and scattered.
-            pixel_cursor at = cursor_at(p0, oh, ow);
-            size_t panels = (nc + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR;
             size_t panel_stride = (kc + 1) * BNN_SGEMM_NR;
-            int aligned = s->channels % BNN_SGEMM_NR == 0 && nc % BNN_SGEMM_NR == 0;
-            memset(patch_row + nc, 0, (panels * BNN_SGEMM_NR - nc) * sizeof(float));
-            for (size_t p = 0; p < kc; ++p) {
-                float *dst = b_block + p * BNN_SGEMM_NR;
-                if (aligned) {
-                    gather_patch_panels(s, input, at, jc, jc + nc, dst, panel_stride);
-                } else {
-                    gather_patch(s, input, at, jc, jc + nc, patch_row);
-                    for (size_t j = 0; j < panels; ++j, dst += panel_stride) {
-                        memcpy(dst, patch_row + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
-                    }
-                }
-                cursor_advance(&at, oh, ow);
-            }
+            bnn_sconv_gather_patch_panels(s, input, p0, kc, jc, nc, b_block, panel_stride, patch_row);
             ctx.a = output_gradient + p0 * o;
             bnn_sgemm_kblock block = {0, kc, 0, 0, NULL};
             bnn_sgemm_drive(micro, &block, 1, bnn_sgemm_rows_transposed, &ctx, b_block, panel_stride, jc,

@@ -94,6 +94,11 @@ size_t bnn_sgemm_rows_transposed(void *context, size_t m, size_t count, const bn
 /// (k0 = `k0` + running offset, tag = `tag`); returns the new count.
 size_t bnn_sgemm_split_k(size_t k0, size_t length, size_t tag, bnn_sgemm_kblock *blocks, size_t count);
 
+/// Splits `length` into blocks of exactly BNN_SGEMM_KC (the last one shorter), appending them like
+/// `bnn_sgemm_split_k`: every block of an even `k0` then starts on an even step, as the bfloat16
+/// kernels' K-step pairs need.
+size_t bnn_sgemm_split_k_even(size_t k0, size_t length, size_t tag, bnn_sgemm_kblock *blocks, size_t count);
+
 /// The blocked loop nest: `C[m0..<m1, n0..<n1] (+)= A·B̃` where B̃ is packed in 16-column panels
 /// `[K][16]`, panel 0 (column `b_col0`) at `packed_b` and each next one `b_panel_stride` floats
 /// later (16·K, or more to keep panels off the same cache sets); A comes block by block from `rows`.
@@ -101,5 +106,38 @@ void bnn_sgemm_drive(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *
                      bnn_sgemm_rows rows, void *context, const float *packed_b, size_t b_panel_stride,
                      size_t b_col0, float *c, size_t ldc, int accumulate,
                      size_t m0, size_t m1, size_t n0, size_t n1);
+
+/// Row provider context of the direct convolution pass over a zero-padded input.
+typedef struct {
+    const bnn_conv_shape *shape;
+    const float *padded;
+    size_t oh, ow, hp, wp;
+} bnn_sconv_direct_rows;
+
+/// The context of the direct pass over `padded` (made by `bnn_sconv_pad_input`).
+bnn_sconv_direct_rows bnn_sconv_direct_rows_of(const bnn_conv_shape *s, const float *padded);
+
+/// Row provider of the direct forward pass (a `bnn_sconv_direct_rows` context): kernel row `tag`
+/// of a pixel's patch is kW·C contiguous floats of the padded input.
+size_t bnn_sconv_rows_direct(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                             const float **rows);
+
+/// The K blocks of the direct pass, as a `malloc`ed array of `*count` blocks: each kernel row
+/// (kW·C contiguous floats, tagged with ky) split into blocks of at most BNN_SGEMM_KC, or, for
+/// short kernel rows, the whole patch read through `*taps` (a `malloc`ed table of each entry's
+/// offset from the pixel's top-left tap; NULL for kernel-row blocks). `pair_aligned` nonzero
+/// makes every block start on an even K step (`bnn_sgemm_split_k_even`; odd kernel rows then go
+/// through the tap table), as the bfloat16 kernels need.
+bnn_sgemm_kblock *bnn_sconv_direct_kblocks(const bnn_conv_shape *s, int pair_aligned, size_t *count, int32_t **taps);
+
+/// Columns of the weight gradient per B block (a multiple of 32): 256 pixels × 512 columns
+/// (512 KiB) stay in L2 while every A block runs over them.
+#define BNN_SCONV_NC 512
+
+/// Writes the patches of pixels `[p0, p0 + kc)`, columns `[jc, jc + nc)` (`jc` a multiple of 16,
+/// `nc` ≤ BNN_SCONV_NC), into 16-column panels `[kc][16]` of `b_block`, each next panel
+/// `panel_stride` floats later, zero past `nc`; `patch_row` is scratch of BNN_SCONV_NC floats.
+void bnn_sconv_gather_patch_panels(const bnn_conv_shape *s, const float *input, size_t p0, size_t kc, size_t jc,
+                                   size_t nc, float *b_block, size_t panel_stride, float *patch_row);
 
 #endif

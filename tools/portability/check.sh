@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The portability part of CI: the kernels that other CPUs run, checked on this machine under
 # qemu-user against plain loops and the portable reference (tools/portability/kernel_check.c):
-#   - arm64: the C kernels built for aarch64 (NEON SGEMM and binary convolution) under qemu-aarch64;
+#   - arm64: the C kernels built for aarch64 (NEON SGEMM, NEON BF16 GEMM, binary convolution) under
+#     qemu-aarch64, and on an emulated Cortex-A72 (no BF16), where the bfloat16 GEMM must fall back;
 #   - x86-64 without AVX: the same program on an emulated Nehalem (SSE4.2, no AVX), where run-time
 #     dispatch must pick the portable kernels; on an emulated Haswell (AVX2, no AVX-512), where it
 #     must pick the AVX2 ones; and natively (this CPU's own variants);
-#   - the Swift kernel and data-pipeline test suites (whose resampler has an AVX2 variant) of the
+#   - the Swift kernel (the bfloat16 ones on their portable reference there) and data-pipeline test
+#     suites (whose resampler has an AVX2 variant) of the
 #     release test binary on the emulated Nehalem, when
 #     `swift test -c release` has built it (.build/release/BNNPackageTests.xctest).
 # Installs qemu-user and the aarch64 cross C library with apt-get when they are missing and this
@@ -41,6 +43,8 @@ if ! "$cc" --target=aarch64-linux-gnu "${flags[@]}" "${sources[@]}" -o "$out/ker
     exit 1
 fi
 timeout 600 qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/kernel_check_arm64" || status=1
+echo "portability check: arm64 without the BF16 extension (emulated Cortex-A72)"
+timeout 600 qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu "$out/kernel_check_arm64" || status=1
 
 if [ "$(uname -m)" = x86_64 ]; then
     if ! "$cc" "${flags[@]}" "${sources[@]}" -o "$out/kernel_check_x86_64" -lm -lpthread; then
@@ -57,7 +61,7 @@ if [ "$(uname -m)" = x86_64 ]; then
     if [ -x "$tests" ]; then
         echo "portability check: Swift kernel and data-pipeline tests on the emulated Nehalem"
         if ! timeout 600 qemu-x86_64 -cpu Nehalem "$tests" --testing-library swift-testing \
-            --filter "GEMMTests|ConvolutionTests|BinaryConvolutionTests|BinaryPackingTests|ParallelPoolTests|BNNDataTests" \
+            --filter "GEMMTests|ConvolutionTests|ConvolutionBFloat16Tests|BinaryConvolutionTests|BinaryPackingTests|ParallelPoolTests|BNNDataTests" \
             > "$out/nehalem-tests.log" 2>&1; then
             grep -E "✘" "$out/nehalem-tests.log" | head -20
             echo "portability check: the Swift tests failed on the emulated Nehalem (log: $out/nehalem-tests.log)"

@@ -297,6 +297,54 @@ static const char *sgemm_name(bnn_sgemm_kernel kernel) {
     }
 }
 
+// MARK: - bfloat16 GEMM
+
+/// C = op(A)·B̃ by the dispatched bfloat16 kernel (NEON BF16 under qemu-aarch64, which emulates
+/// it) and by the reference kernel, each against double-precision loops over the rounded operands.
+static int check_bgemm(void) {
+    static const size_t sizes[][3] = {{1, 1, 1}, {2, 7, 15}, {15, 2, 7}, {63, 64, 65}, {65, 17, 257}, {13, 33, 600}};
+    const bnn_bgemm_kernel kernels[2] = {bnn_bgemm_active_kernel(), BNN_BGEMM_REFERENCE};
+    int cases = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        const size_t m = sizes[i][0], n = sizes[i][1], k = sizes[i][2];
+        for (int form = 0; form < 3; form++) {
+            const int trans_a = form == 2, trans_b = form == 1;
+            const size_t lda = trans_a ? m : k, ldb = trans_b ? k : n;
+            float *a = random_floats(m * k), *b = random_floats(k * n);
+            uint16_t *packed = malloc(bnn_bgemm_packed_b_count(n, k) * sizeof(uint16_t));
+            bnn_bgemm_pack_b(trans_b, n, k, b, ldb, 0, (n + BNN_BGEMM_NR - 1) / BNN_BGEMM_NR, packed);
+            for (int variant = 0; variant < 2; variant++) {
+                float *c = calloc(m * n, sizeof(float));
+                bnn_bgemm_packed(kernels[variant], trans_a, k, a, lda, packed, c, n, 0, 0, m, 0, n);
+                double worst = 0;
+                for (size_t r = 0; r < m; r++) {
+                    for (size_t col = 0; col < n; col++) {
+                        double exact = 0, magnitude = 0;
+                        for (size_t p = 0; p < k; p++) {
+                            const double x = bnn_float_from_bf16(bnn_bf16_from_float(trans_a ? a[p * lda + r] : a[r * lda + p]));
+                            const double y = bnn_float_from_bf16(bnn_bf16_from_float(trans_b ? b[col * ldb + p] : b[p * ldb + col]));
+                            exact += x * y;
+                            magnitude += fabs(x * y);
+                        }
+                        const double error = fabs(c[r * n + col] - exact) / (1e-5 * magnitude + 1e-6);
+                        if (error > worst) worst = error;
+                    }
+                }
+                char label[112];
+                snprintf(label, sizeof label, "bgemm kernel %d %zux%zux%zu form %d: error %.2f of the bound",
+                         (int)kernels[variant], m, n, k, form, worst);
+                expect(worst <= 1, "bgemm", label);
+                cases++;
+                free(c);
+            }
+            free(a), free(b), free(packed);
+        }
+    }
+    expect(bnn_bf16_from_float(1.00390625f) == 0x3F80 && bnn_bf16_from_float(1.01171875f) == 0x3F82,
+           "bgemm", "rounding ties to even");
+    return cases + 1;
+}
+
 int main(void) {
     printf("kernel check on %s: kernel family %s, SGEMM %s, binary %s\n",
 #if defined(__aarch64__)
@@ -309,6 +357,9 @@ int main(void) {
            bnn_cpu_kernel_name(), sgemm_name(bnn_sgemm_active_kernel()), bnn_binary_kernel_name());
     int cases = check_sgemm();
     printf("sgemm: %d cases\n", cases);
+    cases = check_bgemm();
+    printf("bfloat16 gemm (%s): %d cases\n",
+           bnn_bgemm_active_kernel() == BNN_BGEMM_REFERENCE ? "reference only" : "bf16 instructions", cases);
     cases = check_convolution();
     printf("float convolution: %d cases\n", cases);
     cases = check_binary();

@@ -7,10 +7,13 @@ One training step = forward (train mode) + softmax cross-entropy, backward, Adam
 with time.perf_counter after --warmup untimed steps; reported are medians over --iters steps, plus the process
 CPU time per step (all threads), which is less sensitive to other processes on a shared machine than wall time
 (for 1 thread, batch / CPU time is the throughput an idle core would give).
+With --autocast bf16 the forward pass and loss run under torch.autocast("cpu", dtype=torch.bfloat16)
+(PyTorch's CPU mixed precision: convolutions and linear layers in bfloat16, weights and optimizer fp32).
 
 Usage:
-  python tools/reference/pytorch_train_speed.py [--iters 3] [--warmup 1] [--json results.json]
+  python tools/reference/pytorch_train_speed.py [--iters 3] [--warmup 1] [--autocast fp32|bf16] [--json results.json]
   python tools/reference/pytorch_train_speed.py --one MODEL BATCH THREADS   (a single configuration)
+  python tools/reference/pytorch_train_speed.py --only birealnet34 16 2      (one configuration, in a subprocess)
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def build(model_name: str) -> tuple[BiRealNet, int, int]:
     raise ValueError(f"unknown model {model_name!r}; expected birealnet34 or small")
 
 
-def run_one(model_name: str, batch: int, threads: int, iters: int, warmup: int) -> dict:
+def run_one(model_name: str, batch: int, threads: int, iters: int, warmup: int, autocast: str = "fp32") -> dict:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model, size, classes = build(model_name)
@@ -55,7 +58,8 @@ def run_one(model_name: str, batch: int, threads: int, iters: int, warmup: int) 
     for i in range(warmup + iters):
         c0 = time.process_time()
         t0 = time.perf_counter()
-        loss = F.cross_entropy(model(x), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast == "bf16"):
+            loss = F.cross_entropy(model(x), labels)
         t1 = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -69,7 +73,7 @@ def run_one(model_name: str, batch: int, threads: int, iters: int, warmup: int) 
             backward.append(t2 - t1)
             step.append(t3 - t2)
     f, b, s = (statistics.median(v) for v in (forward, backward, step))
-    return {"model": model_name, "image": size, "batch": batch, "threads": threads, "iters": iters,
+    return {"model": model_name, "image": size, "batch": batch, "threads": threads, "iters": iters, "autocast": autocast,
             "forward_s": f, "backward_s": b, "adam_step_s": s, "step_total_s": f + b + s,
             "images_per_s": batch / (f + b + s), "cpu_s_per_step": statistics.median(cpu),
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -82,20 +86,25 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     parser.add_argument("--one", nargs=3, metavar=("MODEL", "BATCH", "THREADS"), default=None)
+    parser.add_argument("--only", nargs=3, metavar=("MODEL", "BATCH", "THREADS"), default=None,
+                        help="measure only this configuration (in a subprocess, like the full list)")
+    parser.add_argument("--autocast", choices=["fp32", "bf16"], default="fp32",
+                        help="bf16: forward and loss under torch.autocast('cpu', dtype=torch.bfloat16)")
     args = parser.parse_args()
 
     if args.one:
         model_name, batch, threads = args.one[0], int(args.one[1]), int(args.one[2])
-        print(json.dumps(run_one(model_name, batch, threads, args.iters, args.warmup)))
+        print(json.dumps(run_one(model_name, batch, threads, args.iters, args.warmup, args.autocast)))
         return 0
 
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, autocast {args.autocast}")
     header = f"{'model':<12}{'px':>5}{'batch':>6}{'thr':>4}{'fwd s':>9}{'bwd s':>9}{'adam s':>8}{'img/s':>8}{'cpu s':>8}{'RSS MiB':>9}{'load':>6}"
     print(header)
     results = []
-    for model_name, batch, threads in CONFIGS:
+    configs = [(args.only[0], int(args.only[1]), int(args.only[2]))] if args.only else CONFIGS
+    for model_name, batch, threads in configs:
         command = [sys.executable, os.path.abspath(__file__), "--one", model_name, str(batch), str(threads),
-                   "--iters", str(args.iters), "--warmup", str(args.warmup)]
+                   "--iters", str(args.iters), "--warmup", str(args.warmup), "--autocast", args.autocast]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{model_name} batch {batch} threads {threads} failed:\n{done.stderr}", file=sys.stderr)

@@ -10,7 +10,7 @@
 ///   in the backward pass (no gradient flows through it), as in the reference.
 ///
 /// Weights are stored O×kH×kW×C (saved as O×C×kH×kW) with kind ``ParameterKind/latentBinary``.
-public final class BinaryConv2D: TensorLayer {
+public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// The latent real-valued weights, O×kH×kW×C.
     public let weight: Parameter
     /// Binarises the input; `nil` to convolve the input as it is.
@@ -29,6 +29,9 @@ public final class BinaryConv2D: TensorLayer {
     public let stride: Int
     /// Zero padding on every side (padded positions contribute 0).
     public let padding: Int
+
+    /// The operand precision of this layer's products in each pass (default fp32).
+    public var precision = PrecisionPolicy.fp32
 
     private var recorded: (binaryInput: Tensor, signWeights: Tensor, scale: [Float])?
 
@@ -104,7 +107,8 @@ public final class BinaryConv2D: TensorLayer {
         let output = Tensor(shape: g.outputShape) { out in
             binaryInput.withUnsafeBufferPointer { x in
                 signWeights.withUnsafeBufferPointer { w in
-                    Convolution.forward(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!, geometry: g)
+                    Convolution.forward(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!, geometry: g,
+                                        precision: precision.forward)
                 }
             }
         }
@@ -137,7 +141,7 @@ public final class BinaryConv2D: TensorLayer {
             scaledGradient.withUnsafeBufferPointer { dy in
                 signGradient.withUnsafeMutableBufferPointer { dw in
                     Convolution.backwardWeight(input: x.baseAddress!, outputGradient: dy.baseAddress!,
-                                               weightGradient: dw.baseAddress!, geometry: g)
+                                               weightGradient: dw.baseAddress!, geometry: g, precision: precision.backward)
                 }
             }
         }
@@ -146,7 +150,7 @@ public final class BinaryConv2D: TensorLayer {
             scaledGradient.withUnsafeBufferPointer { dy in
                 signWeights.withUnsafeBufferPointer { w in
                     Convolution.backwardInput(outputGradient: dy.baseAddress!, weight: w.baseAddress!,
-                                              inputGradient: dx.baseAddress!, geometry: g)
+                                              inputGradient: dx.baseAddress!, geometry: g, precision: precision.backward)
                 }
             }
         }

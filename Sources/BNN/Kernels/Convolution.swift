@@ -15,7 +15,9 @@ import BNNKernels
 ///   transposed A, patches gathered into B panels block by block), split across threads over the
 ///   kH·kW·C columns so that no reduction is needed.
 ///
-/// Every entry point takes an optional micro-kernel: nil uses ``GEMM/Kernel/active``. The geometry
+/// Every entry point takes an optional micro-kernel: nil uses ``GEMM/Kernel/active``, and a
+/// ``ComputePrecision``: ``ComputePrecision/bf16`` runs the same passes with bfloat16 operands on
+/// ``BFloat16GEMM/Kernel/active`` (the micro-kernel argument then does not apply). The geometry
 /// must describe a non-empty output (kernel no larger than the padded input, stride ≥ 1): callers
 /// validate user-supplied shapes, a violation here is a programmer error (precondition).
 public enum Convolution {
@@ -23,8 +25,9 @@ public enum Convolution {
     /// `output` N·OH·OW·O values (overwritten).
     public static func forward(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
-                               kernel: GEMM.Kernel? = nil) {
+                               kernel: GEMM.Kernel? = nil, precision: ComputePrecision = .fp32) {
         checkGeometry(g)
+        if precision == .bf16 { return forwardBF16(input: input, weight: weight, output: output, geometry: g) }
         let m = g.batch * g.outputPixels
         guard m > 0, g.outputChannels > 0 else { return }
         if isPointwise(g) {
@@ -73,9 +76,13 @@ public enum Convolution {
     /// (N·OH·OW·O) and `weight` (O·kH·kW·C).
     public static func backwardInput(outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                      inputGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
-                                     kernel: GEMM.Kernel? = nil) {
+                                     kernel: GEMM.Kernel? = nil, precision: ComputePrecision = .fp32) {
         checkGeometry(g)
         guard g.inputCount > 0 else { return }
+        if precision == .bf16 {
+            return backwardInputBF16(outputGradient: outputGradient, weight: weight, inputGradient: inputGradient,
+                                     geometry: g)
+        }
         let pixels = g.outputPixels
         if isPointwise(g) {
             GEMM.multiplyNN(m: g.batch * pixels, n: g.inputChannels, k: g.outputChannels,
@@ -83,39 +90,62 @@ public enum Convolution {
                             c: inputGradient, ldc: g.inputChannels, accumulate: false, kernel: kernel)
             return
         }
-        var shape = cShape(g)
-        if g.stride == 1 && g.kernelHeight == g.kernelWidth && g.padding < g.kernelHeight {
-            // Stride 1: the input gradient is the convolution of the output gradient, padded by
-            // k − 1 − p, with the weights flipped in space and transposed to C×kH×kW×O.
-            let flipped = withUnsafePointer(to: &shape) { s in
-                GEMM.PackedPanels(n: g.inputChannels, k: g.weightCount / max(1, g.inputChannels)) { target, range in
-                    bnn_sconv_pack_flipped_weight(s, weight, range.lowerBound, range.upperBound, target)
-                }
-            }
+        if let transposed = strideOneTransposedGeometry(g) {
+            let flipped = flippedWeight(weight, geometry: g)
             defer { flipped.deallocate() }
-            let transposed = ConvolutionGeometry(
-                batch: g.batch, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
-                inputChannels: g.outputChannels, outputChannels: g.inputChannels,
-                kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: 1,
-                padding: g.kernelHeight - 1 - g.padding)
             forward(input: outputGradient, packedWeight: flipped, output: inputGradient, geometry: transposed,
                     kernel: kernel ?? .active)
             return
         }
-        inputGradient.update(repeating: 0, count: g.inputCount)
         let gemmKernel = kernel ?? .active
         let packed = GEMM.PackedPanels(transposed: false, n: g.patchSize, k: g.outputChannels, b: weight,
                                        ldb: g.patchSize)
         defer { packed.deallocate() }
+        accumulateColumns(outputGradient: outputGradient, inputGradient: inputGradient, geometry: g) { image, columns in
+            GEMM.multiply(transposeA: false, m: pixels, k: g.outputChannels,
+                          a: outputGradient + image * pixels * g.outputChannels, lda: g.outputChannels,
+                          packedB: packed, c: columns, ldc: g.patchSize, accumulate: false, kernel: gemmKernel)
+        }
+    }
+
+    /// For stride 1 (square kernel, padding < kernel size) the input gradient is the convolution of
+    /// the output gradient, padded by k − 1 − p, with the weights flipped in space and transposed to
+    /// C×kH×kW×O: the geometry of that convolution, or nil for other strides.
+    static func strideOneTransposedGeometry(_ g: ConvolutionGeometry) -> ConvolutionGeometry? {
+        guard g.stride == 1 && g.kernelHeight == g.kernelWidth && g.padding < g.kernelHeight else { return nil }
+        return ConvolutionGeometry(
+            batch: g.batch, inputHeight: g.outputHeight, inputWidth: g.outputWidth,
+            inputChannels: g.outputChannels, outputChannels: g.inputChannels,
+            kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth, stride: 1,
+            padding: g.kernelHeight - 1 - g.padding)
+    }
+
+    /// The weight flipped in space and transposed to C×kH×kW×O, packed as the B operand of the
+    /// stride-1 input gradient.
+    static func flippedWeight(_ weight: UnsafePointer<Float>, geometry g: ConvolutionGeometry) -> GEMM.PackedPanels {
+        var shape = cShape(g)
+        return withUnsafePointer(to: &shape) { s in
+            GEMM.PackedPanels(n: g.inputChannels, k: g.weightCount / max(1, g.inputChannels)) { target, range in
+                bnn_sconv_pack_flipped_weight(s, weight, range.lowerBound, range.upperBound, target)
+            }
+        }
+    }
+
+    /// The input gradient of other strides: zeroes it, then per image lets `product(image, columns)`
+    /// write the OH·OW × kH·kW·C patch gradients into `columns` and adds them in (col2im, split over
+    /// channels).
+    static func accumulateColumns(outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
+                                  geometry g: ConvolutionGeometry,
+                                  product: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        inputGradient.update(repeating: 0, count: g.inputCount)
+        let pixels = g.outputPixels
         let columns = UnsafeMutablePointer<Float>.allocate(capacity: max(1, pixels * g.patchSize))
         defer { columns.deallocate() }
         let minimumChannels = max(1, 4096 / max(1, pixels * g.kernelHeight * g.kernelWidth))
+        var shape = cShape(g)
         withUnsafePointer(to: &shape) { s in
             for image in 0..<g.batch {
-                GEMM.multiply(transposeA: false, m: pixels, k: g.outputChannels,
-                              a: outputGradient + image * pixels * g.outputChannels, lda: g.outputChannels,
-                              packedB: packed, c: columns, ldc: g.patchSize, accumulate: false,
-                              kernel: gemmKernel)
+                product(image, columns)
                 Parallel.forEachChunk(g.inputChannels, minimumChunk: minimumChannels) { channels in
                     bnn_sconv_col2im(s, columns, image, inputGradient, channels.lowerBound, channels.upperBound)
                 }
@@ -127,9 +157,13 @@ public enum Convolution {
     /// `outputGradient` (N·OH·OW·O).
     public static func backwardWeight(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                       weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry,
-                                      kernel: GEMM.Kernel? = nil) {
+                                      kernel: GEMM.Kernel? = nil, precision: ComputePrecision = .fp32) {
         checkGeometry(g)
         guard g.weightCount > 0 else { return }
+        if precision == .bf16 {
+            return backwardWeightBF16(input: input, outputGradient: outputGradient, weightGradient: weightGradient,
+                                      geometry: g)
+        }
         if isPointwise(g) {
             GEMM.multiplyTN(m: g.outputChannels, n: g.inputChannels, k: g.batch * g.outputPixels,
                             a: outputGradient, lda: g.outputChannels, b: input, ldb: g.inputChannels,
@@ -137,14 +171,21 @@ public enum Convolution {
             return
         }
         let cKernel = (kernel ?? .active).cValue
+        forEachWeightColumnRange(geometry: g) { s, n0, n1 in
+            bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, n0, n1)
+        }
+    }
+
+    /// Splits the kH·kW·C columns of the weight gradient over threads (no reduction is needed, each
+    /// thread packs only its patches): `body(shape, n0, n1)` per column range, `n0` a multiple of 32.
+    static func forEachWeightColumnRange(geometry g: ConvolutionGeometry,
+                                         _ body: (UnsafePointer<bnn_conv_shape>, Int, Int) -> Void) {
         var shape = cShape(g)
         let patch = g.patchSize
         withUnsafePointer(to: &shape) { s in
-            // Split the kH·kW·C columns over threads: no reduction, each thread packs only its patches.
             let nr = Int(BNN_SGEMM_TILE_N)
             GEMM.forEachPiece(of: (patch + nr - 1) / nr, macs: g.macs) { range in
-                bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1,
-                                          range.lowerBound * nr, min(patch, range.upperBound * nr))
+                body(s, range.lowerBound * nr, min(patch, range.upperBound * nr))
             }
         }
     }

@@ -2,7 +2,7 @@
 /// O×C×kH×kW), symmetric zero padding and an optional bias.
 ///
 /// Weights are initialised Kaiming-normal (fan-in), the bias uniform in ±1/√fan-in.
-public final class Conv2D: TensorLayer {
+public final class Conv2D: TensorLayer, PrecisionSelectable {
     /// The kernel, O×kH×kW×C.
     public let weight: Parameter
     /// The bias, O elements, when enabled.
@@ -23,6 +23,9 @@ public final class Conv2D: TensorLayer {
     /// backward pass then skips that convolution (as large as the forward pass for a 7×7 stem) and
     /// returns zeros, as PyTorch computes no gradient for an input that does not require one.
     public var computesInputGradient = true
+
+    /// The operand precision of this layer's products in each pass (default fp32).
+    public var precision = PrecisionPolicy.fp32
 
     private var recordedInput: Tensor?
 
@@ -73,7 +76,8 @@ public final class Conv2D: TensorLayer {
         var output = Tensor(shape: g.outputShape) { out in
             input.withUnsafeBufferPointer { x in
                 weight.value.withUnsafeBufferPointer { w in
-                    Convolution.forward(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!, geometry: g)
+                    Convolution.forward(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!, geometry: g,
+                                        precision: precision.forward)
                 }
             }
         }
@@ -91,7 +95,7 @@ public final class Conv2D: TensorLayer {
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
                     Convolution.backwardWeight(input: x.baseAddress!, outputGradient: dy.baseAddress!,
-                                               weightGradient: dw.baseAddress!, geometry: g)
+                                               weightGradient: dw.baseAddress!, geometry: g, precision: precision.backward)
                 }
             }
         }
@@ -101,7 +105,7 @@ public final class Conv2D: TensorLayer {
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.value.withUnsafeBufferPointer { w in
                     Convolution.backwardInput(outputGradient: dy.baseAddress!, weight: w.baseAddress!,
-                                              inputGradient: dx.baseAddress!, geometry: g)
+                                              inputGradient: dx.baseAddress!, geometry: g, precision: precision.backward)
                 }
             }
         }

@@ -1,7 +1,7 @@
 /// A fully connected layer `y = x·Wᵀ + b` on N×F input, with PyTorch's O×F weight layout.
 ///
 /// Weights are initialised Kaiming-normal (fan-in), the bias uniform in ±1/√F.
-public final class Linear: TensorLayer {
+public final class Linear: TensorLayer, PrecisionSelectable {
     /// The weights, O×F.
     public let weight: Parameter
     /// The bias, O elements, when enabled.
@@ -10,6 +10,9 @@ public final class Linear: TensorLayer {
     public let inputFeatures: Int
     /// Output features O.
     public let outputFeatures: Int
+
+    /// The operand precision of this layer's products in each pass (default fp32).
+    public var precision = PrecisionPolicy.fp32
 
     private var recordedInput: Tensor?
 
@@ -47,9 +50,10 @@ public final class Linear: TensorLayer {
         var output = Tensor(shape: [n, outputFeatures]) { y in
             input.withUnsafeBufferPointer { x in
                 weight.value.withUnsafeBufferPointer { w in
-                    GEMM.multiplyNT(m: n, n: outputFeatures, k: inputFeatures, a: x.baseAddress!, lda: inputFeatures,
-                                    b: w.baseAddress!, ldb: inputFeatures, c: y.baseAddress!, ldc: outputFeatures,
-                                    accumulate: false)
+                    GEMM.multiply(precision: precision.forward, transposeA: false, transposeB: true, m: n,
+                                  n: outputFeatures, k: inputFeatures, a: x.baseAddress!, lda: inputFeatures,
+                                  b: w.baseAddress!, ldb: inputFeatures, c: y.baseAddress!, ldc: outputFeatures,
+                                  accumulate: false)
                 }
             }
         }
@@ -64,9 +68,10 @@ public final class Linear: TensorLayer {
         input.withUnsafeBufferPointer { x in
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    GEMM.multiplyTN(m: outputFeatures, n: inputFeatures, k: n, a: dy.baseAddress!, lda: outputFeatures,
-                                    b: x.baseAddress!, ldb: inputFeatures, c: dw.baseAddress!, ldc: inputFeatures,
-                                    accumulate: true)
+                    GEMM.multiply(precision: precision.backward, transposeA: true, transposeB: false,
+                                  m: outputFeatures, n: inputFeatures, k: n, a: dy.baseAddress!, lda: outputFeatures,
+                                  b: x.baseAddress!, ldb: inputFeatures, c: dw.baseAddress!, ldc: inputFeatures,
+                                  accumulate: true)
                 }
             }
         }
@@ -74,9 +79,10 @@ public final class Linear: TensorLayer {
         return Tensor(shape: [n, inputFeatures]) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 weight.value.withUnsafeBufferPointer { w in
-                    GEMM.multiplyNN(m: n, n: inputFeatures, k: outputFeatures, a: dy.baseAddress!, lda: outputFeatures,
-                                    b: w.baseAddress!, ldb: inputFeatures, c: dx.baseAddress!, ldc: inputFeatures,
-                                    accumulate: false)
+                    GEMM.multiply(precision: precision.backward, transposeA: false, transposeB: false, m: n,
+                                  n: inputFeatures, k: outputFeatures, a: dy.baseAddress!, lda: outputFeatures,
+                                  b: w.baseAddress!, ldb: inputFeatures, c: dx.baseAddress!, ldc: inputFeatures,
+                                  accumulate: false)
                 }
             }
         }

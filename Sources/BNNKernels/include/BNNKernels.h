@@ -12,5 +12,6 @@
 #include "bnn_parallel.h"
 #include "bnn_binary.h"
 #include "bnn_sgemm.h"
+#include "bnn_bgemm.h"
 
 #endif

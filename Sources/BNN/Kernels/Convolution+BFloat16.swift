@@ -1,0 +1,84 @@
+import BNNKernels
+
+/// The bfloat16 twins of the three convolution passes (``ComputePrecision/bf16``): the same
+/// algorithms as the single-precision ones, on the kernels of `bnn_bgemm.h` — operands rounded to
+/// bfloat16 block by block, sums in single precision.
+extension Convolution {
+    /// Forward pass with bfloat16 operands (see ``forward(input:weight:output:geometry:kernel:precision:)``).
+    static func forwardBF16(input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                            output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+        let m = g.batch * g.outputPixels
+        guard m > 0, g.outputChannels > 0 else { return }
+        if isPointwise(g) {
+            BFloat16GEMM.multiply(transposeA: false, transposeB: true, m: m, n: g.outputChannels, k: g.inputChannels,
+                                  a: input, lda: g.inputChannels, b: weight, ldb: g.inputChannels, c: output,
+                                  ldc: g.outputChannels, accumulate: false)
+            return
+        }
+        let packed = BFloat16GEMM.PackedPairPanels(transposed: true, n: g.outputChannels, k: g.patchSize, b: weight,
+                                                   ldb: g.patchSize)
+        defer { packed.deallocate() }
+        forwardBF16(input: input, packedWeight: packed, output: output, geometry: g)
+    }
+
+    /// The bfloat16 forward pass of a convolution that is not pointwise, with the weight already
+    /// rounded and packed (as op(B) of K×N = (kH·kW·C)×O).
+    static func forwardBF16(input: UnsafePointer<Float>, packedWeight packed: BFloat16GEMM.PackedPairPanels,
+                            output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+        let m = g.batch * g.outputPixels
+        let cKernel = BFloat16GEMM.Kernel.active.cValue
+        let weights = UnsafePointer(packed.base)
+        var shape = cShape(g)
+        withUnsafePointer(to: &shape) { s in
+            withPaddedInput(input, shape: s, geometry: g) { padded in
+                GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                    bnn_bconv_forward_direct(cKernel, s, padded, weights, output, m0, m1, n0, n1)
+                }
+            }
+        }
+    }
+
+    /// Input gradient with bfloat16 operands (see ``backwardInput(outputGradient:weight:inputGradient:geometry:kernel:precision:)``).
+    static func backwardInputBF16(outputGradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                  inputGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+        let pixels = g.outputPixels
+        if isPointwise(g) {
+            BFloat16GEMM.multiply(transposeA: false, transposeB: false, m: g.batch * pixels, n: g.inputChannels,
+                                  k: g.outputChannels, a: outputGradient, lda: g.outputChannels, b: weight,
+                                  ldb: g.inputChannels, c: inputGradient, ldc: g.inputChannels, accumulate: false)
+            return
+        }
+        if let transposed = strideOneTransposedGeometry(g) {
+            let flipped = flippedWeight(weight, geometry: g)
+            let rounded = BFloat16GEMM.PackedPairPanels(rounding: flipped)
+            flipped.deallocate()
+            defer { rounded.deallocate() }
+            forwardBF16(input: outputGradient, packedWeight: rounded, output: inputGradient, geometry: transposed)
+            return
+        }
+        let packed = BFloat16GEMM.PackedPairPanels(transposed: false, n: g.patchSize, k: g.outputChannels, b: weight,
+                                                   ldb: g.patchSize)
+        defer { packed.deallocate() }
+        let kernel = BFloat16GEMM.Kernel.active
+        accumulateColumns(outputGradient: outputGradient, inputGradient: inputGradient, geometry: g) { image, columns in
+            BFloat16GEMM.multiply(transposeA: false, m: pixels, k: g.outputChannels,
+                                  a: outputGradient + image * pixels * g.outputChannels, lda: g.outputChannels,
+                                  packedB: packed, c: columns, ldc: g.patchSize, accumulate: false, kernel: kernel)
+        }
+    }
+
+    /// Weight gradient with bfloat16 operands (see ``backwardWeight(input:outputGradient:weightGradient:geometry:kernel:precision:)``).
+    static func backwardWeightBF16(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                   weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+        if isPointwise(g) {
+            BFloat16GEMM.multiply(transposeA: true, transposeB: false, m: g.outputChannels, n: g.inputChannels,
+                                  k: g.batch * g.outputPixels, a: outputGradient, lda: g.outputChannels, b: input,
+                                  ldb: g.inputChannels, c: weightGradient, ldc: g.inputChannels, accumulate: true)
+            return
+        }
+        let cKernel = BFloat16GEMM.Kernel.active.cValue
+        forEachWeightColumnRange(geometry: g) { s, n0, n1 in
+            bnn_bconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, n0, n1)
+        }
+    }
+}

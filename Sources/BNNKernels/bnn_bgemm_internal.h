@@ -1,0 +1,91 @@
+// Private declarations shared by the bnn_bgemm*.c files: the bfloat16 micro-kernel signature, the
+// variants and the blocked driver.
+#ifndef BNN_BGEMM_INTERNAL_H
+#define BNN_BGEMM_INTERNAL_H
+
+#include "bnn_bgemm.h"
+#include "bnn_sgemm_internal.h"
+
+#include <string.h>
+
+/// Computes a register tile `C (+)= A·B̃` over `pairs` pairs of K steps. Row `r` of A is the
+/// bfloat16 row `a + r · a_stride` (pairs of K steps adjacent, so one 32-bit load fetches a pair);
+/// rows past `mr` are never read. `b` is a packed micro-panel `[pairs][16][2]`; the next panel
+/// (columns 16…31, only read when `nr` > 16) starts `b_panel_stride` elements later; only the
+/// top-left `mr`×`nr` part of C is written.
+typedef void (*bnn_bgemm_microkernel)(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
+                                      size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                      int accumulate);
+
+/// A micro-kernel and its register tile.
+typedef struct {
+    bnn_bgemm_microkernel run;
+    size_t mr, nr;
+} bnn_bgemm_microkernel_info;
+
+void bnn_bgemm_microkernel_reference(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
+                                     size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                     int accumulate);
+#if defined(__x86_64__) || defined(__i386__)
+void bnn_bgemm_microkernel_avx512(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
+                                  size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr, int accumulate);
+/// Whether the CPU has AVX-512F and AVX512-BF16.
+int bnn_bgemm_cpu_has_avx512_bf16(void);
+#endif
+#if defined(__aarch64__)
+void bnn_bgemm_microkernel_neon(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
+                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr, int accumulate);
+/// Whether the CPU has the Armv8.6 BF16 extension.
+int bnn_bgemm_cpu_has_neon_bf16(void);
+#endif
+
+/// The bfloat16 of single-precision bits, in the low 16 bits: to nearest, ties to even, a NaN stays
+/// a (quiet) NaN; branch-free so that loops of it vectorise.
+static inline uint32_t bnn_bgemm_bf16_bits(uint32_t bits) {
+    uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    uint32_t quiet_nan = (bits >> 16) | 0x0040u;
+    return (bits & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded;
+}
+
+/// The bits of a single-precision value.
+static inline uint32_t bnn_bgemm_float_bits(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    return bits;
+}
+
+/// Two single-precision values rounded to bfloat16 and packed into one 32-bit word (`low` in the
+/// low half): a K-step pair as the micro-kernels read it.
+static inline uint32_t bnn_bgemm_pair(float low, float high) {
+    return bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(low)) | bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(high)) << 16;
+}
+
+/// The micro-kernel of `kernel`, or the reference one when that variant cannot run here.
+bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel);
+
+/// Writes rows `[m, m + count)` of A restricted to K block `block` as bfloat16 into `dst` (row `i`
+/// at `dst + i · stride`), each row zero-padded to an even length.
+typedef void (*bnn_bgemm_fill_a)(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                                 uint16_t *dst, size_t stride);
+
+/// A single-precision A stored with rows along K (M×K), or along M (K×M) when `transposed`.
+typedef struct {
+    const float *a;
+    size_t lda;
+    int transposed;
+} bnn_bgemm_matrix;
+
+/// The `bnn_bgemm_fill_a` of a `bnn_bgemm_matrix` context.
+void bnn_bgemm_fill_matrix(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *dst,
+                           size_t stride);
+
+/// The blocked loop nest: `C[m0..<m1, n0..<n1] (+)= A·B̃` where B̃ is packed in 16-column
+/// bfloat16 panels `[K / 2][16][2]` (every block's `k0` even), panel 0 (column `b_col0`) at
+/// `packed_b` and each next one `b_panel_stride` elements later; A comes block by block from
+/// `fill`, rounded into a scratch block the driver allocates.
+void bnn_bgemm_drive(bnn_bgemm_microkernel_info kernel, const bnn_sgemm_kblock *blocks, size_t block_count,
+                     bnn_bgemm_fill_a fill, void *context, const uint16_t *packed_b, size_t b_panel_stride,
+                     size_t b_col0, float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0,
+                     size_t n1);
+
+#endif
