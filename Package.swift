@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "BNN", targets: ["BNN"]),
         .library(name: "BiRealNet", targets: ["BiRealNet"]),
+        .library(name: "ReActNet", targets: ["ReActNet"]),
         .library(name: "BNNData", targets: ["BNNData"]),
         .library(name: "BNNDistributed", targets: ["BNNDistributed"]),
         .library(name: "BNNInference", targets: ["BNNInference"]),
@@ -22,6 +23,8 @@ let package = Package(
         .target(name: "BNN", dependencies: ["BNNKernels"], path: "Sources/BNN"),
         // The Bi-Real Net model family.
         .target(name: "BiRealNet", dependencies: ["BNN"], path: "Sources/BiRealNet"),
+        // ReActNet-A, ReAct-ResNet-18 and the float ResNet teachers.
+        .target(name: "ReActNet", dependencies: ["BNN"], path: "Sources/ReActNet"),
         // System image codecs.
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
@@ -43,7 +46,7 @@ let package = Package(
 
         // Example programs and their shared command-line helpers.
         .target(name: "CLISupport", path: "Examples/CLISupport"),
-        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNDistributed", "CLISupport"],
+        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "ReActNet", "BNN", "BNNData", "BNNDistributed", "CLISupport"],
                           path: "Examples/Train"),
         .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "CLISupport"],
                           path: "Examples/Infer"),
@@ -66,6 +69,8 @@ let package = Package(
                     path: "Tests/BiRealNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDistributedTests", dependencies: ["BNNDistributed", "BNN", "BiRealNet", "BNNTestSupport", "bnn-mpi"],
                     path: "Tests/BNNDistributedTests"),
+        .testTarget(name: "ReActNetTests", dependencies: ["ReActNet", "BNN", "BNNTestSupport"],
+                    path: "Tests/ReActNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "BNN", "BNNTestSupport"],
                     path: "Tests/BNNInferenceTests"),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],

@@ -3,7 +3,8 @@
 ///
 /// ReActNet-A's reduction blocks concatenate two 1×1 binary branches to double the width. The
 /// backward pass splits the output gradient by channels, sends each part through its branch and sums
-/// the branches' input gradients. Branches are named `0`, `1`, … or explicitly.
+/// the branches' input gradients. Branches are named `0`, `1`, … or explicitly; a branch named `""`
+/// is inlined as in ``Sequential``.
 public final class Concatenate: TensorLayer {
     /// The branches with their names, in output-channel order.
     public let branches: [(name: String, layer: any TensorLayer)]
@@ -21,8 +22,11 @@ public final class Concatenate: TensorLayer {
         self.branches = branches.map { (name: $0.0, layer: $0.1) }
     }
 
-    /// The branches, under their names.
-    public var children: [(name: String, module: any Module)] { branches.map { ($0.name, $0.layer as any Module) } }
+    /// The parameters of inlined (`""`-named) branches.
+    public var ownParameters: [(name: String, parameter: Parameter)] { InlineNaming.parameters(of: branches) }
+
+    /// The branches under their names, inlined branches replaced by their children.
+    public var children: [(name: String, module: any Module)] { InlineNaming.children(of: branches) }
 
     /// E.g. `Concatenate(2 branches)`.
     public var summaryDescription: String { "Concatenate(\(branches.count) branches)" }
