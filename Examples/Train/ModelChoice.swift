@@ -1,6 +1,6 @@
 import BiRealNet
 import BNN
-import CLISupport
+import BNNProgramSupport
 import Foundation
 import ReActNet
 

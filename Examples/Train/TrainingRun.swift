@@ -3,7 +3,7 @@ import ReActNet
 import BNN
 import BNNData
 import BNNDistributed
-import CLISupport
+import BNNProgramSupport
 import Dispatch
 import Foundation
 
