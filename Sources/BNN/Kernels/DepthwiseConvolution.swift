@@ -5,36 +5,31 @@ extension GroupedConvolution {
     /// worker threads; the weight gradient sums per-thread partial sums.
     enum Depthwise {
         static func forward(input: Tensor, weight: Tensor, geometry g: ConvolutionGeometry, channels c: Int) -> Tensor {
-            let taps = transposedTaps(weight, g, channels: c)
             let inputShape = [g.batch, g.inputHeight, g.inputWidth, c]
             precondition(input.shape == inputShape, "GroupedConvolution: input \(input.shape), expected \(inputShape)")
-            return Tensor(shape: [g.batch, g.outputHeight, g.outputWidth, c]) { out in
-                out.initialize(repeating: 0)
-                input.withUnsafeBufferPointer { x in
-                    taps.withUnsafeBufferPointer { w in
-                        Parallel.forEachChunk(g.batch) { images in
-                            for n in images {
-                                forEachTap(g, image: n, channels: c) { inputOffset, outputOffset, tapOffset in
-                                    for j in 0..<c { out[outputOffset + j] += x[inputOffset + j] * w[tapOffset + j] }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            return accumulateTaps(input, weight: weight, geometry: g, channels: c, adjoint: false)
         }
 
         static func backwardInput(outputGradient: Tensor, weight: Tensor, geometry g: ConvolutionGeometry,
                                   channels c: Int) -> Tensor {
+            accumulateTaps(outputGradient, weight: weight, geometry: g, channels: c, adjoint: true)
+        }
+
+        /// The convolution (`out[pixel] += x[tap]·w`) or, `adjoint`, its transpose
+        /// (`dx[tap] += dy[pixel]·w`), which scatters into the input of each image only.
+        private static func accumulateTaps(_ source: Tensor, weight: Tensor, geometry g: ConvolutionGeometry, channels c: Int,
+                                           adjoint: Bool) -> Tensor {
             let taps = transposedTaps(weight, g, channels: c)
-            return Tensor(shape: [g.batch, g.inputHeight, g.inputWidth, c]) { dx in
-                dx.initialize(repeating: 0)
-                outputGradient.withUnsafeBufferPointer { dy in
+            let shape = adjoint ? [g.batch, g.inputHeight, g.inputWidth, c] : [g.batch, g.outputHeight, g.outputWidth, c]
+            return Tensor(shape: shape) { target in
+                target.initialize(repeating: 0)
+                source.withUnsafeBufferPointer { x in
                     taps.withUnsafeBufferPointer { w in
                         Parallel.forEachChunk(g.batch) { images in
                             for n in images {
                                 forEachTap(g, image: n, channels: c) { inputOffset, outputOffset, tapOffset in
-                                    for j in 0..<c { dx[inputOffset + j] += dy[outputOffset + j] * w[tapOffset + j] }
+                                    let (from, to) = adjoint ? (outputOffset, inputOffset) : (inputOffset, outputOffset)
+                                    for j in 0..<c { target[to + j] += x[from + j] * w[tapOffset + j] }
                                 }
                             }
                         }
