@@ -1,6 +1,6 @@
 /// Several optimizers over disjoint parameter sets acting as one, like mlx-swift's
 /// `MultiOptimizer`: e.g. binary weights to ``Bop`` and everything else to ``Adam``
-/// (``bopForBinaryWeights(_:other:)``).
+/// (``bopForBinaryWeights(_:gamma:threshold:other:)``).
 ///
 /// Setting ``learningRate`` sets it on every route (``Bop`` ignores it). The state of all routes is
 /// saved together under the usual `<parameter name>.<slot>` names with one shared `step`.
