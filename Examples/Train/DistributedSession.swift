@@ -41,7 +41,7 @@ struct DistributedSession {
             }
             fflush(stdout)
             FileHandle.standardError.write(Data("error: rank \(communicator.rank) of \(communicator.worldSize): \(error)\n".utf8))
-            communicator.abort(exitCode: 1)
+            communicator.abort(exitCode: exitCode(for: error).rawValue)
         }
     }
 

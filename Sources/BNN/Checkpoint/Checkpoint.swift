@@ -166,7 +166,9 @@ public struct Checkpoint: Sendable {
     /// - Returns: The loaded, missing, unexpected and ignored names.
     /// - Throws: ``CheckpointError/tensorSetMismatch(file:missing:unexpected:)`` (strict only),
     ///   ``CheckpointError/shapeMismatch(file:tensor:checkpointName:expected:found:)``,
-    ///   ``CheckpointError/dtypeMismatch(file:tensor:checkpointName:expected:found:)`` and
+    ///   ``CheckpointError/dtypeMismatch(file:tensor:checkpointName:expected:found:)``,
+    ///   ``CheckpointError/invalidValue(file:tensor:checkpointName:reason:)`` for a NaN or infinite
+    ///   value, or a negative one where ``Parameter/isNonNegative``, and
     ///   ``CheckpointError/ambiguousName(file:tensor:sources:)``, in both modes.
     @discardableResult
     public func load(into module: any Module, strict: Bool = true,
@@ -225,6 +227,17 @@ public struct Checkpoint: Sendable {
         if parameter.storesAsInteger {
             return Tensor(shape: info.shape, scalars: try file.integers(checkpointName).map { Float($0) })
         }
-        return try file.tensor(checkpointName)
+        let tensor = try file.tensor(checkpointName)
+        try tensor.withUnsafeBufferPointer { values in
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.invalidValue(file: source, tensor: name, checkpointName: checkpointName,
+                                                   reason: "element \(index) is \(values[index]) (a diverged or corrupted model)")
+            }
+            if parameter.isNonNegative, let index = values.firstIndex(where: { $0 < 0 }) {
+                throw CheckpointError.invalidValue(file: source, tensor: name, checkpointName: checkpointName,
+                                                   reason: "element \(index) is \(values[index]), expected a variance ≥ 0")
+            }
+        }
+        return tensor
     }
 }
