@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "BNN", targets: ["BNN"]),
         .library(name: "BiRealNet", targets: ["BiRealNet"]),
+        .library(name: "ReActNet", targets: ["ReActNet"]),
         .library(name: "BNNData", targets: ["BNNData"]),
         .library(name: "BNNDistributed", targets: ["BNNDistributed"]),
         .library(name: "BNNInference", targets: ["BNNInference"]),
@@ -23,6 +24,8 @@ let package = Package(
         .target(name: "BNN", dependencies: ["BNNKernels"], path: "Sources/BNN"),
         // The Bi-Real Net model family.
         .target(name: "BiRealNet", dependencies: ["BNN"], path: "Sources/BiRealNet"),
+        // ReActNet-A, ReAct-ResNet-18 and the float ResNet teachers.
+        .target(name: "ReActNet", dependencies: ["BNN"], path: "Sources/ReActNet"),
         // System image codecs.
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
                        providers: [.apt(["libjpeg-dev"])]),
@@ -47,7 +50,7 @@ let package = Package(
         .target(name: "BNNProgramSupport", dependencies: ["BNN"], path: "Sources/BNNProgramSupport"),
 
         // Example programs.
-        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNDistributed", "BNNProgramSupport"],
+        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "ReActNet", "BNN", "BNNData", "BNNDistributed", "BNNProgramSupport"],
                           path: "Examples/Train"),
         .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
                           path: "Examples/Infer"),
@@ -70,6 +73,8 @@ let package = Package(
                     path: "Tests/BiRealNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDistributedTests", dependencies: ["BNNDistributed", "BNN", "BiRealNet", "BNNTestSupport", "bnn-mpi"],
                     path: "Tests/BNNDistributedTests"),
+        .testTarget(name: "ReActNetTests", dependencies: ["ReActNet", "BNN", "BNNTestSupport"],
+                    path: "Tests/ReActNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "BNN", "BNNTestSupport"],
                     path: "Tests/BNNInferenceTests"),
         .testTarget(name: "BNNProgramSupportTests", dependencies: ["BNNProgramSupport", "BNN", "BNNTestSupport"],

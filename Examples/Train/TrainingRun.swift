@@ -1,4 +1,5 @@
 import BiRealNet
+import ReActNet
 import BNN
 import BNNData
 import BNNDistributed
@@ -12,7 +13,7 @@ struct TrainingRun {
     let trainLoader: DataLoader
     let validationLoader: DataLoader
     let classNames: [String]
-    let model: BiRealNet
+    let model: any TensorLayer
     let trainer: Trainer
     let runDirectory: URL
     /// Decay epochs plus cool-down epochs.
@@ -148,7 +149,7 @@ struct TrainingRun {
                                                    threadCount: workers, strict: strict, dropsBadFiles: true))
 
         // Model.
-        let arch = try settings.choice("arch", BiRealNetConfiguration.architectureNames, default: synthetic ? "birealnet18" : "birealnet34")
+        let arch = try settings.choice("arch", ModelChoice.architectureNames, default: synthetic ? "birealnet18" : "birealnet34")
         let variant = BiRealNetConfiguration.Variant(rawValue: try settings.choice("variant", ["reference", "paper"], default: "reference")) ?? .reference
         // Checked as numbers before conversion (Int(1e300) would trap); the memory check bounds them further.
         let givenWidths = try settings.doubles("widths", count: 4)
@@ -157,7 +158,9 @@ struct TrainingRun {
         }
         let widths = givenWidths.map { $0.map { Int($0) } } ?? (synthetic ? [16, 32, 64, 128] : [64, 128, 256, 512])
         let stem: BiRealNetConfiguration.Stem = imageSize <= 64 ? .small : .imagenet
-        guard var configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant, widths: widths) else {
+        // ReActNet-target models take their classes, stem and widths from a Bi-Real Net 18 configuration.
+        let biRealArch = BiRealNetConfiguration.architectureNames.contains(arch) ? arch : "birealnet18"
+        guard var configuration = BiRealNetConfiguration.named(biRealArch, classes: classes, stem: stem, variant: variant, widths: widths) else {
             throw CommandLineError("unknown architecture '\(arch)'")
         }
         if let blocks = try settings.doubles("blocks", count: 4) {
@@ -166,10 +169,16 @@ struct TrainingRun {
             }
             configuration.blocksPerStage = blocks.map { Int($0) }
         }
-        try Self.checkMemory(configuration, batchSize: batchSize, imageSize: imageSize, settings: settings)
-        model = Initializer.withSeed(seed) { BiRealNet(configuration) }
+        if biRealArch == arch {   // the estimate knows Bi-Real Net only
+            try Self.checkMemory(configuration, batchSize: batchSize, imageSize: imageSize, settings: settings)
+        }
+        let stage = try settings.integer("stage", default: 2, in: 1...2)
+        let (model, blocksDescription) = try ModelChoice.model(arch: arch, biReal: configuration, stage: stage, seed: seed)
+        self.model = model
         if let weights = try settings.string("weights") {
-            if let note = try model.loadWeights(from: URL(fileURLWithPath: weights)).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
+            if let note = try model.loadPyTorchWeights(from: URL(fileURLWithPath: weights)).note {
+                FileHandle.standardError.write(Data("\(note)\n".utf8))
+            }
         }
         precision = try settings.applyPrecision(to: model)
 
@@ -201,10 +210,13 @@ struct TrainingRun {
         }
         let weightDecay = try settings.double("weight_decay", default: 0, in: 0...1)
         // No weight decay on BatchNorm parameters and biases, as is usual.
-        let groups = ParameterGroups(model.namedParameters(), options: ParameterGroupOptions(weightDecay: weightDecay))
+        let optimizerName = try settings.choice("optimizer", ["adam", "adamw", "sgd", "bop"], default: "adam")
+        let bop = optimizerName == "bop" ? try ModelChoice.bop(settings: settings, model: model) : nil
+        let groups = ParameterGroups(model.namedParameters().filter { bop == nil || $0.parameter.kind != .latentBinary },
+                                     options: ParameterGroupOptions(weightDecay: weightDecay))
             .splitting("no_decay", options: ParameterGroupOptions(weightDecay: 0), where: ParameterGroups.isBiasOrNormalization)
-        let optimizer: any Optimizer
-        switch try settings.choice("optimizer", ["adam", "adamw", "sgd"], default: "adam") {
+        var optimizer: any Optimizer
+        switch optimizerName {
         case "sgd":
             optimizer = SGD(groups, learningRate: baseLR, momentum: try settings.double("momentum", default: 0.9, in: 0...1))
         case let name:
@@ -214,6 +226,7 @@ struct TrainingRun {
                 ? AdamW(groups, learningRate: baseLR, beta1: beta[0], beta2: beta[1])
                 : Adam(groups, learningRate: baseLR, beta1: beta[0], beta2: beta[1])
         }
+        if let bop { optimizer = RoutedOptimizer(routes: [bop, optimizer]) }
         let clip = try settings.double("clip_global_norm_value", default: 5, in: 0...1e9)
         let scaler = try settings.bool("is_dynamic_loss_scale", default: false) ? DynamicLossScaler() : nil
         let ema = try settings.bool("with_ema", default: false)
@@ -222,11 +235,12 @@ struct TrainingRun {
         trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule,
                           loss: SoftmaxCrossEntropy(labelSmoothing: Float(mixup == nil ? labelSmoothing : 0)),
                           maxGradientNorm: clip > 0 ? Float(clip) : nil, lossScaler: scaler, averagedWeights: ema)
+        trainer.distillation = try ModelChoice.distillation(settings: settings, like: configuration)
         // Each dataset has its own default run directory (runs/<dataset folder>-<arch>).
         let dataName = dataRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent } ?? "synthetic"
         runDirectory = URL(fileURLWithPath: try settings.string("run_dir") ?? "runs/\(dataName)-\(arch)")
         configurationJSON = try Checkpoint.metadataJSON([
-            "arch": arch, "blocks": "\(configuration.blocksPerStage)", "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
+            "arch": arch, "blocks": blocksDescription, "stage": String(stage), "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
             "stem": stem.rawValue, "image_size": String(imageSize), "data": dataRoot ?? "synthetic",
             "precision": precision.description,
         ])

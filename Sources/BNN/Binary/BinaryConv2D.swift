@@ -7,7 +7,10 @@
 ///   and the backward pass hands the gradient of `sign(W)` to `W` through ``weightQuantizer``
 ///   (identity straight-through for the reference model, clipped at |W| ≤ 1 for the paper variant).
 /// - Scaling: `α` is computed from the latent weights at every forward pass and treated as a constant
-///   in the backward pass (no gradient flows through it), as in the reference.
+///   in the backward pass (no gradient flows through it), as in the reference. The weights' gradient
+///   is that of the α-scaled output unless ``weightGradientIncludesScale`` is false (ReActNet's code).
+/// - Groups: with ``groups`` > 1 the channels split as in ``Conv2D`` (grouped, depthwise); such layers
+///   convolve the signs with ``GroupedConvolution`` (exact for ±1 values).
 ///
 /// Weights are stored O×kH×kW×C (saved as O×C×kH×kW) with kind ``ParameterKind/latentBinary``.
 public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
@@ -29,6 +32,12 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     public let stride: Int
     /// Zero padding on every side (padded positions contribute 0).
     public let padding: Int
+    /// Channel groups (1 for a full convolution, C for depthwise).
+    public let groups: Int
+    /// Whether the latent weights receive the gradient of the α-scaled output (true, the Bi-Real
+    /// reference) or of the unscaled convolution of the signs (false: ReActNet's `HardBinaryConv`,
+    /// whose α multiplies a detached copy of the weights).
+    public var weightGradientIncludesScale = true
 
     /// The operand precision of this layer's products in each pass (default fp32).
     public var precision = PrecisionPolicy.fp32
@@ -38,9 +47,12 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// Creates a binary convolution; the latent weights are initialised Kaiming-normal (fan-in).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
                 inputQuantizer: SignActivation? = SignActivation(),
-                weightQuantizer: any SignQuantizer = SteSign(clipValue: nil), scalesOutput: Bool = true) {
+                weightQuantizer: any SignQuantizer = SteSign(clipValue: nil), scalesOutput: Bool = true, groups: Int = 1) {
         precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
                      "BinaryConv2D: invalid configuration")
+        precondition(groups > 0 && inputChannels % groups == 0 && outputChannels % groups == 0,
+                     "BinaryConv2D: \(groups) groups do not divide \(inputChannels)→\(outputChannels) channels")
+        self.groups = groups
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
@@ -49,8 +61,9 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         self.inputQuantizer = inputQuantizer
         self.weightQuantizer = weightQuantizer
         self.scalesOutput = scalesOutput
-        let fanIn = inputChannels * kernelSize * kernelSize
-        weight = Parameter(Initializer.kaimingNormal(shape: [outputChannels, kernelSize, kernelSize, inputChannels], fanIn: fanIn),
+        let fanIn = inputChannels / groups * kernelSize * kernelSize
+        weight = Parameter(Initializer.kaimingNormal(shape: [outputChannels, kernelSize, kernelSize, inputChannels / groups],
+                                                     fanIn: fanIn),
                            kind: .latentBinary, layout: .convolutionOHWI)
     }
 
@@ -60,7 +73,7 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// E.g. `BinaryConv2D(64→64, 3×3, stride 1, approx_sign)`.
     public var summaryDescription: String {
         "BinaryConv2D(\(inputChannels)→\(outputChannels), \(kernelSize)×\(kernelSize), stride \(stride)"
-            + (inputQuantizer.map { ", \($0.quantizer.name)" } ?? "") + ")"
+            + (groups > 1 ? ", groups \(groups)" : "") + (inputQuantizer.map { ", \($0.quantizer.name)" } ?? "") + ")"
     }
 
     /// The geometry for an N×H×W×C input shape.
@@ -69,12 +82,20 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
                             outputChannels: outputChannels, kernelSize: kernelSize, stride: stride, padding: padding)
     }
 
+    /// The geometry of one channel group (the whole layer when ``groups`` is 1).
+    public func groupGeometry(forInputShape shape: [Int]) -> ConvolutionGeometry {
+        var g = geometry(forInputShape: shape)
+        g.inputChannels /= groups
+        g.outputChannels /= groups
+        return g
+    }
+
     /// N×OH×OW×O.
     public func outputShape(forInputShape shape: [Int]) -> [Int] { geometry(forInputShape: shape).outputShape }
 
     /// Binary MACs when the input is binarised, else real ones.
     public func multiplyAccumulates(forInputShape shape: [Int]) -> (binary: Int, real: Int) {
-        let macs = geometry(forInputShape: shape).macs
+        let macs = groupGeometry(forInputShape: shape).macs * groups
         return inputQuantizer == nil ? (0, macs) : (macs, 0)
     }
 
@@ -103,15 +124,10 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         let signWeights = weightQuantizer.forward(weight.value)
         let scale = outputScale()
         recorded = mode.recordsForBackward ? (binaryInput, signWeights, scale) : nil
-        if inputQuantizer != nil, let output = xnorConvolution(binaryInput, scale: scale) { return output }
-        let output = Tensor(shape: g.outputShape) { out in
-            binaryInput.withUnsafeBufferPointer { x in
-                signWeights.withUnsafeBufferPointer { w in
-                    Convolution.forward(input: x.baseAddress!, weight: w.baseAddress!, output: out.baseAddress!, geometry: g,
-                                        precision: precision.forward)
-                }
-            }
-        }
+        if inputQuantizer != nil && groups == 1, let output = xnorConvolution(binaryInput, scale: scale) { return output }
+        let output = GroupedConvolution.forward(input: binaryInput, weight: signWeights,
+                                                geometry: groupGeometry(forInputShape: g.inputShape), groups: groups,
+                                                precision: precision.forward)
         return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
     }
 
@@ -134,26 +150,15 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         guard let (binaryInput, signWeights, scale) = recorded else {
             preconditionFailure("BinaryConv2D.backward without a recording forward pass")
         }
-        let g = geometry(forInputShape: binaryInput.shape)
+        let g = groupGeometry(forInputShape: binaryInput.shape)
         let scaledGradient = outputGradient.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
-        var signGradient = Tensor(zeros: signWeights.shape)
-        binaryInput.withUnsafeBufferPointer { x in
-            scaledGradient.withUnsafeBufferPointer { dy in
-                signGradient.withUnsafeMutableBufferPointer { dw in
-                    Convolution.backwardWeight(input: x.baseAddress!, outputGradient: dy.baseAddress!,
-                                               weightGradient: dw.baseAddress!, geometry: g, precision: precision.backward)
-                }
-            }
-        }
+        let signGradient = GroupedConvolution.backwardWeight(
+            input: binaryInput, outputGradient: weightGradientIncludesScale ? scaledGradient : outputGradient,
+            geometry: g, groups: groups, precision: precision.backward)
         weight.accumulateGradient(weightQuantizer.backward(input: weight.value, outputGradient: signGradient))
-        let binaryInputGradient = Tensor(shape: g.inputShape) { dx in
-            scaledGradient.withUnsafeBufferPointer { dy in
-                signWeights.withUnsafeBufferPointer { w in
-                    Convolution.backwardInput(outputGradient: dy.baseAddress!, weight: w.baseAddress!,
-                                              inputGradient: dx.baseAddress!, geometry: g, precision: precision.backward)
-                }
-            }
-        }
+        let binaryInputGradient = GroupedConvolution.backwardInput(outputGradient: scaledGradient, weight: signWeights,
+                                                                   geometry: g, groups: groups,
+                                                                   precision: precision.backward)
         return inputQuantizer?.backward(binaryInputGradient) ?? binaryInputGradient
     }
 }

@@ -16,6 +16,9 @@ public enum ParameterLayout: Sendable, Equatable {
     /// A convolution weight held as O×kH×kW×I in memory (channels-last, matching N×H×W×C activations)
     /// and as O×I×kH×kW on disk.
     case convolutionOHWI
+    /// A per-channel vector held as C elements in memory and as 1×C×1×1 on disk (the shape of a
+    /// PyTorch parameter broadcast over N×C×H×W, such as ReActNet's `LearnableBias`).
+    case channelBroadcast
 }
 
 /// A named, mutable tensor owned by a layer, with the gradient accumulated for it by backward passes.
@@ -57,6 +60,7 @@ public final class Parameter {
         switch layout {
         case .plain: return value.shape
         case .convolutionOHWI: return [value.shape[0], value.shape[3], value.shape[1], value.shape[2]]
+        case .channelBroadcast: return [1, value.count, 1, 1]
         }
     }
 
@@ -65,6 +69,7 @@ public final class Parameter {
         switch layout {
         case .plain: return value
         case .convolutionOHWI: return value.permuted([0, 3, 1, 2])
+        case .channelBroadcast: return value.reshaped(diskShape)
         }
     }
 
@@ -74,6 +79,7 @@ public final class Parameter {
         switch layout {
         case .plain: value = tensor
         case .convolutionOHWI: value = tensor.permuted([0, 2, 3, 1])
+        case .channelBroadcast: value = tensor.reshaped([tensor.count])
         }
     }
 

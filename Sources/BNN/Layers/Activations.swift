@@ -151,3 +151,13 @@ func clampGradient(_ gradient: Tensor, _ input: Tensor, _ lo: Float, _ hi: Float
         }
     }
 }
+
+/// Passes its input through unchanged (a branch of ``Concatenate`` or a shortcut that only copies).
+public final class Identity: TensorLayer {
+    /// Creates the layer.
+    public init() {}
+    /// `x`.
+    public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor { input }
+    /// `dy`.
+    public func backward(_ outputGradient: Tensor) -> Tensor { outputGradient }
+}

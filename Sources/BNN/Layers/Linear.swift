@@ -1,6 +1,7 @@
 /// A fully connected layer `y = x·Wᵀ + b` on N×F input, with PyTorch's O×F weight layout.
 ///
-/// Weights are initialised Kaiming-normal (fan-in), the bias uniform in ±1/√F.
+/// Weights are initialised Kaiming-normal (fan-in), the bias uniform in ±1/√F. A ``weightQuantizer``
+/// (such as ``DoReFa``) multiplies by the quantized weights and takes the weight gradient through it.
 public final class Linear: TensorLayer, PrecisionSelectable {
     /// The weights, O×F.
     public let weight: Parameter
@@ -10,11 +11,12 @@ public final class Linear: TensorLayer, PrecisionSelectable {
     public let inputFeatures: Int
     /// Output features O.
     public let outputFeatures: Int
-
+    /// Quantizes the weights in the forward pass; `nil` (the default) for float weights.
+    public var weightQuantizer: (any Quantizer)?
     /// The operand precision of this layer's products in each pass (default fp32).
     public var precision = PrecisionPolicy.fp32
 
-    private var recordedInput: Tensor?
+    private var recorded: (input: Tensor, weight: Tensor)?
 
     /// Creates a fully connected layer.
     public init(inputFeatures: Int, outputFeatures: Int, bias: Bool = true) {
@@ -31,7 +33,9 @@ public final class Linear: TensorLayer, PrecisionSelectable {
     }
 
     /// E.g. `Linear(512→1000)`.
-    public var summaryDescription: String { "Linear(\(inputFeatures)→\(outputFeatures))" }
+    public var summaryDescription: String {
+        "Linear(\(inputFeatures)→\(outputFeatures)" + (weightQuantizer.map { ", \($0.name)" } ?? "") + ")"
+    }
 
     /// N×O.
     public func outputShape(forInputShape shape: [Int]) -> [Int] { [shape[0], outputFeatures] }
@@ -45,44 +49,64 @@ public final class Linear: TensorLayer, PrecisionSelectable {
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.rank == 2 && input.shape[1] == inputFeatures,
                      "Linear: expected N×\(inputFeatures) input, got \(input.shape)")
-        recordedInput = mode.recordsForBackward ? input : nil
-        let n = input.shape[0]
-        var output = Tensor(shape: [n, outputFeatures]) { y in
-            input.withUnsafeBufferPointer { x in
-                weight.value.withUnsafeBufferPointer { w in
-                    GEMM.multiply(precision: precision.forward, transposeA: false, transposeB: true, m: n,
-                                  n: outputFeatures, k: inputFeatures, a: x.baseAddress!, lda: inputFeatures,
-                                  b: w.baseAddress!, ldb: inputFeatures, c: y.baseAddress!, ldc: outputFeatures,
-                                  accumulate: false)
-                }
-            }
-        }
+        let kernel = weightQuantizer?.quantize(weight.value) ?? weight.value
+        recorded = mode.recordsForBackward ? (input, kernel) : nil
+        var output = Self.product(input: input, weight: kernel, precision: precision.forward)
         if let bias { output.addChannelVector(bias.value.scalars) }
         return output
     }
 
     /// Accumulates `dW = dyᵀ·x` and `db = Σ dy`, returns `dx = dy·W`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let input = recordedInput else { preconditionFailure("Linear.backward without a recording forward pass") }
-        let n = input.shape[0]
-        input.withUnsafeBufferPointer { x in
-            outputGradient.withUnsafeBufferPointer { dy in
-                weight.gradient.withUnsafeMutableBufferPointer { dw in
-                    GEMM.multiply(precision: precision.backward, transposeA: true, transposeB: false,
-                                  m: outputFeatures, n: inputFeatures, k: n, a: dy.baseAddress!, lda: outputFeatures,
-                                  b: x.baseAddress!, ldb: inputFeatures, c: dw.baseAddress!, ldc: inputFeatures,
-                                  accumulate: true)
+        guard let (input, kernel) = recorded else { preconditionFailure("Linear.backward without a recording forward pass") }
+        if let weightQuantizer {
+            var kernelGradient = Tensor(zeros: weight.value.shape)
+            Self.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: &kernelGradient,
+                                          precision: precision.backward)
+            weight.accumulateGradient(weightQuantizer.backward(input: weight.value, outputGradient: kernelGradient))
+        } else {
+            Self.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: &weight.gradient,
+                                          precision: precision.backward)
+        }
+        if let bias { bias.accumulateGradient(Tensor(shape: [outputFeatures], scalars: outputGradient.sumPerChannel())) }
+        return Self.inputGradient(outputGradient: outputGradient, weight: kernel, precision: precision.backward)
+    }
+
+    /// `x·Wᵀ` for N×F `input` and O×F `weight`: N×O.
+    static func product(input: Tensor, weight: Tensor, precision: ComputePrecision = .fp32) -> Tensor {
+        let n = input.shape[0], o = weight.shape[0], f = weight.shape[1]
+        return Tensor(shape: [n, o]) { y in
+            input.withUnsafeBufferPointer { x in
+                weight.withUnsafeBufferPointer { w in
+                    GEMM.multiply(precision: precision, transposeA: false, transposeB: true, m: n, n: o, k: f, a: x.baseAddress!, lda: f, b: w.baseAddress!, ldb: f,
+                                    c: y.baseAddress!, ldc: o, accumulate: false)
                 }
             }
         }
-        if let bias { bias.accumulateGradient(Tensor(shape: [outputFeatures], scalars: outputGradient.sumPerChannel())) }
-        return Tensor(shape: [n, inputFeatures]) { dx in
+    }
+
+    /// `dy·W` for N×O `outputGradient` and O×F `weight`: N×F.
+    static func inputGradient(outputGradient: Tensor, weight: Tensor, precision: ComputePrecision = .fp32) -> Tensor {
+        let n = outputGradient.shape[0], o = weight.shape[0], f = weight.shape[1]
+        return Tensor(shape: [n, f]) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
-                weight.value.withUnsafeBufferPointer { w in
-                    GEMM.multiply(precision: precision.backward, transposeA: false, transposeB: false, m: n,
-                                  n: inputFeatures, k: outputFeatures, a: dy.baseAddress!, lda: outputFeatures,
-                                  b: w.baseAddress!, ldb: inputFeatures, c: dx.baseAddress!, ldc: inputFeatures,
-                                  accumulate: false)
+                weight.withUnsafeBufferPointer { w in
+                    GEMM.multiply(precision: precision, transposeA: false, transposeB: false, m: n, n: f, k: o, a: dy.baseAddress!, lda: o, b: w.baseAddress!, ldb: f,
+                                    c: dx.baseAddress!, ldc: f, accumulate: false)
+                }
+            }
+        }
+    }
+
+    /// `gradient += dyᵀ·x` for N×F `input` and N×O `outputGradient` (O×F `gradient`).
+    static func accumulateWeightGradient(input: Tensor, outputGradient: Tensor, into gradient: inout Tensor,
+                                         precision: ComputePrecision = .fp32) {
+        let n = input.shape[0], o = outputGradient.shape[1], f = input.shape[1]
+        input.withUnsafeBufferPointer { x in
+            outputGradient.withUnsafeBufferPointer { dy in
+                gradient.withUnsafeMutableBufferPointer { dw in
+                    GEMM.multiply(precision: precision, transposeA: true, transposeB: false, m: o, n: f, k: n, a: dy.baseAddress!, lda: o, b: x.baseAddress!, ldb: f,
+                                    c: dw.baseAddress!, ldc: f, accumulate: true)
                 }
             }
         }

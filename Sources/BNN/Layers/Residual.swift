@@ -6,7 +6,8 @@
 /// Naming: the body's parameters and children appear directly under the block's name (so a body
 /// `Sequential(named: [("binary_conv", …), ("bn1", …)])` gives `layer1.0.binary_conv.weight`), the
 /// shortcut under `shortcutName` (default `downsample`, as in ResNet/Bi-Real checkpoints), and the
-/// post-activation under `post` when it has parameters.
+/// post-activation under `postName` (default `post`) when it has parameters. An empty `postName`
+/// inlines the post-activation's names like the body's (ReActNet's `move1`, `prelu`, `move2`).
 public final class Residual: TensorLayer {
     /// The main path.
     public let body: any TensorLayer
@@ -16,26 +17,32 @@ public final class Residual: TensorLayer {
     public let post: (any TensorLayer)?
     /// The checkpoint name of the shortcut.
     public let shortcutName: String
+    /// The checkpoint name of the post-activation; `""` inlines its names.
+    public let postName: String
 
     /// Creates a residual block.
     public init(body: any TensorLayer, shortcut: (any TensorLayer)? = nil, post: (any TensorLayer)? = nil,
-                shortcutName: String = "downsample") {
+                shortcutName: String = "downsample", postName: String = "post") {
         self.body = body
         self.shortcut = shortcut
         self.post = post
         self.shortcutName = shortcutName
+        self.postName = postName
     }
 
-    /// The body's own parameters, lifted to this block.
-    public var ownParameters: [(name: String, parameter: Parameter)] { body.ownParameters }
-
-    /// The body's children, then the shortcut and the post-activation.
-    public var children: [(name: String, module: any Module)] {
-        var result = body.children
+    /// The parts under their checkpoint names (the body inlined).
+    private var namedParts: [(name: String, layer: any TensorLayer)] {
+        var result: [(name: String, layer: any TensorLayer)] = [("", body)]
         if let shortcut { result.append((shortcutName, shortcut)) }
-        if let post { result.append(("post", post)) }
+        if let post { result.append((postName, post)) }
         return result
     }
+
+    /// The body's own parameters (and an inlined post-activation's), lifted to this block.
+    public var ownParameters: [(name: String, parameter: Parameter)] { InlineNaming.parameters(of: namedParts) }
+
+    /// The body's children, then the shortcut and the post-activation.
+    public var children: [(name: String, module: any Module)] { InlineNaming.children(of: namedParts) }
 
     /// `post(body(x) + shortcut(x))`.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
@@ -61,7 +68,7 @@ public final class Residual: TensorLayer {
         if let shortcut {
             _ = shortcut.appendSummaryRows(inputShape: inputShape, path: ModelSummary.join(path, shortcutName), to: &summary)
         }
-        if let post { _ = post.appendSummaryRows(inputShape: output, path: ModelSummary.join(path, "post"), to: &summary) }
+        if let post { _ = post.appendSummaryRows(inputShape: output, path: ModelSummary.join(path, postName), to: &summary) }
         return output
     }
 }

@@ -21,6 +21,9 @@ public enum SequentialBuilder {
 ///
 /// Children are named `0`, `1`, … as in PyTorch's `nn.Sequential`, or explicitly with
 /// ``init(named:)`` (e.g. `binary_conv`, `bn1`) so checkpoints match a reference's `state_dict`.
+/// A layer named `""` is inlined: its parameters and children appear under this sequence's own
+/// names, for references whose modules keep flat names across several computational steps (a
+/// ReActNet block's `move11`, `binary_3x3`, … `move23`).
 ///
 /// ```swift
 /// let block = Sequential {
@@ -48,8 +51,11 @@ public final class Sequential: TensorLayer, BackwardProgressReporting {
         self.layers = layers.map { (name: $0.0, layer: $0.1) }
     }
 
-    /// The layers, under their names.
-    public var children: [(name: String, module: any Module)] { layers.map { ($0.name, $0.layer as any Module) } }
+    /// The parameters of inlined (`""`-named) layers.
+    public var ownParameters: [(name: String, parameter: Parameter)] { InlineNaming.parameters(of: layers) }
+
+    /// The layers under their names, inlined layers replaced by their children.
+    public var children: [(name: String, module: any Module)] { InlineNaming.children(of: layers) }
 
     /// Applies every layer in order.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {

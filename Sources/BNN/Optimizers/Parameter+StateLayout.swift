@@ -6,6 +6,7 @@ extension Parameter {
         switch layout {
         case .plain: return tensor
         case .convolutionOHWI: return tensor.permuted([0, 3, 1, 2])
+        case .channelBroadcast: return tensor.reshaped(diskShape)
         }
     }
 
@@ -15,6 +16,7 @@ extension Parameter {
         switch layout {
         case .plain: return tensor
         case .convolutionOHWI: return tensor.permuted([0, 2, 3, 1])
+        case .channelBroadcast: return tensor.reshaped(value.shape)
         }
     }
 }

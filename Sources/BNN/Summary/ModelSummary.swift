@@ -36,8 +36,10 @@ public struct ModelSummary: CustomStringConvertible {
         _ = model.appendSummaryRows(inputShape: inputShape, path: "", to: &self)
     }
 
-    /// Joins a parent path and a child name with a dot.
-    public static func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : path + "." + name }
+    /// Joins a parent path and a child name with a dot (an empty name, an inlined child, keeps the path).
+    public static func join(_ path: String, _ name: String) -> String {
+        path.isEmpty ? name : (name.isEmpty ? path : path + "." + name)
+    }
 
     /// Adds a row for `module` and every parameter below it.
     public mutating func appendRow(path: String, module: any Module, inputShape: [Int], outputShape: [Int]) {

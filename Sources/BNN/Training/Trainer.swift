@@ -21,6 +21,8 @@ public final class Trainer {
     public var schedule: any LearningRateSchedule
     /// The loss.
     public var loss: SoftmaxCrossEntropy
+    /// Knowledge distillation from a frozen teacher; when set, it replaces ``loss`` in training steps.
+    public var distillation: DistillationLoss?
     /// Clip the global gradient norm to this value (the reference uses 5); `nil` for no clipping.
     public var maxGradientNorm: Float?
     /// Dynamic loss scaling, as mixed-precision recipes use; `nil` to step directly.
@@ -79,7 +81,8 @@ public final class Trainer {
         optimizer.learningRate = learningRate
         model.zeroGradients()
         let logits = model.forward(batch.images, mode: .training)
-        let (value, gradient) = batch.softTargets.map { loss(logits, targets: $0) } ?? loss(logits, labels: batch.labels)
+        let (value, gradient) = distillation.map { $0(logits, batch: batch) }
+            ?? batch.softTargets.map { loss(logits, targets: $0) } ?? loss(logits, labels: batch.labels)
         let correct = Accuracy.correctCount(logits, labels: batch.labels)
         var norm: Float?
         var skipped = false
