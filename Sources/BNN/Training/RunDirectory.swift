@@ -18,7 +18,7 @@ public enum RunDirectory {
         case overwrite
     }
 
-    /// The files a run writes (``CheckpointWriter``, ``MetricsLog``, ``TrainingChart``), which mark a
+    /// The files a run writes (``CheckpointWriter``, ``MetricsLog``, ``/BNNProgramSupport/TrainingChart``), which mark a
     /// folder as holding a run.
     public static let runFileNames = ["last.safetensors", "best.safetensors", "metrics.jsonl", "metrics.svg"]
 
