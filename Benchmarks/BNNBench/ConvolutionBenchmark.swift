@@ -49,7 +49,7 @@ struct ConvolutionBenchmark {
                 let operands = try Operands(geometry: g)
                 for threads in options.threads {
                     Parallel.threadCount = threads
-                    let m = measure(shape: shape, geometry: g, operands: operands, threads: threads)
+                    let m = try measure(shape: shape, geometry: g, operands: operands, threads: threads)
                     progress("\(shape.name) batch \(batch) threads \(threads): binary \(Self.ms(m.binarySeconds))")
                     results.append(m)
                 }
@@ -59,7 +59,7 @@ struct ConvolutionBenchmark {
     }
 
     private func measure(shape: ConvolutionShape, geometry g: ConvolutionGeometry, operands: Operands,
-                         threads: Int) -> ConvolutionMeasurement {
+                         threads: Int) throws -> ConvolutionMeasurement {
         // Big float layers get fewer repetitions in the time budget; at least two runs each.
         let seconds = options.quick ? 0.05 : 0.3
         let runs = options.quick ? 2 : 5
@@ -77,14 +77,17 @@ struct ConvolutionBenchmark {
             }
         }
         let transform = BinaryOutputTransform(scale: operands.packedWeights.alpha, bias: operands.bias, clamp: -1...1)
+        let prepared = try PreparedBinaryConvolution(weights: operands.packedWeights, stride: g.stride, padding: g.padding,
+                                                     transform: transform)
         let (binarySeconds, packSeconds) = operands.input.withUnsafeBufferPointer { x in
             binaryOutput.withUnsafeMutableBufferPointer { y in
                 let full = BenchClock.fastest(minimumRuns: runs, minimumSeconds: seconds) {
                     let packed = PackedActivations(packing: x.baseAddress!, batch: g.batch, height: g.inputHeight,
                                                    width: g.inputWidth, channels: g.inputChannels, margin: g.padding)
-                    BinaryConvolution.run(packed, weights: operands.packedWeights, geometry: g, transform: transform,
-                                          residual: nil, output: y.baseAddress, packedOutput: nil,
-                                          packedOutputMargin: 0, dots: nil)
+                    _ = packed.words.withUnsafeBufferPointer { p in
+                        prepared.run(input: p.baseAddress!, inputMargin: packed.margin, batch: g.batch,
+                                     height: g.inputHeight, width: g.inputWidth, output: y.baseAddress)
+                    }
                 }
                 let pack = BenchClock.fastest(minimumRuns: runs, minimumSeconds: seconds / 3) {
                     _ = PackedActivations(packing: x.baseAddress!, batch: g.batch, height: g.inputHeight,
@@ -95,9 +98,10 @@ struct ConvolutionBenchmark {
         }
         let kernelSeconds = dots.withUnsafeMutableBufferPointer { d in
             BenchClock.fastest(minimumRuns: runs, minimumSeconds: seconds) {
-                BinaryConvolution.run(operands.packedInput, weights: operands.packedWeights, geometry: g,
-                                      transform: nil, residual: nil, output: nil, packedOutput: nil,
-                                      packedOutputMargin: 0, dots: d.baseAddress)
+                _ = operands.packedInput.words.withUnsafeBufferPointer { p in
+                    prepared.run(input: p.baseAddress!, inputMargin: operands.packedInput.margin, batch: g.batch,
+                                 height: g.inputHeight, width: g.inputWidth, output: nil, dots: d.baseAddress)
+                }
             }
         }
         return ConvolutionMeasurement(layer: shape.name, binaryInModel: shape.binaryInModel, batch: g.batch,

@@ -28,11 +28,12 @@ runCommand {
         print(arguments.usage(program: "birealnet-export", summary: "Writes a packed, fused inference model from a checkpoint."))
         return
     }
+    try arguments.rejectPositional("birealnet-export takes only flags; see --help")
     var names: [String]?
     if let path = arguments.string("class-names") {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CommandLineError("--class-names \(path): \(error.localizedDescription)")
+            throw CommandLineError("--class-names \(path): \(FileErrorReason.describe(error, path: path))")
         }
         names = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     } else if let folder = arguments.string("class-folder") {
@@ -50,7 +51,7 @@ runCommand {
     let weights = URL(fileURLWithPath: try arguments.required("weights"))
     let output = URL(fileURLWithPath: try arguments.required("output"))
     let model = BiRealNet(configuration)
-    try model.loadWeights(from: weights)
+    if let note = try model.loadWeights(from: weights).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
     let result = try BiRealNetExport.export(model, classNames: names, inputHeight: size, inputWidth: size)
     try result.model.write(to: output)
     let packedBytes = (try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0

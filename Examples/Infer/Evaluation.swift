@@ -1,5 +1,6 @@
 import BNN
 import BNNData
+import BNNProgramSupport
 import Foundation
 
 /// Top-1 / top-5 accuracy and throughput over an image-folder validation set.
@@ -11,6 +12,8 @@ struct Evaluation: Encodable {
     var modelSeconds = 0.0
     /// Wall-clock seconds of the whole evaluation, decoding included.
     var wallSeconds = 0.0
+    /// Unreadable images left out of the figures (without `--strict`).
+    var skippedImages = 0
 
     var top1: Double { Double(top1Correct) / Double(max(1, images)) }
     var top5: Double { Double(top5Correct) / Double(max(1, images)) }
@@ -19,8 +22,11 @@ struct Evaluation: Encodable {
     /// Class folders are matched to the model's class names when the model has names for all of them,
     /// else labelled in sorted folder order.
     ///
-    /// - Throws: `BNNDataError` for a missing or empty folder or an undecodable image, and the model's errors.
-    static func run(_ model: InferenceModel, folder: String, batchSize: Int, loaderThreads: Int,
+    /// Unreadable images are left out and counted in ``skippedImages``; with `strict` the first one stops.
+    ///
+    /// - Throws: `BNNDataError` for a missing or empty folder (or an undecodable image with `strict`),
+    ///   `ProgramExit` when the folder has more classes than the model, and the model's errors.
+    static func run(_ model: InferenceModel, folder: String, batchSize: Int, loaderThreads: Int, strict: Bool,
                     progress: (Evaluation) -> Void) throws -> Evaluation {
         var isDirectory: ObjCBool = false
         let val = (folder as NSString).appendingPathComponent("val")
@@ -30,28 +36,28 @@ struct Evaluation: Encodable {
         var source = try ImageFolder(root: root.isEmpty ? "." : root, split: split)
         if Set(source.classes).isSubset(of: Set(model.classNames)) {
             source = try ImageFolder(root: root.isEmpty ? "." : root, split: split, classes: model.classNames)
+        } else if source.classCount > model.classNames.count {
+            throw ProgramExit(.failure, "--evaluate \(folder): the folder has \(source.classCount) classes but the model has "
+                              + "\(model.classNames.count); evaluate it with a model trained on these classes")
         }
         let transform = EvaluationTransform(imageSize: model.inputSize)
         let loader = try DataLoader(source: source, transform: transform,
                                     configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
-                                                                           threadCount: loaderThreads, strict: true))
+                                                                           threadCount: loaderThreads, strict: strict,
+                                                                           dropsBadFiles: true))
         var result = Evaluation()
         let start = DispatchTime.now().uptimeNanoseconds
         try loader.forEachBatch(epoch: 0) { batch in
             let t0 = DispatchTime.now().uptimeNanoseconds
             let logits = try model.logits(batch.images)
             result.modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            let classes = logits.shape[1]
-            for (n, label) in batch.labels.enumerated() {
-                let row = Array(logits.scalars[(n * classes)..<((n + 1) * classes)])
-                let better = row.filter { $0 > row[label] }.count
-                if better == 0 { result.top1Correct += 1 }
-                if better < 5 { result.top5Correct += 1 }
-            }
+            result.top1Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 1)
+            result.top5Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 5)
             result.images += batch.labels.count
             result.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             progress(result)
         }
+        result.skippedImages = loader.skippedFileCount(epoch: 0)
         return result
     }
 }

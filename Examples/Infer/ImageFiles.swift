@@ -1,3 +1,4 @@
+import BNN
 import BNNData
 import Foundation
 
@@ -9,7 +10,7 @@ struct ImageFiles: ImageSource {
 
     /// Collects the images of `arguments`.
     ///
-    /// - Throws: `BNNDataError.missingFolder` for a path that does not exist,
+    /// - Throws: `BNNDataError.unreadableFile` for a path that does not exist,
     ///   `BNNDataError.invalidConfiguration` when no image is found.
     init(_ arguments: [String]) throws {
         let fm = FileManager.default
@@ -17,7 +18,7 @@ struct ImageFiles: ImageSource {
         for argument in arguments {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                throw BNNDataError.missingFolder(path: argument)
+                throw BNNDataError.unreadableFile(path: argument, reason: "no such image file or folder")
             }
             if !isDirectory.boolValue { paths.append(argument); continue }
             let found = (fm.enumerator(atPath: argument)?.allObjects as? [String] ?? [])
@@ -39,7 +40,7 @@ struct ImageFiles: ImageSource {
         do {
             return .encoded([UInt8](try Data(contentsOf: URL(fileURLWithPath: paths[index]))))
         } catch {
-            throw BNNDataError.unreadableFile(path: paths[index], reason: error.localizedDescription)
+            throw BNNDataError.unreadableFile(path: paths[index], reason: FileErrorReason.describe(error, path: paths[index]))
         }
     }
 }

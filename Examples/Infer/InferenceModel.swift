@@ -50,7 +50,7 @@ enum InferenceModel {
             throw CommandLineError("--arch: unknown architecture '\(arch)'")
         }
         let model = BiRealNet(configuration)
-        try model.loadWeights(from: Checkpoint(file: file))
+        if let note = try model.loadWeights(from: Checkpoint(file: file)).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
         let given = try arguments.integer("image-size", in: 1...4096)
         let size = given ?? (stem == .imagenet ? 224 : 32)
         let names = (0..<classes).map { "class\($0)" }

@@ -26,6 +26,7 @@ let options: [CommandLineArguments.Option] = [
     .init("top", help: "classes listed per image (default 5)"),
     .init("batch", help: "images per batch (default 16)"),
     .init("json", takesValue: false, help: "print JSON instead of tables"),
+    .init("strict", takesValue: false, help: "stop at the first unreadable image instead of reporting it and going on"),
     .init("threads", help: "worker threads of the network (default: all cores)"),
     .init("loader-threads", help: "image decoding threads (default 2)"),
     .init("help", takesValue: false, help: "show this help"),
@@ -36,6 +37,12 @@ func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Reports unreadable images that were skipped (without --strict) on standard error.
+func warnSkipped(_ count: Int, _ what: String) {
+    let text = "warning: \(count) unreadable image(s) \(what) (see the warnings above; --strict stops instead)\n"
+    FileHandle.standardError.write(Data(text.utf8))
 }
 
 runCommand {
@@ -50,6 +57,12 @@ runCommand {
     let batchSize = try arguments.integer("batch", default: 16, in: 1...4096)
     let loaderThreads = try arguments.integer("loader-threads", default: 2, in: 1...256)
     let json = arguments.has("json")
+    let strict = arguments.has("strict")
+    try arguments.require("input", for: "output")
+    try arguments.forbid("input", with: "evaluate", because: "give one job at a time")
+    if arguments.has("input") || arguments.has("evaluate") {
+        try arguments.rejectPositional("image arguments are not read with --input or --evaluate")
+    }
 
     if let inputPath = arguments.string("input") {
         let outputURL = URL(fileURLWithPath: try arguments.required("output"))
@@ -58,14 +71,30 @@ runCommand {
             throw CommandLineError("--input \(inputPath): expected a float32 N×3×H×W array, found shape \(input.shape)")
         }
         let model = try InferenceModel.load(arguments, mode: mode, inputSize: (input.shape[2], input.shape[3]))
-        let logits = try model.logits(Tensor.fromNCHW(input))
-        try NumPyFile.write(logits, to: outputURL)
-        print("wrote \(outputURL.path): logits \(logits.shape) (\(model.engineName) engine)")
+        if model.engineName == "packed", input.shape[2] != model.inputSize || input.shape[3] != model.inputSize {
+            throw CommandLineError("--input \(inputPath): the packed model takes N×3×\(model.inputSize)×\(model.inputSize) "
+                                   + "arrays, found \(input.shape.map(String.init).joined(separator: "×"))")
+        }
+        // --batch images at a time, so the network's memory does not grow with N.
+        let (count, imageFloats) = (input.shape[0], input.shape[1] * input.shape[2] * input.shape[3])
+        var logits: [Float] = [], classes = 0
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let rows = min(batchSize, count - start)
+            let chunk = Tensor(shape: [rows] + input.shape.dropFirst(),
+                               scalars: Array(input.scalars[(start * imageFloats)..<((start + rows) * imageFloats)]))
+            let part = try model.logits(Tensor.fromNCHW(chunk))
+            classes = part.shape[1]
+            logits += part.scalars
+        }
+        let output = Tensor(shape: [count, classes], scalars: logits)
+        try NumPyFile.write(output, to: outputURL)
+        print("wrote \(outputURL.path): logits \(output.shape) (\(model.engineName) engine, batches of \(batchSize))")
         return
     }
     let model = try InferenceModel.load(arguments, mode: mode)
     if let folder = arguments.string("evaluate") {
-        let result = try Evaluation.run(model, folder: folder, batchSize: batchSize, loaderThreads: loaderThreads) { partial in
+        let result = try Evaluation.run(model, folder: folder, batchSize: batchSize, loaderThreads: loaderThreads,
+                                        strict: strict) { partial in
             if !json {
                 FileHandle.standardError.write(Data(String(format: "\r%d images, top-1 %.2f%%", partial.images,
                                                            100 * partial.top1).utf8))
@@ -73,10 +102,11 @@ runCommand {
         }
         if json {
             struct Output: Encodable {
-                var engine: String, images: Int, top1: Double, top5: Double
+                var engine: String, images: Int, skippedImages: Int, top1: Double, top5: Double
                 var modelImagesPerSecond: Double, wallImagesPerSecond: Double
             }
-            try printJSON(Output(engine: model.engineName, images: result.images, top1: result.top1, top5: result.top5,
+            try printJSON(Output(engine: model.engineName, images: result.images, skippedImages: result.skippedImages,
+                                 top1: result.top1, top5: result.top5,
                                  modelImagesPerSecond: Double(result.images) / result.modelSeconds,
                                  wallImagesPerSecond: Double(result.images) / result.wallSeconds))
         } else {
@@ -86,6 +116,7 @@ runCommand {
                          100 * result.top5, Double(result.images) / result.modelSeconds,
                          Double(result.images) / result.wallSeconds))
         }
+        if result.skippedImages > 0 { warnSkipped(result.skippedImages, "left out of the figures") }
         return
     }
     guard !arguments.positional.isEmpty else {
@@ -95,7 +126,8 @@ runCommand {
     let files = try ImageFiles(arguments.positional)
     let loader = try DataLoader(source: files, transform: EvaluationTransform(imageSize: model.inputSize),
                                 configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
-                                                                       threadCount: loaderThreads, strict: true))
+                                                                       threadCount: loaderThreads, strict: strict,
+                                                                       dropsBadFiles: true))
     var results: [Classification] = []
     try loader.forEachBatch(epoch: 0) { batch in
         let logits = try model.logits(batch.images)
@@ -106,4 +138,6 @@ runCommand {
         results += found
     }
     if json { try printJSON(results) }
+    let skipped = loader.skippedFileCount(epoch: 0)
+    if skipped > 0 { warnSkipped(skipped, "of \(files.count) not classified") }
 }

@@ -21,6 +21,15 @@ struct DistributedSession {
         communicator = isDistributed ? try DistributedRuntime.world() : SingleProcessCommunicator()
     }
 
+    /// The data-parallel coordinator with `--overlap-allreduce` and `--allreduce-precision`.
+    ///
+    /// - Throws: `CommandLineError` naming the flag when a value is not one of the choices.
+    func dataParallel(_ settings: TrainSettings) throws -> DataParallel {
+        let precision = try settings.choice("allreduce_precision", GradientPrecision.allCases.map(\.rawValue), default: "float32")
+        return DataParallel(communicator: communicator, precision: GradientPrecision(rawValue: precision) ?? .float32,
+                            overlapsBackward: try settings.bool("overlap_allreduce", default: false))
+    }
+
     /// Runs `body`, then ends MPI; handles errors as described above.
     func run(_ body: () throws -> Void) throws {
         do {
@@ -40,8 +49,8 @@ struct DistributedSession {
                 throw error
             }
             fflush(stdout)
-            FileHandle.standardError.write(Data("error: rank \(communicator.rank) of \(communicator.worldSize): \(error)\n".utf8))
-            communicator.abort(exitCode: 1)
+            FileHandle.standardError.write(Data("error: rank \(communicator.rank) of \(communicator.worldSize) on host \(DistributedRuntime.hostName): \(error)\n".utf8))
+            communicator.abort(exitCode: exitCode(for: error).rawValue)
         }
     }
 

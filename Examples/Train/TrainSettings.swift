@@ -66,11 +66,14 @@ struct TrainSettings {
         Key(name: "val_samples", help: "synthetic dataset: validation images (default 800)"),
         Key(name: "run_dir", help: "output folder for checkpoints, metrics.jsonl and metrics.svg (default runs/<arch>)"),
         Key(name: "resume", help: "checkpoint to continue from, or 'auto' for <run-dir>/last.safetensors"),
+        Key(name: "overwrite", takesValue: false, help: "start a new run in a run directory that holds one, deleting its files"),
         Key(name: "evaluate", takesValue: false, help: "only run validation of --weights (or --resume) and exit"),
         Key(name: "weights", help: "model weights to start from or to evaluate (safetensors)"),
         Key(name: "distributed", takesValue: false,
             help: "data-parallel training as one rank of an MPI job (launch with mpirun; needs a build with --traits MPI)"),
         Key(name: "sync_bn", help: "with --distributed: True (default) to compute BatchNorm statistics over all ranks"),
+        Key(name: "overlap_allreduce", help: "with --distributed: True to all-reduce gradients during the backward pass (default False)"),
+        Key(name: "allreduce_precision", help: "with --distributed: float32 (default) or bfloat16 gradients on the wire"),
         Key(name: "strict", takesValue: false, help: "stop on the first unreadable image instead of skipping it"),
         Key(name: "help", takesValue: false, help: "show this help"),
     ]
@@ -81,6 +84,10 @@ struct TrainSettings {
     init(arguments: [String]) throws {
         let options = Self.keys.map { CommandLineArguments.Option($0.flag, takesValue: $0.takesValue, help: $0.help) }
         flags = try CommandLineArguments(arguments, options: options)
+        try flags.rejectPositional("birealnet-train takes only flags; see --help")
+        try flags.forbid("resume", with: "weights", because: "a resumed run continues from its checkpoint's weights")
+        try flags.forbid("resume", with: "overwrite", because: "--overwrite starts a new run")
+        try flags.require("distributed", for: "sync-bn")
         if let path = flags.string("config") {
             let yaml = try FlatYAML(contentsOf: URL(fileURLWithPath: path))
             for entry in yaml.entries {
@@ -95,6 +102,9 @@ struct TrainSettings {
             file = yaml
         } else {
             file = nil
+        }
+        if flags.has("evaluate") && !has("weights") && !has("resume") {
+            throw CommandLineError("--evaluate needs --weights FILE or --resume FILE|auto (it would evaluate a random model)")
         }
     }
 

@@ -37,6 +37,52 @@ struct TrainingRun {
         value == "auto" ? runDirectory.appendingPathComponent("last.safetensors") : URL(fileURLWithPath: value)
     }
 
+    /// Checks the run directory before anything is written to it (``RunDirectory``): a new run is
+    /// refused where another run's files are, unless `--overwrite`.
+    ///
+    /// - Throws: `CommandLineError` offering `--resume auto`, `--run-dir` and `--overwrite` for a
+    ///   directory in use; `TrainingCallbackError` naming the directory when it cannot be created or written.
+    func prepareRunDirectory(resuming: Bool) throws {
+        let intent: RunDirectory.Intent = resuming ? .resume : settings.flags.has("overwrite") ? .overwrite : .newRun
+        do {
+            let removed = try RunDirectory.prepare(runDirectory, for: intent)
+            if !removed.isEmpty { warn("removed \(removed.count) temporary file(s) of an interrupted save in \(runDirectory.path)") }
+        } catch TrainingCallbackError.runDirectoryInUse(let path, let files) {
+            throw CommandLineError("\(path) already holds a run (\(files.joined(separator: ", "))): continue it with "
+                                   + "--resume auto, start another with --run-dir DIR, or replace it with --overwrite")
+        }
+    }
+
+    /// Refuses a model whose training would not fit in this machine's physical memory, before
+    /// anything is allocated, naming the flags that make it so large.
+    ///
+    /// - Throws: `CommandLineError` with the estimate, the memory and the flags to lower.
+    static func checkMemory(_ configuration: BiRealNetConfiguration, batchSize: Int, imageSize: Int,
+                            settings: TrainSettings) throws {
+        let estimate = configuration.trainingMemoryEstimate(batchSize: batchSize, imageSize: imageSize)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard estimate.totalBytes > available else { return }
+        let architecture = ["blocks", "widths"].filter(settings.has).map { "--\($0)" }
+        let culprits = estimate.parameterBytes > available / 2
+            ? (architecture.isEmpty ? ["--arch"] : architecture)
+            : architecture + ["--batch-size", "--image-size"]
+        func gigabytes(_ bytes: Double) -> String { String(format: "%.1f GB", bytes / 1e9) }
+        throw CommandLineError("the model \(configuration.blocksPerStage) × \(configuration.widths) needs about "
+                               + "\(gigabytes(estimate.totalBytes)) to train (\(gigabytes(estimate.parameterBytes)) for "
+                               + "\(String(format: "%.3g", estimate.parameterCount)) parameters and their optimizer state, "
+                               + "\(gigabytes(estimate.activationBytes)) of activations for batch \(batchSize) at "
+                               + "\(imageSize) pixels); this machine has \(gigabytes(available)): lower "
+                               + culprits.joined(separator: " or "))
+    }
+
+    /// Warns how many validation images could not be read and were left out of the figures.
+    func warnSkippedValidationImages() {
+        let skipped = validationLoader.skippedFileCount(epoch: 0)
+        if skipped > 0 {
+            warn("validation: \(skipped) unreadable image(s) left out of the figures (see the warnings above; --strict stops instead)")
+        }
+    }
+
     /// Builds the run for rank `communicator.rank` of `communicator.worldSize`: the training data is
     /// that rank's shard, and by default the cores are divided among the ranks of this machine.
     init(settings: TrainSettings, communicator: any Communicator) throws {
@@ -99,25 +145,32 @@ struct TrainingRun {
         validationLoader = try DataLoader(
             source: validationSource, transform: EvaluationTransform(imageSize: imageSize, cropFraction: cropFraction),
             configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false, seed: seed,
-                                                   threadCount: workers, strict: strict))
+                                                   threadCount: workers, strict: strict, dropsBadFiles: true))
 
         // Model.
         let arch = try settings.choice("arch", BiRealNetConfiguration.architectureNames, default: synthetic ? "birealnet18" : "birealnet34")
         let variant = BiRealNetConfiguration.Variant(rawValue: try settings.choice("variant", ["reference", "paper"], default: "reference")) ?? .reference
-        let widths = try settings.doubles("widths", count: 4).map { $0.map { Int($0) } } ?? (synthetic ? [16, 32, 64, 128] : [64, 128, 256, 512])
-        guard widths.allSatisfy({ $0 > 0 }) else { throw CommandLineError("widths must be four positive integers, got \(widths)") }
+        // Checked as numbers before conversion (Int(1e300) would trap); the memory check bounds them further.
+        let givenWidths = try settings.doubles("widths", count: 4)
+        guard givenWidths?.allSatisfy({ (1...1_000_000).contains($0) && $0 == $0.rounded() }) ?? true else {
+            throw CommandLineError("widths must be four integers in 1...1000000, got \(givenWidths ?? [])")
+        }
+        let widths = givenWidths.map { $0.map { Int($0) } } ?? (synthetic ? [16, 32, 64, 128] : [64, 128, 256, 512])
         let stem: BiRealNetConfiguration.Stem = imageSize <= 64 ? .small : .imagenet
         guard var configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant, widths: widths) else {
             throw CommandLineError("unknown architecture '\(arch)'")
         }
         if let blocks = try settings.doubles("blocks", count: 4) {
-            guard blocks.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
-                throw CommandLineError("blocks must be four positive integers, got \(blocks)")
+            guard blocks.allSatisfy({ (1...1_000_000).contains($0) && $0 == $0.rounded() }) else {
+                throw CommandLineError("blocks must be four integers in 1...1000000, got \(blocks)")
             }
             configuration.blocksPerStage = blocks.map { Int($0) }
         }
+        try Self.checkMemory(configuration, batchSize: batchSize, imageSize: imageSize, settings: settings)
         model = Initializer.withSeed(seed) { BiRealNet(configuration) }
-        if let weights = try settings.string("weights") { try model.loadWeights(from: URL(fileURLWithPath: weights)) }
+        if let weights = try settings.string("weights") {
+            if let note = try model.loadWeights(from: URL(fileURLWithPath: weights)).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
+        }
         precision = try settings.applyPrecision(to: model)
 
         // Optimisation.
@@ -128,6 +181,9 @@ struct TrainingRun {
         let baseLR = try settings.double("base_lr", default: synthetic ? 1e-2 : 1e-3, in: 0...10)
         let warmupLR = try settings.double("warmup_lr", default: 1e-5, in: 0...10)
         let minLR = try settings.double("min_lr", default: 1e-6, in: 0...10)
+        guard minLR <= baseLR else {
+            throw CommandLineError("min_lr (\(minLR)) is larger than base_lr (\(baseLR)): the learning rate would rise as it decays")
+        }
         let stepsPerEpoch = max(1, trainLoader.batchesPerEpoch)
         let schedule: any LearningRateSchedule
         switch try settings.choice("lr_scheduler", ["linear_lr", "cosine_lr", "step_lr", "constant_lr"], default: "linear_lr") {
@@ -166,7 +222,9 @@ struct TrainingRun {
         trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule,
                           loss: SoftmaxCrossEntropy(labelSmoothing: Float(mixup == nil ? labelSmoothing : 0)),
                           maxGradientNorm: clip > 0 ? Float(clip) : nil, lossScaler: scaler, averagedWeights: ema)
-        runDirectory = URL(fileURLWithPath: try settings.string("run_dir") ?? "runs/\(synthetic ? "synthetic-" : "")\(arch)")
+        // Each dataset has its own default run directory (runs/<dataset folder>-<arch>).
+        let dataName = dataRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent } ?? "synthetic"
+        runDirectory = URL(fileURLWithPath: try settings.string("run_dir") ?? "runs/\(dataName)-\(arch)")
         configurationJSON = try Checkpoint.metadataJSON([
             "arch": arch, "blocks": "\(configuration.blocksPerStage)", "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
             "stem": stem.rawValue, "image_size": String(imageSize), "data": dataRoot ?? "synthetic",

@@ -44,14 +44,17 @@ runCommand {
             try batches.rethrow()
             print(String(format: "validation: top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %d images, %.1f images/s",
                          report.top1 * 100, report.top5 * 100, report.loss, report.count, report.imagesPerSecond))
+            run.warnSkippedValidationImages()
             return
         }
 
+        var resumedFrom: Checkpoint?
         if let resume = try settings.string("resume") {
             // Every rank reads the checkpoint (a shared file system, like the data); a different global
             // batch (another number of ranks) continues at the same point of the epoch.
             let url = run.checkpointURL(resume)
             let checkpoint = try run.trainer.restore(from: url)
+            resumedFrom = checkpoint
             if let previous = checkpoint.metadata[TrainingRun.globalBatchMetadataKey].flatMap(Int.init), previous > 0 {
                 run.trainer.progress = run.trainer.progress.resumed(previousGlobalBatch: previous, globalBatch: run.globalBatchSize,
                                                                     stepsPerEpoch: max(1, run.trainLoader.batchesPerEpoch))
@@ -60,24 +63,25 @@ runCommand {
                 print("resumed from \(url.path) at epoch \(run.trainer.progress.epoch + 1), batch \(run.trainer.progress.batchInEpoch)")
             }
         }
-        let parallel = DataParallel(communicator: communicator)
+        let parallel = try session.dataParallel(settings)
         if session.isDistributed {
             // Identical weights everywhere (rank 0's), gradient averaging, stop agreement, optional sync BN.
             try parallel.attach(to: run.trainer, synchronizedBatchNorm: run.synchronizedBatchNorm)
         }
+        var checkpointWriter: CheckpointWriter?
         if communicator.isPrimary {
-            try FileManager.default.createDirectory(at: run.runDirectory, withIntermediateDirectories: true)
+            try run.prepareRunDirectory(resuming: resumedFrom != nil)
             let chart = TrainingChart(url: run.runDirectory.appendingPathComponent("metrics.svg"), title: run.model.summaryDescription)
             let log = run.runDirectory.appendingPathComponent("metrics.jsonl")
+            // The log continues from the checkpoint: what was logged after it (or not logged before a kill) is put right.
+            if let resumedFrom { try MetricsLog.reconcile(log, with: resumedFrom) }
             if run.trainer.progress.epoch > 0 { try? chart.loadHistory(fromLog: log) }
-            run.trainer.callbacks = [
-                ProgressDisplay(epochs: run.totalEpochs),
-                try MetricsLog(url: log),
-                chart,
-                try CheckpointWriter(directory: run.runDirectory, metadata: ["bnn.configuration": run.configurationJSON,
-                                                                          "bnn.class_names": run.classNamesJSON,
-                                                                          TrainingRun.globalBatchMetadataKey: String(run.globalBatchSize)]),
-            ]
+            let writer = try CheckpointWriter(directory: run.runDirectory, metadata: [
+                "bnn.configuration": run.configurationJSON, "bnn.class_names": run.classNamesJSON,
+                TrainingRun.globalBatchMetadataKey: String(run.globalBatchSize)])
+            checkpointWriter = writer
+            // The checkpoint is saved before the epoch is logged, so a logged epoch is always on disk.
+            run.trainer.callbacks = [ProgressDisplay(epochs: run.totalEpochs), writer, try MetricsLog(url: log), chart]
         }
 
         // Ctrl-C or SIGTERM: finish the current batch, write a checkpoint, stop.
@@ -111,13 +115,27 @@ runCommand {
                 warn((session.isDistributed ? "rank \(communicator.rank): " : "")
                      + "epoch \(epoch + 1): \(skipped) unreadable image(s) skipped (see the warnings above; --strict stops instead)")
             }
+            if communicator.isPrimary && report.validation != nil { run.warnSkippedValidationImages() }
+            if let divergence = report.divergence {
+                if let checkpointWriter { print(checkpointWriter.onDiskSummary()) }
+                throw ProgramExit(.diverged, "\(divergence); stopped (lower --base-lr, or resume from a good checkpoint)")
+            }
             if report.interrupted {
-                if communicator.isPrimary { print("stopped; continue with --resume \(run.runDirectory.appendingPathComponent("last.safetensors").path)") }
-                session.exit(130)
+                if let checkpointWriter {
+                    print(checkpointWriter.onDiskSummary())
+                    print("stopped; continue with --resume \(checkpointWriter.lastURL.path)")
+                }
+                session.exit(checkpointWriter?.failures.isEmpty == false ? ExitCode.failure.rawValue : ExitCode.interrupted.rawValue)
             }
         }
         if communicator.isPrimary, let best = run.trainer.progress.bestTop1, let epoch = run.trainer.progress.bestEpoch {
-            print(String(format: "best validation top-1 %.2f%% (epoch %d); checkpoints in %@", best * 100, epoch + 1, run.runDirectory.path))
+            print(String(format: "best validation top-1 %.2f%% (epoch %d)", best * 100, epoch + 1))
+        }
+        if let checkpointWriter {
+            print(checkpointWriter.onDiskSummary())
+            if !checkpointWriter.failures.isEmpty {
+                throw ProgramExit(.failure, "\(checkpointWriter.failures.count) checkpoint save(s) failed; see the errors above")
+            }
         }
     }
 }

@@ -39,13 +39,17 @@ public final class BatchStream: @unchecked Sendable {
     /// - Throws: the ``BNNDataError`` that stopped the batch (strict mode, unreadable data, too many bad
     ///   files); the stream then ends.
     public func next() throws -> Batch? {
-        guard let result = production.take() else { return nil }
-        switch result {
-        case .success(let batch): return batch
-        case .failure(let error):
-            production.cancel()
-            throw error
+        while let result = production.take() {
+            switch result {
+            case .success(let batch):
+                if batch.labels.isEmpty { continue }   // every image of it was bad and left out
+                return batch
+            case .failure(let error):
+                production.cancel()
+                throw error
+            }
         }
+        return nil
     }
 
     /// Shared state of the workers and the consumer, guarded by one condition.

@@ -12,7 +12,8 @@ import Foundation
 /// - Bad files: a sample whose file cannot be read or decoded is replaced by the next sample of the shard
 ///   order (wrapping), so batches keep their size and every label belongs to its image. Each bad file is
 ///   reported once on standard error and counted per epoch (``skippedFileCount(epoch:)``). In strict
-///   mode the first bad file ends the epoch with ``BNNDataError/badFile(path:reason:)``.
+///   mode the first bad file ends the epoch with ``BNNDataError/badFile(path:reason:)``. With
+///   ``DataLoaderConfiguration/dropsBadFiles`` a bad sample is left out of its batch instead (evaluation).
 ///
 /// ```swift
 /// let loader = try DataLoader(source: folder, transform: TrainingTransform(),
@@ -117,18 +118,19 @@ public final class DataLoader: @unchecked Sendable {
         indices.reserveCapacity(count)
         // Every sample's floats are written by a successful load, so the storage starts uninitialised.
         let scalars = try [Float](unsafeUninitializedCapacity: count * sampleSize) { buffer, initialized in
-            for slot in 0..<count {
+            for position in start..<(start + count) {
+                let slot = indices.count
                 let output = UnsafeMutableBufferPointer(rebasing: buffer[(slot * sampleSize)..<((slot + 1) * sampleSize)])
-                let used = try loadSample(position: start + slot, epoch: epoch, order: order, processor: processor,
-                                          into: output)
+                guard let used = try loadSample(position: position, epoch: epoch, order: order, processor: processor,
+                                                into: output) else { continue }
                 indices.append(used)
                 labels.append(source.label(at: used))
             }
-            initialized = count * sampleSize
+            initialized = indices.count * sampleSize
         }
-        var images = Tensor(shape: [count, transform.outputHeight, transform.outputWidth, 3], scalars: scalars)
+        var images = Tensor(shape: [indices.count, transform.outputHeight, transform.outputWidth, 3], scalars: scalars)
         var softTargets: Tensor?
-        if let mixup = c.mixup {
+        if let mixup = c.mixup, !labels.isEmpty {
             var generator = SeededGenerator.derived(seed: c.seed, UInt64(epoch),
                                                     UInt64(c.rank) << 32 | UInt64(index), 0x4D49_5855_50)
             softTargets = mixup.apply(to: &images, labels: labels, generator: &generator).targets
@@ -136,9 +138,10 @@ public final class DataLoader: @unchecked Sendable {
         return Batch(images: images, labels: labels, softTargets: softTargets, sampleIndices: indices, index: index)
     }
 
-    /// Loads the sample at shard `position`, or the next good one; returns the source index used.
+    /// Loads the sample at shard `position`, or the next good one; returns the source index used, or
+    /// `nil` when the sample is bad and ``DataLoaderConfiguration/dropsBadFiles`` leaves it out.
     private func loadSample(position: Int, epoch: Int, order: [Int], processor: SampleProcessor,
-                            into output: UnsafeMutableBufferPointer<Float>) throws -> Int {
+                            into output: UnsafeMutableBufferPointer<Float>) throws -> Int? {
         var lastPath = ""
         for attempt in 0..<min(configuration.maximumConsecutiveBadFiles, order.count) {
             let index = order[(position + attempt) % order.count]
@@ -151,6 +154,7 @@ public final class DataLoader: @unchecked Sendable {
                 if configuration.strict { throw error }
                 lastPath = source.name(at: index)
                 badFiles.record(index: index, path: lastPath, reason: Self.reason(error), epoch: epoch)
+                if configuration.dropsBadFiles { return nil }
             }
         }
         throw BNNDataError.tooManyBadFiles(limit: min(configuration.maximumConsecutiveBadFiles, order.count),

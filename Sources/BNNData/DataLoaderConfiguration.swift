@@ -24,11 +24,15 @@ public struct DataLoaderConfiguration: Sendable {
     public var mixup: Mixup?
     /// How many bad files in a row the loader tolerates while looking for a replacement.
     public var maximumConsecutiveBadFiles: Int
+    /// When set (and not ``strict``), a bad file is left out of its batch instead of replaced by the
+    /// next sample, so every image is counted once: what evaluation wants (training wants full batches).
+    /// Batches may then be smaller; a batch with no good image is not produced.
+    public var dropsBadFiles: Bool
 
     /// Creates a configuration; defaults suit training on one rank with all cores.
     public init(batchSize: Int, shuffle: Bool = true, dropLast: Bool = true, seed: UInt64 = 0, rank: Int = 0,
                 worldSize: Int = 1, threadCount: Int = 2, prefetchBatches: Int? = nil, strict: Bool = false,
-                mixup: Mixup? = nil, maximumConsecutiveBadFiles: Int = 64) {
+                mixup: Mixup? = nil, maximumConsecutiveBadFiles: Int = 64, dropsBadFiles: Bool = false) {
         self.batchSize = batchSize
         self.shuffle = shuffle
         self.dropLast = dropLast
@@ -40,5 +44,6 @@ public struct DataLoaderConfiguration: Sendable {
         self.strict = strict
         self.mixup = mixup
         self.maximumConsecutiveBadFiles = maximumConsecutiveBadFiles
+        self.dropsBadFiles = dropsBadFiles
     }
 }

@@ -1,3 +1,4 @@
+import BNN
 import Foundation
 
 /// An ImageNet-style folder split: `root/<split>/<class>/<image files>`.
@@ -92,7 +93,7 @@ public struct ImageFolder: ImageSource {
     public static func readClassNames(_ path: String) throws -> [String: String] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw BNNDataError.unreadableFile(path: path, reason: error.localizedDescription)
+            throw BNNDataError.unreadableFile(path: path, reason: FileErrorReason.describe(error, path: path))
         }
         var names = [String: String]()
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -131,7 +132,7 @@ public struct ImageFolder: ImageSource {
             let data = try handle.readToEnd() ?? Data()
             return .encoded([UInt8](data))
         } catch {
-            throw BNNDataError.unreadableFile(path: path, reason: error.localizedDescription)
+            throw BNNDataError.unreadableFile(path: path, reason: FileErrorReason.describe(error, path: path))
         }
     }
 }

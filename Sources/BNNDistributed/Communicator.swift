@@ -2,7 +2,8 @@
 /// one job.
 ///
 /// Every rank must call the same collectives in the same order with buffers of the same length;
-/// calls block until all ranks have joined. Only one thread of a process may call a communicator.
+/// calls block until all ranks have joined. Only one thread at a time may call a communicator (the
+/// thread may change: ``CommunicationThread`` moves all calls to a thread of its own).
 ///
 /// Two implementations: ``SingleProcessCommunicator`` (one rank, no communication; always available)
 /// and `MPICommunicator` (built with the package trait `MPI`).
@@ -24,6 +25,12 @@ public protocol Communicator: AnyObject {
     func allReduceMax(_ values: UnsafeMutableBufferPointer<Int64>)
     /// Copies `root`'s bytes into every other rank's buffer of the same length.
     func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int)
+    /// Personalised exchange: `send` holds ``worldSize`` equal blocks, block `j` going to rank `j`;
+    /// `receive` (as long as `send`) gets in block `i` what rank `i` sent to this rank.
+    func allToAll(_ send: UnsafeRawBufferPointer, _ receive: UnsafeMutableRawBufferPointer)
+    /// Gathers every rank's `send` bytes (the same length on all) into `receive`, rank `i`'s at block
+    /// `i` (`receive` is ``worldSize`` times as long as `send`).
+    func allGather(_ send: UnsafeRawBufferPointer, _ receive: UnsafeMutableRawBufferPointer)
     /// Waits until every rank has called it.
     func barrier()
     /// Ends every process of the job at once with `exitCode` (used when this rank cannot go on and

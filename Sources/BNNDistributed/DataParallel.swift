@@ -27,12 +27,25 @@ public final class DataParallel {
     public let communicator: any Communicator
     /// The gradient averaging installed in the trainer (its timers measure communication).
     public let gradients: GradientAllReducer
+    /// Whether gradient all-reduces run on a ``CommunicationThread`` during the backward pass.
+    public let overlapsBackward: Bool
+    /// The communicator of every collective installed by ``attach(to:synchronizedBatchNorm:)`` and
+    /// ``batches(_:for:localError:)``: ``communicator`` itself, or, with overlap, the same through
+    /// the communication thread (so that one thread at a time calls MPI, in the same order on all ranks).
+    public private(set) var collectives: any Communicator
+    private var thread: CommunicationThread?
 
-    /// Creates the coordinator; gradients travel in buckets of `bucketBytes`.
-    public init(communicator: any Communicator, bucketBytes: Int = 4 << 20) {
+    /// Creates the coordinator; gradients travel in buckets of `bucketBytes`, in `precision`, and
+    /// with `overlapsBackward` during the backward pass (see ``GradientAllReducer``).
+    public init(communicator: any Communicator, bucketBytes: Int = 4 << 20, precision: GradientPrecision = .float32,
+                overlapsBackward: Bool = false) {
         self.communicator = communicator
-        gradients = GradientAllReducer(communicator: communicator, bucketBytes: bucketBytes)
+        self.overlapsBackward = overlapsBackward && communicator.worldSize > 1
+        collectives = communicator
+        gradients = GradientAllReducer(communicator: communicator, bucketBytes: bucketBytes, precision: precision)
     }
+
+    deinit { thread?.stop() }
 
     /// Checks that every rank holds a model with the same parameter names and shapes, then copies
     /// rank 0's values (weights and buffers) to every rank. A collective.
@@ -66,7 +79,15 @@ public final class DataParallel {
     /// - Throws: ``DistributedError/modelMismatch(rank:detail:)``.
     public func attach(to trainer: Trainer, synchronizedBatchNorm: Bool) throws {
         try synchronizeParameters(of: trainer.model)
-        let gradients = self.gradients, communicator = self.communicator
+        let gradients = self.gradients
+        if overlapsBackward && thread == nil {
+            let thread = CommunicationThread()
+            self.thread = thread
+            collectives = QueuedCommunicator(communicator, thread: thread)
+            gradients.overlapBackward(of: trainer.model, parameters: trainer.optimizer.parameters, thread: thread)
+            trainer.backwardWillStart = { [unowned trainer] in gradients.backwardWillStart(parameters: trainer.optimizer.parameters) }
+        }
+        let communicator = collectives
         trainer.stopAgreement = { communicator.anyRank($0) }
         if synchronizedBatchNorm {
             SynchronizedBatchNorm.install(in: trainer.model, communicator: communicator)
@@ -85,6 +106,7 @@ public final class DataParallel {
     /// the ranks; integer buffers such as `num_batches_tracked` are left alone (they agree). A
     /// collective.
     public func averageBuffers(of model: any Module) {
+        let communicator = collectives
         guard communicator.worldSize > 1 else { return }
         let buffers = model.namedParameters().map(\.parameter).filter { $0.kind == .buffer && !$0.storesAsInteger }
         var packed: [Double] = []
@@ -107,7 +129,7 @@ public final class DataParallel {
     /// ``AgreedBatches/failure`` set.
     public func batches<S: Sequence>(_ batches: S, for trainer: Trainer, localError: @escaping () -> (any Error)?)
     -> AgreedBatches<S.Iterator> where S.Element == LabeledBatch {
-        AgreedBatches(batches.makeIterator(), communicator: communicator, localError: localError,
+        AgreedBatches(batches.makeIterator(), communicator: collectives, localError: localError,
                       onFailure: { [weak trainer] in trainer?.requestStop() })
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 #if MPI
 import CMPI
 #endif
@@ -24,6 +25,13 @@ public enum DistributedRuntime {
         #else
         throw DistributedError.notBuiltWithMPI
         #endif
+    }
+
+    /// This machine's host name (as `hostname` prints it), which error messages name beside the rank.
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown host" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Ends the communication layer of this process before a normal exit (MPI_Finalize); does nothing

@@ -54,8 +54,36 @@ public final class InProcessCommunicator: Communicator {
         shared.barrier()
     }
 
+    /// Exchanges blocks through shared memory: block `rank` of member `i`'s `send` lands in block `i`.
+    public func allToAll(_ send: UnsafeRawBufferPointer, _ receive: UnsafeMutableRawBufferPointer) {
+        precondition(send.count == receive.count && send.count % worldSize == 0,
+                     "InProcessCommunicator: allToAll needs equal buffers of worldSize equal blocks")
+        exchange(send, blockBytes: send.count / worldSize, sourceBlock: rank, into: receive)
+    }
+
+    /// Gathers every member's `send` into `receive` through shared memory.
+    public func allGather(_ send: UnsafeRawBufferPointer, _ receive: UnsafeMutableRawBufferPointer) {
+        precondition(receive.count == send.count * worldSize, "InProcessCommunicator: allGather needs receive = worldSize × send")
+        exchange(send, blockBytes: send.count, sourceBlock: 0, into: receive)
+    }
+
     /// Waits for every member.
     public func barrier() { shared.barrier() }
+
+    /// Publishes `send`, then copies `blockBytes` from block `sourceBlock` of each member `i`'s buffer
+    /// into block `i` of `receive`, and waits until every member has copied.
+    private func exchange(_ send: UnsafeRawBufferPointer, blockBytes: Int, sourceBlock: Int,
+                          into receive: UnsafeMutableRawBufferPointer) {
+        shared.addresses[rank] = UnsafeMutableRawPointer(mutating: send.baseAddress)
+        shared.barrier()
+        if let target = receive.baseAddress {
+            for other in 0..<worldSize {
+                guard let source = shared.addresses[other] else { continue }
+                (target + other * blockBytes).copyMemory(from: source + sourceBlock * blockBytes, byteCount: blockBytes)
+            }
+        }
+        shared.barrier()
+    }
 
     /// Exits the process (the other members are threads of it).
     public func abort(exitCode: Int32) -> Never { exit(exitCode) }

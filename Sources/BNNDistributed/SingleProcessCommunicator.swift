@@ -27,6 +27,16 @@ public final class SingleProcessCommunicator: Communicator {
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) {
         precondition(root == 0, "SingleProcessCommunicator: broadcast root \(root) outside 0..<1")
     }
+    /// Copies `send` to `receive` (the one block is this rank's own).
+    public func allToAll(_ send: UnsafeRawBufferPointer, _ receive: UnsafeMutableRawBufferPointer) {
+        precondition(send.count == receive.count, "SingleProcessCommunicator: allToAll buffers differ in length")
+        receive.copyMemory(from: send)
+    }
+    /// Copies `send` to `receive`.
+    public func allGather(_ send: UnsafeRawBufferPointer, _ receive: UnsafeMutableRawBufferPointer) {
+        precondition(send.count == receive.count, "SingleProcessCommunicator: allGather needs receive as long as send")
+        receive.copyMemory(from: send)
+    }
     /// Returns at once.
     public func barrier() {}
     /// Exits the process with `exitCode`.

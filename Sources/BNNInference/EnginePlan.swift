@@ -1,3 +1,5 @@
+import BNN
+
 /// The feature-map sizes of every step of a ``PackedModel`` for its input size (per image).
 struct EnginePlan {
     /// Sizes around one block.
@@ -26,7 +28,7 @@ struct EnginePlan {
     /// Features entering the classifier.
     let featureCount: Int
 
-    init(model: PackedModel, stem: PreparedFloatLayer) {
+    init(model: PackedModel, stem: PreparedFloatConvolution) {
         inputHeight = model.inputHeight
         inputWidth = model.inputWidth
         stemHeight = stem.outputExtent(inputHeight)

@@ -1,3 +1,5 @@
+import BNN
+
 /// The buffers of one ``InferenceEngine`` run for a given batch size, allocated once and reused.
 ///
 /// Packed activation buffers (one per binary convolution input) keep a zero border of the

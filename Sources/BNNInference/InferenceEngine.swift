@@ -21,9 +21,9 @@ import Foundation
 public final class InferenceEngine: @unchecked Sendable {
     /// The model being run.
     public let model: PackedModel
-    private let stem: PreparedFloatLayer
-    private let blocks: [(binary: PreparedBinaryLayer, downsample: PreparedFloatLayer?, binaryStep: String, downsampleStep: String)]
-    private let classifier: PreparedFloatLayer
+    private let stem: PreparedFloatConvolution
+    private let blocks: [(layer: PackedBinaryConvolution, binary: PreparedBinaryConvolution, downsample: PreparedFloatConvolution?, binaryStep: String, downsampleStep: String)]
+    private let classifier: PreparedFloatConvolution
     private let plan: EnginePlan
     private let stemEpilogue: StemEpilogue
     private let stemBias: [Float]
@@ -34,12 +34,12 @@ public final class InferenceEngine: @unchecked Sendable {
     /// kernels' blocked layout).
     public init(model: PackedModel) {
         self.model = model
-        stem = PreparedFloatLayer(model.stem)
+        stem = PreparedFloatConvolution(model.stem)
         blocks = model.blocks.map {
-            (PreparedBinaryLayer($0.binary), $0.downsample.map(PreparedFloatLayer.init),
+            ($0.binary, $0.binary.prepared(), $0.downsample.map(PreparedFloatConvolution.init),
              "\($0.name).binary_conv", "\($0.name).downsample")
         }
-        classifier = PreparedFloatLayer(model.classifier)
+        classifier = PreparedFloatConvolution(model.classifier)
         plan = EnginePlan(model: model, stem: stem)
         stemEpilogue = StemEpilogue(inputHeight: plan.stemHeight, inputWidth: plan.stemWidth, outputHeight: plan.pooledHeight,
                                     outputWidth: plan.pooledWidth, channels: model.stem.outputChannels, pools: model.hasMaxPool,
@@ -122,7 +122,7 @@ public final class InferenceEngine: @unchecked Sendable {
         var current = 0
         for (i, block) in blocks.enumerated() {
             let b = p.blocks[i]
-            let layer = block.binary.layer
+            let layer = block.layer
             var residual = UnsafePointer(ws.activations[current].base)
             if let downsample = block.downsample {
                 let pointwiseMACs = batch * b.outputHeight * b.outputWidth * layer.inputChannels * layer.outputChannels

@@ -35,7 +35,7 @@ public struct PackedBinaryConvolution: Sendable, Equatable {
     public let clamp: ClosedRange<Float>?
 
     /// Words per kernel tap: ⌈C/64⌉.
-    public var wordsPerTap: Int { (inputChannels + 63) / 64 }
+    public var wordsPerTap: Int { binaryWordCount(channels: inputChannels) }
     /// Bytes of the packed signs.
     public var packedByteCount: Int { signs.count * 8 }
 
@@ -47,7 +47,7 @@ public struct PackedBinaryConvolution: Sendable, Equatable {
                 signs: [UInt64], scale: [Float], bias: [Float], clamp: ClosedRange<Float>?) {
         precondition(outputChannels > 0 && inputChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
                      "PackedBinaryConvolution: invalid geometry")
-        precondition(signs.count == outputChannels * kernelSize * kernelSize * ((inputChannels + 63) / 64),
+        precondition(signs.count == outputChannels * kernelSize * kernelSize * binaryWordCount(channels: inputChannels),
                      "PackedBinaryConvolution: \(signs.count) sign words do not fit the geometry")
         precondition(scale.count == outputChannels && bias.count == outputChannels,
                      "PackedBinaryConvolution: scale and bias need \(outputChannels) values")
@@ -72,7 +72,7 @@ public struct PackedBinaryConvolution: Sendable, Equatable {
                      "PackedBinaryConvolution.packing: weights must be O×k×k×C, found \(weights.shape)")
         let (o, k, c) = (weights.shape[0], weights.shape[1], weights.shape[3])
         let rows = o * k * k
-        var words = [UInt64](repeating: 0, count: rows * ((c + 63) / 64))
+        var words = [UInt64](repeating: 0, count: rows * binaryWordCount(channels: c))
         let zeros = weights.withUnsafeBufferPointer { w in
             words.withUnsafeMutableBufferPointer { out in
                 Int(bnn_binary_pack_signs(w.baseAddress!, Int64(rows), Int64(c), out.baseAddress!))
@@ -87,4 +87,18 @@ public struct PackedBinaryConvolution: Sendable, Equatable {
 
     /// Output height or width for an input extent: `(n + 2·padding − k) / stride + 1`.
     public func outputExtent(_ n: Int) -> Int { (n + 2 * padding - kernelSize) / stride + 1 }
+
+    /// The layer ready to run: its signs blocked for the kernels, its transform in aligned memory,
+    /// the kernel variant chosen now.
+    public func prepared() -> PreparedBinaryConvolution {
+        do {
+            return try PreparedBinaryConvolution(signs: signs, outputChannels: outputChannels, inputChannels: inputChannels,
+                                                 kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride,
+                                                 padding: padding,
+                                                 transform: BinaryOutputTransform(scale: scale, bias: bias, clamp: clamp))
+        } catch {
+            // The initialiser's preconditions already checked every size, so this is a programmer error.
+            preconditionFailure("PackedBinaryConvolution.prepared: \(error)")
+        }
+    }
 }

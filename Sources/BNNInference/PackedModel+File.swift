@@ -98,7 +98,7 @@ extension PackedModel {
             bias: try reader.floats("stem.bias", [w0]))
         var blocks: [PackedBlock] = []
         for b in Self.blockLayout(configuration) {
-            let words = (b.input + 63) / 64
+            let words = binaryWordCount(channels: b.input)
             let signs = try reader.words("\(b.name).binary_conv.signs", [b.output, 3, 3, 8 * words], channels: b.input)
             let binary = PackedBinaryConvolution(
                 outputChannels: b.output, inputChannels: b.input, kernelSize: 3, stride: b.stride, padding: 1, signs: signs,
@@ -188,7 +188,7 @@ private struct TensorReader {
             }
             initialized = count
         }
-        let perTap = (channels + 63) / 64
+        let perTap = binaryWordCount(channels: channels)
         let tail = channels % 64
         if tail != 0 {
             let mask = ~((UInt64(1) << UInt64(tail)) - 1)

@@ -24,7 +24,7 @@ struct StemEpilogue {
     func run(_ source: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
              packed: UnsafeMutablePointer<UInt64>) -> Int {
         let (oh, ow, c) = (outputHeight, outputWidth, channels)
-        let words = (c + 63) / 64
+        let words = binaryWordCount(channels: c)
         let (pw, ph) = (ow + 2 * margin, oh + 2 * margin)
         let zeros = ParallelCounter()
         Parallel.forEachChunk(batch * oh, minimumChunk: max(1, 16_384 / max(1, ow * c))) { rows in

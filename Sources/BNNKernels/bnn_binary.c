@@ -85,6 +85,26 @@ int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int6
     return unrepresentable;
 }
 
+void bnn_binary_block_signs(const uint64_t *signs, int64_t out_channels, int64_t taps, int64_t words,
+                            uint64_t *blocked, int32_t *tap_popcounts) {
+    const int64_t k_words = taps * words;
+    const int64_t padded = bnn_binary_padded_channels(out_channels);
+    memset(blocked, 0, (size_t)(padded * k_words) * sizeof(uint64_t));
+    memset(tap_popcounts, 0, (size_t)(padded * taps) * sizeof(int32_t));
+    for (int64_t o = 0; o < out_channels; o++) {
+        uint64_t *block = blocked + (o / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK + o % BNN_BINARY_BLOCK;
+        for (int64_t t = 0; t < taps; t++) {
+            int32_t count = 0;
+            for (int64_t j = 0; j < words; j++) {
+                const uint64_t word = signs[(o * taps + t) * words + j];
+                block[(t * words + j) * BNN_BINARY_BLOCK] = word;
+                count += (int32_t)popcount64(word);
+            }
+            tap_popcounts[t * padded + o] = count;
+        }
+    }
+}
+
 void bnn_binary_remargin(const uint64_t *input, int64_t batch, int64_t height, int64_t width, int64_t words,
                          int64_t in_margin, int64_t out_margin, uint64_t *output) {
     const int64_t ih = height + 2 * in_margin, iw = width + 2 * in_margin;

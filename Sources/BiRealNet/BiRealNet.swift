@@ -6,7 +6,7 @@ import BNN
 /// Input is N×H×W×3 (channels-last); output N×classes logits. Parameter names are exactly those of the
 /// reference's PyTorch `state_dict` (`conv1.weight`, `layer1.0.binary_conv.weight`,
 /// `layer2.0.downsample.1.weight`, `bn2.running_var`, `fc.bias`, …), so checkpoints interchange.
-public final class BiRealNet: TensorLayer {
+public final class BiRealNet: TensorLayer, BackwardProgressReporting {
     /// The configuration the model was built from.
     public let configuration: BiRealNetConfiguration
     /// The stem convolution. It computes no gradient for the images (its
@@ -117,9 +117,17 @@ public final class BiRealNet: TensorLayer {
         return pipeline.reduce(input) { $1.layer.forward($0, mode: mode) }
     }
 
+    /// Called after the backward pass of each layer of the pipeline (the stem's, each stage's, the
+    /// classifier's) with that layer (see ``BNN/BackwardProgressReporting``).
+    public var childBackwardDidFinish: ((any Module) -> Void)?
+
     /// Back-propagates the gradient of the logits through the whole network.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        pipeline.reversed().reduce(outputGradient) { $1.layer.backward($0) }
+        pipeline.reversed().reduce(outputGradient) { gradient, item in
+            let result = item.layer.backward(gradient)
+            childBackwardDidFinish?(item.layer)
+            return result
+        }
     }
 
     /// N×classes.

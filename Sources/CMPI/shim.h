@@ -31,5 +31,6 @@ static inline int bnn_mpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; 
 static inline MPI_Info bnn_mpi_info_null(void) { return MPI_INFO_NULL; }
 /// Thread-support levels for MPI_Init_thread.
 static inline int bnn_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
+static inline int bnn_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
 
 #endif

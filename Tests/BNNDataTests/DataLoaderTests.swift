@@ -40,6 +40,22 @@ struct DataLoaderTests {
         }
     }
 
+    @Test func evaluationLeavesBadFilesOutInsteadOfReplacingThem() throws {
+        let d = try TemporaryDataset.standard()
+        let folder = try ImageFolder(root: d.root, split: "train")
+        let loader = try DataLoader(source: folder, transform: EvaluationTransform(imageSize: 16),
+                                    configuration: DataLoaderConfiguration(batchSize: 4, shuffle: false, dropLast: false,
+                                                                           dropsBadFiles: true))
+        let batches = try collect(loader, epoch: 0)
+        let indices = batches.flatMap(\.sampleIndices)
+        let badIndices = Set(d.badFiles.map { folder.files.firstIndex(of: $0)! })
+        #expect(!badIndices.isEmpty)
+        // Every good image exactly once, no bad one, no image standing in for another.
+        #expect(indices == (0..<folder.count).filter { !badIndices.contains($0) })
+        #expect(batches.allSatisfy { $0.images.shape[0] == $0.labels.count && !$0.labels.isEmpty })
+        #expect(loader.skippedFileCount(epoch: 0) == badIndices.count)
+    }
+
     @Test func strictModeThrowsNamingTheFile() throws {
         let d = try TemporaryDataset.standard()
         let folder = try ImageFolder(root: d.root, split: "train")

@@ -109,8 +109,9 @@ import Testing
         }
         for result in results {
             let (failure, report, progress) = try result.get()
-            #expect(failure == .rankFailed(rank: 1, worldSize: 2, reason: "/data/train/cat/42.jpg: truncated JPEG"))
-            #expect(failure?.description.contains("rank 1 of 2") == true)
+            #expect(failure == .rankFailed(rank: 1, worldSize: 2, host: DistributedRuntime.hostName,
+                                         reason: "/data/train/cat/42.jpg: truncated JPEG"))
+            #expect(failure?.description.contains("rank 1 of 2 on host \(DistributedRuntime.hostName)") == true)
             #expect(report.interrupted && report.count == 8)
             #expect(progress.epoch == 0 && progress.batchInEpoch == 2)
         }

@@ -58,7 +58,7 @@ struct PackedModelFileTests {
     func packedSize() throws {
         let model = try Self.smallExport()
         let binary = model.blocks.reduce(0) { $0 + $1.binary.packedByteCount }
-        let bits = model.blocks.reduce(0) { $0 + $1.binary.outputChannels * 9 * (($1.binary.inputChannels + 63) / 64) * 64 }
+        let bits = model.blocks.reduce(0) { $0 + $1.binary.outputChannels * 9 * binaryWordCount(channels: $1.binary.inputChannels) * 64 }
         #expect(binary * 8 == bits)
         try withFile(model) { data, _ in #expect(data.count < model.weightByteCount + 16_384) }
     }

@@ -35,7 +35,7 @@ struct BinaryConvolutionTests {
             let expected = BinaryTestSupport.naiveConvolution(x, w, stride: c.stride, padding: c.padding)
             let packedX = try PackedActivations(packing: x)
             let packedW = try PackedWeights(packing: w)
-            let result = BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: c.stride,
+            let result = try BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: c.stride,
                                                padding: c.padding, transform: .scaling(by: packedW.alpha),
                                                residual: nil, packedMargin: 0, split: 1)
             #expect(result.dots.map(Float.init) == expected.scalars,
@@ -67,12 +67,12 @@ struct BinaryConvolutionTests {
                 let packedX = try PackedActivations(packing: x, margin: margin)
                 for (transform, r) in [(fused, residual), (plain, nil)] {
                     let split = (index * 7) % max(1, batch * g.outputHeight)
-                    let reference = BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: c.stride,
+                    let reference = try BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: c.stride,
                                                           padding: c.padding, transform: transform, residual: r,
                                                           packedMargin: 1, split: split)
                     zeroOutputs += reference.unrepresentable
-                    for variant in BinaryTestSupport.Variant.optimised {
-                        let optimised = BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: c.stride,
+                    for variant in BinaryKernelVariant.optimised {
+                        let optimised = try BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: c.stride,
                                                               padding: c.padding, transform: transform, residual: r,
                                                               packedMargin: 1, split: split)
                         let label = "\(variant) C \(channels) O \(outputs) size \(c.size) kernel \(c.kernel) stride \(c.stride) padding \(c.padding) margin \(margin)"
@@ -103,13 +103,13 @@ struct BinaryConvolutionTests {
         let transform = BinaryOutputTransform(scale: (0..<outputs).map { _ in generator.nextUnitFloat() * 0.3 - 0.1 },
                                               bias: (0..<outputs).map { _ in generator.nextUnitFloat() - 0.5 },
                                               clamp: -1...1)
-        let reference = BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: stride, padding: 1,
+        let reference = try BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: stride, padding: 1,
                                               transform: transform, residual: residual, packedMargin: 1, split: 3)
         let expected = BinaryTestSupport.naiveConvolution(BinaryTestSupport.signs(x), BinaryTestSupport.signs(w),
                                                           stride: stride, padding: 1)
         #expect(reference.dots.map(Float.init) == expected.scalars)
-        for variant in BinaryTestSupport.Variant.optimised {
-            let optimised = BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: stride, padding: 1,
+        for variant in BinaryKernelVariant.optimised {
+            let optimised = try BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: stride, padding: 1,
                                                   transform: transform, residual: residual, packedMargin: 1, split: 3)
             #expect(optimised.dots == reference.dots, "dots: \(variant)")
             #expect(optimised.values.map(\.bitPattern) == reference.values.map(\.bitPattern), "floats: \(variant)")
@@ -127,12 +127,12 @@ struct BinaryConvolutionTests {
             let packedW = try PackedWeights(packing: w)
             let expected = BinaryTestSupport.naiveConvolution(x, w, stride: stride, padding: padding)
             let transform = BinaryOutputTransform.scaling(by: packedW.alpha)
-            let reference = BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: stride,
+            let reference = try BinaryTestSupport.run(.reference, input: packedX, weights: packedW, stride: stride,
                                                   padding: padding, transform: transform, residual: nil,
                                                   packedMargin: 0, split: 1)
             #expect(reference.dots.map(Float.init) == expected.scalars)
-            for variant in BinaryTestSupport.Variant.optimised {
-                let optimised = BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: stride,
+            for variant in BinaryKernelVariant.optimised {
+                let optimised = try BinaryTestSupport.run(variant, input: packedX, weights: packedW, stride: stride,
                                                       padding: padding, transform: transform, residual: nil,
                                                       packedMargin: 0, split: 1)
                 #expect(optimised.dots == reference.dots, "\(variant) kernel \(kernel)")

@@ -36,14 +36,14 @@ struct BinaryPackingTests {
         var x = BinaryTestSupport.signedValues([37, channels], zeroFraction: 0.1, generator: &generator)
         x.scalars[0] = -0.0
         x.scalars[x.count - 1] = .nan
-        let wpp = (channels + 63) / 64
+        let wpp = binaryWordCount(channels: channels)
         var reference = [UInt64](repeating: 1, count: 37 * wpp)
         let referenceZeros = x.withUnsafeBufferPointer { v in
             reference.withUnsafeMutableBufferPointer { bnn_binary_pack_signs_reference(v.baseAddress!, 37, Int64(channels), $0.baseAddress!) }
         }
         #expect(referenceZeros == Int64(x.scalars.filter { !($0 < 0) && !($0 > 0) }.count))
         #if arch(x86_64)
-        let packers: [(BinaryTestSupport.Variant, (UnsafePointer<Float>, Int64, Int64, UnsafeMutablePointer<UInt64>) -> Int64)] = [
+        let packers: [(BinaryKernelVariant, (UnsafePointer<Float>, Int64, Int64, UnsafeMutablePointer<UInt64>) -> Int64)] = [
             (.avx2, bnn_binary_pack_signs_avx2), (.avx512, bnn_binary_pack_signs_avx512),
         ]
         for (variant, pack) in packers where variant.isAvailable {

@@ -18,6 +18,30 @@ import Testing
         #expect((bytes.count - 2 * 3 * 4) % 64 == 0)    // data aligned as NumPy does
     }
 
+    @Test func overflowingShapesAreErrorsNotCrashes() throws {
+        for shape in ["(4611686018427387904, 4)", "(3037000500, 3037000500)", "(9223372036854775807, 2)"] {
+            var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+            let header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }\n"
+            data.append(contentsOf: [UInt8(header.utf8.count), 0])
+            data.append(contentsOf: Array(header.utf8))
+            data.append(contentsOf: [0, 0, 0, 0])
+            let url = Self.temporaryURL("huge.npy")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try data.write(to: url)
+            #expect(throws: NumPyFile.Error.self) { _ = try NumPyFile.read(url) }
+        }
+    }
+
+    @Test func directoriesAreNamedPlainly() throws {
+        let directory = FileManager.default.temporaryDirectory
+        #expect { _ = try NumPyFile.read(directory) } throws: { error in
+            (error as? NumPyFile.Error)?.reason == "cannot read the file: is a directory, expected a file"
+        }
+        #expect { try NumPyFile.write(Tensor(zeros: [1]), to: directory) } throws: { error in
+            (error as? NumPyFile.Error)?.reason == "cannot write the file: is a directory, expected a file"
+        }
+    }
+
     @Test func readsInt64ArraysWrittenByNumPy() throws {
         // np.save of np.array([3, -1], dtype=np.int64)
         var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])

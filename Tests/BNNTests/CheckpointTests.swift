@@ -136,7 +136,8 @@ struct CheckpointTests {
         let model = TinyNet(seed: 4)
         let before = model.values
         let modelNames = model.namedParameters().map(\.name)
-        #expect(throws: CheckpointError.tensorSetMismatch(file: url.path, missing: modelNames, unexpected: TorchFixture.names)) {
+        let counted = modelNames.filter { $0 != "bn.num_batches_tracked" }   // a missing count starts at 0
+        #expect(throws: CheckpointError.tensorSetMismatch(file: url.path, missing: counted, unexpected: TorchFixture.names)) {
             try checkpoint.load(into: model)
         }
         // One tensor missing: ignore it through the renaming.
@@ -145,6 +146,27 @@ struct CheckpointTests {
             try checkpoint.load(into: model, renaming: renaming)
         }
         #expect(model.values == before)
+    }
+
+    @Test("a checkpoint without num_batches_tracked loads as PyTorch loads it: the count starts at 0, said once")
+    func missingBatchCount() throws {
+        let url = try safeTensorsFixture("torch_module")
+        let checkpoint = try Checkpoint(contentsOf: url)
+        let model = TinyNet(seed: 6)
+        #expect(model.bn.batchesTracked.value.scalars != [0])
+        let withoutCount = CheckpointRenaming.rules([.ignore(prefix: "module.bn.num_batches_tracked"), .stripPrefix("module.")])
+        let report = try checkpoint.load(into: model, renaming: withoutCount)
+        #expect(report.countsStartedAtZero == ["bn.num_batches_tracked"] && report.missing.isEmpty)
+        #expect(model.bn.batchesTracked.value.scalars == [0])
+        #expect(model.bn.runningVar.value.scalars == TorchFixture.runningVar)
+        #expect(report.note?.contains("bn.num_batches_tracked") == true)
+        #expect(try checkpoint.load(into: model, renaming: CheckpointRenaming.rules([.stripPrefix("module.")])).note == nil)
+        // Any other missing tensor stays an error that names it.
+        let withoutMean = CheckpointRenaming.rules([.ignore(prefix: "module.bn.num_batches_tracked"),
+                                                    .ignore(prefix: "module.bn.running_mean"), .stripPrefix("module.")])
+        #expect(throws: CheckpointError.tensorSetMismatch(file: url.path, missing: ["bn.running_mean"], unexpected: [])) {
+            try checkpoint.load(into: model, renaming: withoutMean)
+        }
     }
 
     @Test("non-strict loading returns the missing, unexpected and ignored names and loads the rest")

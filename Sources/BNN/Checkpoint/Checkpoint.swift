@@ -161,12 +161,16 @@ public struct Checkpoint: Sendable {
     ///   - module: The model to fill.
     ///   - strict: When `true`, every model parameter must be in the file and every model tensor of
     ///     the file must map to a parameter (tensors the renaming ignores are allowed); when `false`
-    ///     the differences are returned in the report and the rest is loaded.
+    ///     the differences are returned in the report and the rest is loaded. In both modes a missing
+    ///     `num_batches_tracked` of an integer parameter is no error: the count starts at 0, as PyTorch's
+    ///     `load_state_dict` does, and is listed in ``CheckpointLoadReport/countsStartedAtZero``.
     ///   - renaming: Maps checkpoint names to model names; ``CheckpointRenaming/identity`` by default.
     /// - Returns: The loaded, missing, unexpected and ignored names.
     /// - Throws: ``CheckpointError/tensorSetMismatch(file:missing:unexpected:)`` (strict only),
     ///   ``CheckpointError/shapeMismatch(file:tensor:checkpointName:expected:found:)``,
-    ///   ``CheckpointError/dtypeMismatch(file:tensor:checkpointName:expected:found:)`` and
+    ///   ``CheckpointError/dtypeMismatch(file:tensor:checkpointName:expected:found:)``,
+    ///   ``CheckpointError/invalidValue(file:tensor:checkpointName:reason:)`` for a NaN or infinite
+    ///   value, or a negative one where ``Parameter/isNonNegative``, and
     ///   ``CheckpointError/ambiguousName(file:tensor:sources:)``, in both modes.
     @discardableResult
     public func load(into module: any Module, strict: Bool = true,
@@ -194,7 +198,14 @@ public struct Checkpoint: Sendable {
                 throw CheckpointError.ambiguousName(file: source, tensor: modelName, sources: [other, checkpointName])
             }
         }
-        let missing = parameters.map(\.name).filter { checkpointNameFor[$0] == nil }
+        var missing = parameters.map(\.name).filter { checkpointNameFor[$0] == nil }
+        // As PyTorch's load_state_dict: a BatchNorm count absent from the file (saved before PyTorch
+        // 0.4.1, or converted from Keras/Larq) starts at 0 instead of failing the load.
+        let countsStartingAtZero = missing.filter { name in
+            (name == Self.batchCountName || name.hasSuffix("." + Self.batchCountName))
+                && parameterByName[name]?.storesAsInteger == true
+        }
+        missing.removeAll { countsStartingAtZero.contains($0) }
         if strict && (!missing.isEmpty || !unexpected.isEmpty) {
             throw CheckpointError.tensorSetMismatch(file: source, missing: missing, unexpected: unexpected)
         }
@@ -207,8 +218,16 @@ public struct Checkpoint: Sendable {
             loaded.append(name)
         }
         for (parameter, value) in values { parameter.setDiskValue(value) }
-        return CheckpointLoadReport(loaded: loaded, missing: missing, unexpected: unexpected, ignored: ignored)
+        for name in countsStartingAtZero {
+            guard let parameter = parameterByName[name] else { continue }
+            parameter.setDiskValue(Tensor(zeros: parameter.diskShape))
+        }
+        return CheckpointLoadReport(loaded: loaded, missing: missing, unexpected: unexpected, ignored: ignored,
+                                    countsStartedAtZero: countsStartingAtZero)
     }
+
+    /// The name of BatchNorm's integer batch count, PyTorch's `num_batches_tracked`.
+    static let batchCountName = "num_batches_tracked"
 
     /// The checked, converted value of the checkpoint tensor for one parameter, in disk layout.
     private func value(for parameter: Parameter, named name: String, checkpointName: String) throws -> Tensor {
@@ -225,6 +244,17 @@ public struct Checkpoint: Sendable {
         if parameter.storesAsInteger {
             return Tensor(shape: info.shape, scalars: try file.integers(checkpointName).map { Float($0) })
         }
-        return try file.tensor(checkpointName)
+        let tensor = try file.tensor(checkpointName)
+        try tensor.withUnsafeBufferPointer { values in
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.invalidValue(file: source, tensor: name, checkpointName: checkpointName,
+                                                   reason: "element \(index) is \(values[index]) (a diverged or corrupted model)")
+            }
+            if parameter.isNonNegative, let index = values.firstIndex(where: { $0 < 0 }) {
+                throw CheckpointError.invalidValue(file: source, tensor: name, checkpointName: checkpointName,
+                                                   reason: "element \(index) is \(values[index]), expected a variance ≥ 0")
+            }
+        }
+        return tensor
     }
 }

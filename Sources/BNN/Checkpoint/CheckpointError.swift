@@ -15,6 +15,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
     /// Two tensors compete for one name: the model lists a parameter name twice, or renaming maps
     /// several checkpoint tensors onto one model name (`sources` lists them).
     case ambiguousName(file: String, tensor: String, sources: [String])
+    /// A tensor holds a value no trained model has: NaN or infinity, or a negative variance.
+    case invalidValue(file: String, tensor: String, checkpointName: String, reason: String)
     /// A metadata key that was asked for is absent.
     case missingMetadata(file: String, key: String)
     /// A metadata value cannot be decoded, or a reserved key was given by the caller.
@@ -36,6 +38,8 @@ public enum CheckpointError: Error, Equatable, Sendable, CustomStringConvertible
                 + "found \(found.rawValue)"
         case let .ambiguousName(file, tensor, sources):
             return "checkpoint '\(file)': tensor name '\(tensor)' is claimed by \(Self.list(sources))"
+        case let .invalidValue(file, tensor, checkpointName, reason):
+            return "checkpoint '\(file)': tensor '\(tensor)'\(Self.alias(checkpointName, tensor)): \(reason)"
         case let .missingMetadata(file, key):
             return "checkpoint '\(file)': no metadata key '\(key)'"
         case let .invalidMetadata(file, key, reason):

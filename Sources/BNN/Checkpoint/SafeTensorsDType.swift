@@ -42,13 +42,6 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable, Codable {
     /// The bytes a tensor of `shape` occupies, or `nil` when a dimension is negative or the size
     /// overflows `Int`.
     func byteCount(forShape shape: [Int]) -> Int? {
-        var total = byteSize
-        for extent in shape {
-            guard extent >= 0 else { return nil }
-            let (product, overflow) = total.multipliedReportingOverflow(by: extent)
-            guard !overflow else { return nil }
-            total = product
-        }
-        return total
+        CheckedSize.byteCount(shape, bytesPerElement: byteSize)
     }
 }

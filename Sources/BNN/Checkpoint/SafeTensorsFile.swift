@@ -51,7 +51,7 @@ public struct SafeTensorsFile: Sendable {
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw SafeTensorsError.io(file: url.path, operation: "read the file", reason: error.localizedDescription)
+            throw SafeTensorsError.io(file: url.path, operation: "read the file", reason: FileErrorReason.describe(error, path: url.path))
         }
         try self.init(data: data, source: url.path)
     }

@@ -34,9 +34,14 @@ public final class Parameter {
     /// The value type used for this tensor on disk; integer buffers such as `num_batches_tracked`
     /// are saved as `I64`.
     public let storesAsInteger: Bool
+    /// Whether every element must be ≥ 0 (a variance); a checkpoint holding a negative value for it
+    /// is refused on load.
+    public let isNonNegative: Bool
 
     /// Creates a parameter with a zero gradient.
-    public init(_ value: Tensor, kind: ParameterKind, layout: ParameterLayout = .plain, storesAsInteger: Bool = false) {
+    public init(_ value: Tensor, kind: ParameterKind, layout: ParameterLayout = .plain, storesAsInteger: Bool = false,
+                isNonNegative: Bool = false) {
+        self.isNonNegative = isNonNegative
         self.value = value
         self.gradient = Tensor(zeros: kind == .buffer ? [0] : value.shape)
         self.kind = kind

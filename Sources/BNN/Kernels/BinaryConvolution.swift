@@ -8,8 +8,9 @@ import BNNKernels
 /// convolution of the ±1 tensors with zero padding (borders included). It is turned into floats by
 /// a fused ``BinaryOutputTransform`` (scale, bias, optional residual add and clamp) and can also
 /// be written as the next layer's packed signs. Work is split over output rows with
-/// ``Parallel/forEachChunk(_:minimumChunk:_:)``; the CPU variant (AVX2, NEON or portable) is chosen
-/// at run time by `bnn_cpu_features()`.
+/// ``Parallel/forEachChunk(_:minimumChunk:_:)``. Every call prepares a ``PreparedBinaryConvolution``
+/// (whose variant is ``BinaryKernelVariant/selected``) and runs it; callers that run the same weights
+/// many times prepare once themselves.
 public enum BinaryConvolution {
     /// Checks that `input` and `weights` fit and returns the convolution geometry.
     ///
@@ -132,40 +133,13 @@ public enum BinaryConvolution {
                      "BinaryConvolution.run: transform needs \(g.outputChannels) scales")
         precondition(transform?.bias.map { $0.count == g.outputChannels } ?? true,
                      "BinaryConvolution.run: transform needs \(g.outputChannels) biases")
-        let clamp = transform?.clamp
-        let total = ParallelCounter()
-        input.words.withUnsafeBufferPointer { x in
-            weights.words.withUnsafeBufferPointer { w in
-                weights.tapPopcounts.withUnsafeBufferPointer { popcounts in
-                    withOptionalBuffer(transform?.scale) { scale in
-                        withOptionalBuffer(transform?.bias) { bias in
-                            let params = bnn_binary_conv_params(
-                                batch: Int64(g.batch), height: Int64(g.inputHeight), width: Int64(g.inputWidth),
-                                channels: Int64(g.inputChannels), out_channels: Int64(g.outputChannels),
-                                kernel_h: Int64(g.kernelHeight), kernel_w: Int64(g.kernelWidth),
-                                stride: Int64(g.stride), padding: Int64(g.padding),
-                                out_h: Int64(g.outputHeight), out_w: Int64(g.outputWidth),
-                                input: x.baseAddress, input_margin: Int64(input.margin),
-                                weights: w.baseAddress, tap_popcounts: popcounts.baseAddress,
-                                dots: dots, scale: scale, bias: bias, residual: residual,
-                                clamp: clamp == nil ? 0 : 1, clamp_lo: clamp?.lowerBound ?? 0,
-                                clamp_hi: clamp?.upperBound ?? 0, output: output,
-                                packed_output: packedOutput, packed_output_margin: Int64(packedOutputMargin))
-                            // Rows per chunk: at least 2^24 bit-MACs (several µs), so that waking a
-                            // thread never costs more than it brings on small convolutions.
-                            let rowMACs = max(1, g.outputWidth * g.outputChannels * g.patchSize)
-                            Parallel.forEachChunk(g.batch * g.outputHeight,
-                                                  minimumChunk: max(1, (1 << 24) / rowMACs)) { rows in
-                                var local = params
-                                total.add(Int(bnn_binary_conv_rows(&local, Int64(rows.lowerBound),
-                                                                   Int64(rows.upperBound))))
-                            }
-                        }
-                    }
-                }
-            }
+        let prepared = PreparedBinaryConvolution(validated: weights, stride: g.stride, padding: g.padding,
+                                                 transform: transform, variant: .selected)
+        return input.words.withUnsafeBufferPointer { x in
+            prepared.run(input: x.baseAddress!, inputMargin: input.margin, batch: g.batch, height: g.inputHeight,
+                         width: g.inputWidth, residual: residual, output: output, packedOutput: packedOutput,
+                         outputMargin: packedOutputMargin, dots: dots)
         }
-        return total.value
     }
 
     /// Shared body of ``forward(_:weights:stride:padding:transform:residual:)`` and
@@ -189,7 +163,7 @@ public enum BinaryConvolution {
             throw BinaryKernelError.invalidSetting(setting: "outputMargin", expected: "≥ 0", found: outputMargin)
         }
         let source = input.margin >= padding ? input : input.withMargin(padding)
-        let wordsOut = (g.outputChannels + 63) / 64
+        let wordsOut = binaryWordCount(channels: g.outputChannels)
         var packedWords = [UInt64](repeating: 0, count: packOutput
             ? g.batch * (g.outputHeight + 2 * outputMargin) * (g.outputWidth + 2 * outputMargin) * wordsOut : 0)
         var unrepresentable = 0

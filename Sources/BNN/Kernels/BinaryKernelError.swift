@@ -5,6 +5,8 @@ public enum BinaryKernelError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(tensor: String, expected: String, found: [Int])
     /// A convolution setting is out of range; `setting` names it (e.g. "stride", "padding").
     case invalidSetting(setting: String, expected: String, found: Int)
+    /// A kernel variant was asked for that this CPU cannot run; `variant` names it (e.g. "AVX-512").
+    case unavailableKernel(String)
 
     /// A readable message naming the tensor or setting, the expectation and what was found.
     public var description: String {
@@ -13,6 +15,8 @@ public enum BinaryKernelError: Error, Equatable, CustomStringConvertible {
             return "binary convolution: \(tensor) must be \(expected), found shape \(found)"
         case let .invalidSetting(setting, expected, found):
             return "binary convolution: \(setting) must be \(expected), found \(found)"
+        case let .unavailableKernel(variant):
+            return "binary convolution: the \(variant) kernel does not run on this CPU (see BinaryKernelVariant.isAvailable)"
         }
     }
 }

@@ -29,7 +29,7 @@ public struct PackedActivations: Sendable, Equatable {
     public let unrepresentableCount: Int
 
     /// Words per pixel: ⌈C/64⌉.
-    @inlinable public var wordsPerPixel: Int { (channels + 63) / 64 }
+    @inlinable public var wordsPerPixel: Int { binaryWordCount(channels: channels) }
     /// Whether every packed value was strictly positive or negative, so the bits equal the float signs.
     @inlinable public var isExact: Bool { unrepresentableCount == 0 }
     /// The logical shape N×H×W×C.
@@ -55,7 +55,7 @@ public struct PackedActivations: Sendable, Equatable {
             guard let values = buffer.baseAddress else {
                 // No values (an empty dimension): only the zero border, if any.
                 let words = [UInt64](repeating: 0, count: s[0] * (s[1] + 2 * margin) * (s[2] + 2 * margin)
-                                                        * ((s[3] + 63) / 64))
+                                                        * binaryWordCount(channels: s[3]))
                 return PackedActivations(batch: s[0], height: s[1], width: s[2], channels: s[3], margin: margin,
                                          words: words, unrepresentableCount: 0)
             }
@@ -71,7 +71,7 @@ public struct PackedActivations: Sendable, Equatable {
                 margin: Int = 0) {
         precondition(batch >= 0 && height >= 0 && width >= 0 && channels >= 0 && margin >= 0,
                      "PackedActivations: negative size")
-        let wpp = (channels + 63) / 64
+        let wpp = binaryWordCount(channels: channels)
         let paddedWidth = width + 2 * margin, paddedHeight = height + 2 * margin
         var words = [UInt64](repeating: 0, count: batch * paddedHeight * paddedWidth * wpp)
         let rows = batch * height
@@ -107,7 +107,7 @@ public struct PackedActivations: Sendable, Equatable {
     /// - Precondition: `words.count == batch·(height+2·margin)·(width+2·margin)·⌈channels/64⌉`.
     public init(batch: Int, height: Int, width: Int, channels: Int, margin: Int, words: [UInt64],
                 unrepresentableCount: Int) {
-        precondition(words.count == batch * (height + 2 * margin) * (width + 2 * margin) * ((channels + 63) / 64),
+        precondition(words.count == batch * (height + 2 * margin) * (width + 2 * margin) * (binaryWordCount(channels: channels)),
                      "PackedActivations: \(words.count) words do not fit \(batch)×\(height)×\(width)×\(channels) with margin \(margin)")
         self.batch = batch
         self.height = height

@@ -27,7 +27,7 @@ public struct PackedWeights: Sendable, Equatable {
     public let unrepresentableCount: Int
 
     /// Words per tap: ⌈C/64⌉.
-    public var wordsPerTap: Int { (inputChannels + 63) / 64 }
+    public var wordsPerTap: Int { binaryWordCount(channels: inputChannels) }
     /// The weight shape O×kH×kW×C.
     public var shape: [Int] { [outputChannels, kernelHeight, kernelWidth, inputChannels] }
     /// Bytes of the packed signs proper, O·kH·kW·⌈C/64⌉·8 (the 8-channel block padding excluded).
@@ -47,7 +47,7 @@ public struct PackedWeights: Sendable, Equatable {
         let s = weights.shape
         let (o, taps, c) = (s[0], s[1] * s[2], s[3])
         let padded = (o + 7) / 8 * 8
-        var words = [UInt64](repeating: 0, count: padded * taps * ((c + 63) / 64))
+        var words = [UInt64](repeating: 0, count: padded * taps * binaryWordCount(channels: c))
         var popcounts = [Int32](repeating: 0, count: padded * taps)
         var alpha = [Float](repeating: 0, count: o)
         let unrepresentable = weights.withUnsafeBufferPointer { w in

@@ -52,7 +52,7 @@ public final class BatchNorm2D: TensorLayer {
         weight = Parameter(Tensor(repeating: 1, shape: [channels]), kind: .real)
         bias = Parameter(Tensor(zeros: [channels]), kind: .real)
         runningMean = Parameter(Tensor(zeros: [channels]), kind: .buffer)
-        runningVariance = Parameter(Tensor(repeating: 1, shape: [channels]), kind: .buffer)
+        runningVariance = Parameter(Tensor(repeating: 1, shape: [channels]), kind: .buffer, isNonNegative: true)
         batchesTracked = Parameter(Tensor(zeros: []), kind: .buffer, storesAsInteger: true)
     }
 

@@ -29,7 +29,7 @@ public enum SequentialBuilder {
 ///     HardTanh()
 /// }
 /// ```
-public final class Sequential: TensorLayer {
+public final class Sequential: TensorLayer, BackwardProgressReporting {
     /// The layers with their names, in application order.
     public let layers: [(name: String, layer: any TensorLayer)]
 
@@ -58,10 +58,16 @@ public final class Sequential: TensorLayer {
         return x
     }
 
+    /// Called after each layer's backward pass with that layer (see ``BackwardProgressReporting``).
+    public var childBackwardDidFinish: ((any Module) -> Void)?
+
     /// Propagates the gradient through the layers in reverse order.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var g = outputGradient
-        for (_, layer) in layers.reversed() { g = layer.backward(g) }
+        for (_, layer) in layers.reversed() {
+            g = layer.backward(g)
+            childBackwardDidFinish?(layer)
+        }
         return g
     }
 

@@ -64,21 +64,32 @@ public struct SoftmaxCrossEntropy: Sendable {
 /// Classification accuracy.
 public enum Accuracy {
     /// How many rows of N×K `logits` have their label among the `k` largest logits.
-    /// Ties are broken towards the lower class index.
+    /// Ties are broken towards the lower class index. A row holding a NaN counts as wrong: NaN compares
+    /// false with everything, so without this rule a diverged model would rank every label first.
+    /// This is the one accuracy rule of the package (training, evaluation and the programs).
     public static func correctCount(_ logits: Tensor, labels: [Int], topK k: Int = 1) -> Int {
         precondition(logits.rank == 2 && labels.count == logits.shape[0], "Accuracy: \(labels.count) labels for \(logits.shape)")
         let classes = logits.shape[1]
         var correct = 0
         logits.withUnsafeBufferPointer { z in
             for (row, label) in labels.enumerated() {
-                let base = row * classes
-                let value = z[base + label]
-                var rank = 0
-                for j in 0..<classes where z[base + j] > value || (z[base + j] == value && j < label) { rank += 1 }
-                if rank < k { correct += 1 }
+                let scores = UnsafeBufferPointer(rebasing: z[(row * classes)..<((row + 1) * classes)])
+                if rank(of: label, in: scores) < k { correct += 1 }
             }
         }
         return correct
+    }
+
+    /// The 0-based rank of class `label` among `scores` (how many classes score higher, ties broken
+    /// towards the lower index), or `scores.count` — last — when any score is NaN.
+    public static func rank(of label: Int, in scores: UnsafeBufferPointer<Float>) -> Int {
+        let value = scores[label]
+        var rank = 0
+        for (j, score) in scores.enumerated() {
+            if score.isNaN { return scores.count }
+            if score > value || (score == value && j < label) { rank += 1 }
+        }
+        return rank
     }
 
     /// The fraction of rows whose label is among the `k` largest logits.

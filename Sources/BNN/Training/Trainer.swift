@@ -38,12 +38,17 @@ public final class Trainer {
     /// its mean over all replicas (so every replica takes the same step). With a ``lossScaler`` the
     /// gradients are still scaled when it is called.
     public var gradientReducer: (([Parameter]) -> Void)?
+    /// Called in every step right before the backward pass, or `nil`: a data-parallel reducer that
+    /// starts sending gradients during the backward pass arms itself here.
+    public var backwardWillStart: (() -> Void)?
     /// Agrees on stopping across the replicas of a data-parallel job, or `nil` for one process.
     ///
     /// Called by ``runEpoch(training:validation:batchCount:firstBatchIndex:)`` before every batch and once after the
     /// last with whether a stop was requested in this process; it must return `true` on every replica
     /// when any replica requested a stop (an all-reduce of the flag), so all stop after the same batch.
     public var stopAgreement: ((Bool) -> Bool)?
+    /// Stops a diverged run (see ``DivergenceWatcher``); `nil` trains on whatever happens.
+    public var divergenceWatcher: DivergenceWatcher? = DivergenceWatcher()
 
     private let stopFlag = StopFlag()
 
@@ -78,6 +83,7 @@ public final class Trainer {
         let correct = Accuracy.correctCount(logits, labels: batch.labels)
         var norm: Float?
         var skipped = false
+        backwardWillStart?()
         if let lossScaler {
             _ = model.backward(lossScaler.scaled(gradient))
             gradientReducer?(optimizer.parameters)
@@ -124,8 +130,10 @@ public final class Trainer {
 
     /// Trains one epoch on `training` (skipping the ``TrainingProgress/batchInEpoch`` batches a resumed
     /// run already did), then evaluates on `validation`, notifying the callbacks. Stops early, without
-    /// validation, when a stop is requested; otherwise advances ``progress`` to the next epoch and
-    /// records the best validation top-1.
+    /// validation, when a stop is requested or the ``divergenceWatcher`` sees divergence (reported in
+    /// ``EpochReport/divergence``); otherwise advances ``progress`` to the next epoch and records the
+    /// best validation top-1. The report's loss, accuracy and count cover the whole epoch, including
+    /// the batches done before a resume (``TrainingProgress/epochTotals``).
     ///
     /// - Parameters:
     ///   - training: the epoch's batches from index `firstBatchIndex` on.
@@ -146,31 +154,42 @@ public final class Trainer {
         let epoch = progress.epoch
         let start = DispatchTime.now()
         for callback in callbacks { callback.epochWillStart(self, epoch: epoch, batchCount: batchCount) }
-        var totalLoss = 0.0, correct = 0, count = 0, skipped = 0
+        var trainedNow = 0   // images of this call, for the speed; the totals cover the whole epoch
         var interrupted = false
+        var divergence: Divergence?
         for batch in training.dropFirst(progress.batchInEpoch - firstBatchIndex) {
             if agreedStop() { interrupted = true; break }
             var report = trainStep(batch)
             report.batchCount = batchCount
-            totalLoss += Double(report.loss) * Double(report.count)
-            correct += report.correct
-            count += report.count
-            if report.skipped { skipped += 1 }
+            if divergence == nil, let diverged = divergenceWatcher?.observe(report) {
+                divergence = diverged
+                stopFlag.set()   // agreed with the other replicas before the next batch
+            }
+            progress.epochTotals.lossSum += Double(report.loss) * Double(report.count)
+            progress.epochTotals.correct += report.correct
+            progress.epochTotals.count += report.count
+            if report.skipped { progress.epochTotals.skippedSteps += 1 }
+            trainedNow += report.count
             for callback in callbacks { callback.batchDidFinish(self, report: report) }
         }
         if !interrupted && agreedStop() { interrupted = true }
+        if divergence == nil {
+            divergence = divergenceWatcher?.checkWeights(of: model, epoch: epoch, globalStep: progress.globalStep)
+        }
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let validationReport = interrupted ? nil : validation.map { evaluate($0) }
-        let n = Double(max(count, 1))
+        let validationReport = interrupted || divergence != nil ? nil : validation.map { evaluate($0) }
+        let totals = progress.epochTotals
+        let n = Double(max(totals.count, 1))
         let report = EpochReport(
-            epoch: epoch, loss: Float(totalLoss / n), accuracy: Float(Double(correct) / n), count: count,
-            skippedSteps: skipped, learningRate: optimizer.learningRate,
-            imagesPerSecond: trainSeconds > 0 ? Double(count) / trainSeconds : 0,
+            epoch: epoch, loss: Float(totals.lossSum / n), accuracy: Float(Double(totals.correct) / n), count: totals.count,
+            skippedSteps: totals.skippedSteps, learningRate: optimizer.learningRate,
+            imagesPerSecond: trainSeconds > 0 ? Double(trainedNow) / trainSeconds : 0,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9,
-            validation: validationReport, interrupted: interrupted)
-        if !interrupted {
+            validation: validationReport, interrupted: interrupted, divergence: divergence)
+        if !interrupted && divergence == nil {
             progress.epoch += 1
             progress.batchInEpoch = 0
+            progress.epochTotals = TrainingProgress.EpochTotals()
             if let top1 = validationReport?.top1, top1 > (progress.bestTop1 ?? -1) {
                 progress.bestTop1 = top1
                 progress.bestEpoch = epoch

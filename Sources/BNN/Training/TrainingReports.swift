@@ -79,6 +79,9 @@ public struct EpochReport: Sendable, Codable, Equatable {
     public var validation: EvaluationReport?
     /// Whether the epoch ended early because a stop was requested.
     public var interrupted: Bool
+    /// Why the run was stopped as diverged (``DivergenceWatcher``), or `nil`; a diverged epoch has no
+    /// validation and does not advance ``Trainer/progress``.
+    public var divergence: Divergence? = nil
 }
 
 /// Receives the events of a ``Trainer`` — progress displays, metric logs, charts and checkpoint

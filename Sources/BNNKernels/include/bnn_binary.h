@@ -54,6 +54,12 @@ int64_t bnn_binary_pack_signs_avx512(const float *values, int64_t rows, int64_t 
 int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int64_t taps, int64_t channels,
                                 uint64_t *blocked, int32_t *tap_popcounts, float *alpha);
 
+/// Rearranges already packed weight signs, O×taps×words row-major (`words` = words(C), the layout
+/// of `bnn_binary_pack_signs` over O·taps rows), into the blocked layout and tap popcounts of
+/// `bnn_binary_pack_weights` (same buffer sizes; channels past O are zero).
+void bnn_binary_block_signs(const uint64_t *signs, int64_t out_channels, int64_t taps, int64_t words,
+                            uint64_t *blocked, int32_t *tap_popcounts);
+
 /// Copies packed activations stored with a zero border of `in_margin` pixels, i.e. in an
 /// N×(H+2·in_margin)×(W+2·in_margin)×words buffer, into a buffer of the same images with a border
 /// of `out_margin` pixels (border words 0). The convolution reads activations whose margin is at

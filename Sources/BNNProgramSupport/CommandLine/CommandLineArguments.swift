@@ -72,7 +72,7 @@ public struct CommandLineArguments {
             let flag = "--\(option.name)" + (option.takesValue ? " VALUE" : "")
             return "  " + flag.padding(toLength: width, withPad: " ", startingAt: 0) + option.help
         }
-        return "usage: \(program) [options]\n\(summary)\n\n" + lines.joined(separator: "\n")
+        return "usage: \(program) [options]\n\(summary)\n\n" + lines.joined(separator: "\n") + "\n\n" + ExitCode.helpText
     }
 
     /// Whether a flag was given.
@@ -131,22 +131,86 @@ public struct CommandLineArguments {
     }
 }
 
-/// Runs `body`, printing a thrown error as one line on standard error and exiting with status 1 (2 for a
-/// command-line mistake), so the example programs never crash on user input.
+/// The exit statuses of the example programs, the same for the same kind of outcome in all of them.
+public enum ExitCode: Int32 {
+    /// Everything asked for was done.
+    case success = 0
+    /// A file, data or model problem (unreadable, malformed, mismatched, not writable), or results that
+    /// could not all be saved or computed (a checkpoint not written, images skipped with `--strict` off
+    /// are reported but are not failures).
+    case failure = 1
+    /// A command-line mistake: unknown flag, bad value, missing or conflicting flags.
+    case usage = 2
+    /// Training stopped because the model diverged (non-finite loss or weights); the last good
+    /// checkpoints are untouched.
+    case diverged = 3
+    /// Interrupted (Ctrl-C, SIGTERM) after saving what is needed to continue.
+    case interrupted = 130
+
+    /// The lines `--help` and the README show.
+    public static let helpText = """
+        exit status: 0 done; 1 file, data or model error, or a result not saved; 2 command-line mistake;
+          3 training diverged (last good checkpoints kept); 130 interrupted (resumable)
+        """
+}
+
+/// An error that ends a program with a given ``ExitCode`` after its message.
+public struct ProgramExit: Error, CustomStringConvertible {
+    /// The status to exit with.
+    public var code: ExitCode
+    /// The message shown after `error: `.
+    public var description: String
+    /// Creates an exit with a message.
+    public init(_ code: ExitCode, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+}
+
+/// Runs `body`, printing a thrown error as one line on standard error and exiting with its
+/// ``ExitCode`` (``ExitCode/usage`` for a ``CommandLineError``, the given code for a ``ProgramExit``,
+/// ``ExitCode/failure`` otherwise), so the example programs never crash on user input.
 public func runCommand(_ body: () throws -> Void) -> Never {
     do {
         try body()
-        exit(0)
-    } catch let error as CommandLineError {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(2)
+        exit(ExitCode.success.rawValue)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
+        exit(exitCode(for: error).rawValue)
+    }
+}
+
+/// The ``ExitCode`` of an error thrown by a program.
+public func exitCode(for error: any Error) -> ExitCode {
+    switch error {
+    case is CommandLineError: return .usage
+    case let exit as ProgramExit: return exit.code
+    default: return .failure
     }
 }
 
 extension CommandLineArguments {
+    /// Refuses two flags given together.
+    ///
+    /// - Throws: ``CommandLineError`` naming both, with `reason`.
+    public func forbid(_ name: String, with other: String, because reason: String) throws {
+        if has(name) && has(other) { throw CommandLineError("--\(name) and --\(other) cannot be used together: \(reason)") }
+    }
+
+    /// Refuses `name` without `other`.
+    ///
+    /// - Throws: ``CommandLineError`` naming both.
+    public func require(_ other: String, for name: String) throws {
+        if has(name) && !has(other) { throw CommandLineError("--\(name) needs --\(other)") }
+    }
+
+    /// Refuses arguments that are not flags.
+    ///
+    /// - Throws: ``CommandLineError`` naming the first, with what the program does with none.
+    public func rejectPositional(_ context: String) throws {
+        if let first = positional.first { throw CommandLineError("unexpected argument '\(first)' (\(context))") }
+    }
+
     /// The value of `--name` as one of the cases of a string-backed enumeration, or `defaultValue`.
     ///
     /// - Throws: ``CommandLineError`` listing the accepted values.

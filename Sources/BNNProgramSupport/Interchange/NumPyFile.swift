@@ -25,8 +25,15 @@ public enum NumPyFile {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw Error(path: path, reason: "cannot read the file (\(error.localizedDescription))")
+            throw Error(path: path, reason: "cannot read the file: \(FileErrorReason.describe(error, path: path))")
         }
+        return try decode(data, source: path)
+    }
+
+    /// Decodes the bytes of an `.npy` file held in memory; `source` names them in errors.
+    ///
+    /// - Throws: ``Error`` as ``read(_:)`` does, with `source` as the path.
+    public static func decode(_ data: Data, source path: String) throws -> Tensor {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw Error(path: path, reason: "not a NumPy .npy file (magic bytes missing)")
@@ -54,7 +61,6 @@ public enum NumPyFile {
         }
         let shapeText = try field("shape", in: header, path: path)
         let shape = try parseShape(shapeText, path: path)
-        let count = shape.reduce(1, *)
         let quoted = descr.split(separator: "'", omittingEmptySubsequences: false)
         let dtype = quoted.count >= 2 ? String(quoted[1]) : descr
         let itemSize: Int
@@ -67,8 +73,11 @@ public enum NumPyFile {
             throw Error(path: path, reason: "unsupported dtype \(dtype); expected little-endian float32, float64, float16, int64, int32 or uint8")
         }
         let start = headerStart + headerLength
-        guard bytes.count - start == count * itemSize else {
-            throw Error(path: path, reason: "shape \(shape) of \(dtype) needs \(count * itemSize) data bytes, found \(bytes.count - start)")
+        guard let count = CheckedSize.elementCount(shape), let needed = CheckedSize.byteCount(shape, bytesPerElement: itemSize) else {
+            throw Error(path: path, reason: "shape \(shape) has more elements than can be addressed")
+        }
+        guard bytes.count - start == needed else {
+            throw Error(path: path, reason: "shape \(shape) of \(dtype) needs \(needed) data bytes, found \(bytes.count - start)")
         }
         let scalars: [Float] = bytes.withUnsafeBufferPointer { raw in
             let base = UnsafeRawPointer(raw.baseAddress!) + start
@@ -103,7 +112,7 @@ public enum NumPyFile {
             for v in p { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
         }
         do { try data.write(to: url, options: .atomic) } catch {
-            throw Error(path: url.path, reason: "cannot write the file (\(error.localizedDescription))")
+            throw Error(path: url.path, reason: "cannot write the file: \(FileErrorReason.describe(error, path: url.path))")
         }
     }
 

@@ -16,6 +16,24 @@ struct ScalingBenchmark {
     let jsonPath: String?
     /// Also time training steps of full Bi-Real Net 34 (224×224, batch 2, one thread) on rank 0.
     let measureFullModel: Bool
+    /// The data-parallel configurations to time beside one process.
+    let configurations: [Configuration]
+    /// Gradient bucket size.
+    let bucketBytes: Int
+    /// Also measure all-reduce bandwidth and Bi-Real Net 34's gradient all-reduce.
+    let measureBandwidth: Bool
+
+    /// One way of running data-parallel.
+    struct Configuration: Hashable {
+        var synchronizedBatchNorm = false
+        var overlap = false
+        var precision = GradientPrecision.float32
+
+        var name: String {
+            "data-parallel" + (precision == .bfloat16 ? ", bf16" : "") + (overlap ? ", overlap" : "")
+                + (synchronizedBatchNorm ? ", sync BN" : "")
+        }
+    }
 
     /// One timed configuration.
     struct Timing: Codable {
@@ -24,6 +42,8 @@ struct ScalingBenchmark {
         var stepMilliseconds: Double
         var imagesPerSecond: Double
         var communicationMillisecondsPerStep: Double
+        /// Time in bucket all-reduces per step, wherever they ran (hidden behind the backward pass with overlap).
+        var transferMillisecondsPerStep: Double
         var efficiency: Double
     }
 
@@ -48,36 +68,39 @@ struct ScalingBenchmark {
         // Rounds alternate the configurations, and each keeps its best round, so that other work on a
         // shared machine penalises none of them more than the others.
         var single = Double.infinity
-        var parallelBest: [Bool: (step: Double, communication: Double)] = [:]
+        var parallelBest: [Configuration: (step: Double, communication: Double, transfer: Double)] = [:]
         for _ in 0..<3 {
             if primary { single = min(single, try timeSteps(parallel: nil, synchronizedBatchNorm: false).step) }
             communicator.barrier()
             guard world > 1 else { continue }
-            for synchronized in [false, true] {
-                let seconds = try timeSteps(parallel: DataParallel(communicator: communicator), synchronizedBatchNorm: synchronized)
-                if seconds.step < parallelBest[synchronized]?.step ?? .infinity { parallelBest[synchronized] = seconds }
+            for configuration in configurations {
+                let parallel = DataParallel(communicator: communicator, bucketBytes: bucketBytes, precision: configuration.precision,
+                                            overlapsBackward: configuration.overlap)
+                let seconds = try timeSteps(parallel: parallel, synchronizedBatchNorm: configuration.synchronizedBatchNorm)
+                if seconds.step < parallelBest[configuration]?.step ?? .infinity { parallelBest[configuration] = seconds }
             }
         }
         var timings = [Timing(name: "1 process", ranks: 1, stepMilliseconds: single * 1000, imagesPerSecond: Double(batch) / single,
-                              communicationMillisecondsPerStep: 0, efficiency: 1)]
-        for synchronized in [false, true] {
-            guard let seconds = parallelBest[synchronized] else { continue }
+                              communicationMillisecondsPerStep: 0, transferMillisecondsPerStep: 0, efficiency: 1)]
+        for configuration in configurations {
+            guard let seconds = parallelBest[configuration] else { continue }
             timings.append(Timing(
-                name: synchronized ? "data-parallel, sync BN" : "data-parallel", ranks: world,
+                name: configuration.name, ranks: world,
                 stepMilliseconds: seconds.step * 1000, imagesPerSecond: Double(batch * world) / seconds.step,
-                communicationMillisecondsPerStep: seconds.communication * 1000, efficiency: single / seconds.step))
+                communicationMillisecondsPerStep: seconds.communication * 1000,
+                transferMillisecondsPerStep: seconds.transfer * 1000, efficiency: single / seconds.step))
         }
         if primary {
-            print("\nconfiguration            ranks   step ms   images/s   gradient all-reduce ms/step   efficiency")
+            print("\nconfiguration                         ranks   step ms   images/s   waited for all-reduce ms/step   all-reduce ms/step   efficiency")
             for t in timings {
-                print(t.name.padding(toLength: 25, withPad: " ", startingAt: 0)
-                      + String(format: "%5d  %8.1f  %9.1f  %28.2f  %10.1f%%", t.ranks, t.stepMilliseconds,
-                               t.imagesPerSecond, t.communicationMillisecondsPerStep, t.efficiency * 100))
+                print(t.name.padding(toLength: 38, withPad: " ", startingAt: 0)
+                      + String(format: "%5d  %8.1f  %9.1f  %30.2f  %19.2f  %10.1f%%", t.ranks, t.stepMilliseconds,
+                               t.imagesPerSecond, t.communicationMillisecondsPerStep, t.transferMillisecondsPerStep, t.efficiency * 100))
             }
         }
 
         var bandwidths: [Bandwidth] = []
-        if world > 1 {
+        if world > 1 && measureBandwidth {
             for bytes in [64 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20] {
                 bandwidths.append(measureAllReduce(bytes: bytes))
             }
@@ -89,13 +112,13 @@ struct ScalingBenchmark {
                 }
             }
         }
-        let full = try birealnet34Gradient()
+        let full = measureBandwidth ? try birealnet34Gradient() : (values: 0, buckets: 0, seconds: 0)
         var fullStepSecondsPerImage: Double?
         if measureFullModel {
             if primary { fullStepSecondsPerImage = fullModelSecondsPerImage() }
             communicator.barrier()
         }
-        if primary {
+        if primary && measureBandwidth {
             print(String(format: "\nBi-Real Net 34 (1000 classes) gradient: %d trainable values = %.1f MB per step; "
                          + "bucketed all-reduce over %d rank(s) in %d buckets of 4 MiB: %.1f ms (%.2f GB/s algorithm)",
                          full.values, Double(full.values * 4) / 1e6, world, full.buckets, full.seconds * 1000,
@@ -125,7 +148,7 @@ struct ScalingBenchmark {
 
     /// Seconds per training step and per step in the gradient all-reduce, measured over ``steps``
     /// steps after two warm-up steps.
-    private func timeSteps(parallel: DataParallel?, synchronizedBatchNorm: Bool) throws -> (step: Double, communication: Double) {
+    private func timeSteps(parallel: DataParallel?, synchronizedBatchNorm: Bool) throws -> (step: Double, communication: Double, transfer: Double) {
         let configuration = BiRealNetConfiguration(blocksPerStage: [4, 4, 4, 4], widths: [16, 32, 64, 128], classes: 10, stem: .small)
         let model = Initializer.withSeed(1) { BiRealNet(configuration) }
         let trainer = Trainer(model: model, optimizer: Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-3),
@@ -139,10 +162,12 @@ struct ScalingBenchmark {
         let sample = LabeledBatch(images: images, labels: labels)
         trainer.runEpoch(training: [sample, sample], validation: [LabeledBatch]?.none)
         let communicationBefore = parallel?.gradients.communicationSeconds ?? 0
+        let transferBefore = parallel?.gradients.transferSeconds ?? 0
         let report = trainer.runEpoch(training: Array(repeating: sample, count: steps), validation: [LabeledBatch]?.none)
         let communication = (parallel?.gradients.communicationSeconds ?? 0) - communicationBefore
+        let transfer = (parallel?.gradients.transferSeconds ?? 0) - transferBefore
         // Rank 0's clock; every step waits for all ranks, so it runs at the pace of the slowest.
-        return (report.seconds / Double(steps), communication / Double(steps))
+        return (report.seconds / Double(steps), communication / Double(steps), transfer / Double(steps))
     }
 
     /// Seconds per image of a Bi-Real Net 34 training step (224×224, batch 2, one thread): the best

@@ -9,11 +9,15 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 let usage = """
     usage: mpirun -np N bnn-mpi check [--steps S]
            mpirun -np N bnn-mpi bench [--steps S] [--batch B] [--json FILE] [--full-model]
+                                      [--overlap] [--bf16] [--bucket-kib K] [--no-bandwidth]
     check: trains a tiny Bi-Real Net for S steps (default 3) with batch 8 per rank, with and without
            synchronised BatchNorm, and compares the weights with one process training on batch 8·N.
     bench: times training steps of a small Bi-Real Net on 1 rank and on all N ranks (1 thread each),
            and all-reduce bandwidth, including Bi-Real Net 34's gradient; --full-model also times a
-           Bi-Real Net 34 training step at 224×224 on one core (about a minute).
+           Bi-Real Net 34 training step at 224×224 on one core (about a minute). --overlap adds runs with
+           the all-reduce overlapped with the backward pass, --bf16 runs with bfloat16 gradients (with
+           and, with --overlap, without overlap); --bucket-kib sets the bucket size (default 4096).
+    check --overlap: the same check with the all-reduce overlapped with the backward pass.
     """
 
 /// The integer after `--name`, or `defaultValue`.
@@ -38,11 +42,20 @@ do {
     let world = try DistributedRuntime.world()
     let passed: Bool
     if command == "check" {
-        passed = try EquivalenceCheck(communicator: world, steps: option("steps", default: 3)).run()
+        passed = try EquivalenceCheck(communicator: world, steps: option("steps", default: 3),
+                                      overlap: arguments.contains("--overlap")).run()
     } else {
         let json = arguments.firstIndex(of: "--json").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        let overlap = arguments.contains("--overlap"), bf16 = arguments.contains("--bf16")
+        typealias Configuration = ScalingBenchmark.Configuration
+        var configurations = [Configuration(), Configuration(synchronizedBatchNorm: true)]
+        if overlap { configurations += [Configuration(overlap: true), Configuration(synchronizedBatchNorm: true, overlap: true)] }
+        if bf16 { configurations.append(Configuration(precision: .bfloat16)) }
+        if bf16 && overlap { configurations.append(Configuration(overlap: true, precision: .bfloat16)) }
         try ScalingBenchmark(communicator: world, steps: option("steps", default: 8), batch: option("batch", default: 32),
-                             jsonPath: json, measureFullModel: arguments.contains("--full-model")).run()
+                             jsonPath: json, measureFullModel: arguments.contains("--full-model"), configurations: configurations,
+                             bucketBytes: option("bucket-kib", default: 4096) << 10,
+                             measureBandwidth: !arguments.contains("--no-bandwidth")).run()
         passed = true
     }
     DistributedRuntime.finalize()

@@ -70,10 +70,15 @@ public struct EpochLogRecord: Codable, Equatable, Sendable {
 
     /// Flattens `report`, observed by `trainer` at `date`.
     public init(_ report: EpochReport, trainer: Trainer, date: Date = Date()) {
+        self.init(report, progress: trainer.progress, date: date)
+    }
+
+    /// Flattens `report`, with `progress` the trainer's progress right after the epoch.
+    public init(_ report: EpochReport, progress: TrainingProgress, date: Date = Date()) {
         time = LogTime.string(date)
         timestamp = date.timeIntervalSince1970
         epoch = report.epoch
-        globalStep = trainer.progress.globalStep
+        globalStep = progress.globalStep
         loss = report.loss
         accuracy = report.accuracy
         count = report.count
@@ -82,7 +87,7 @@ public struct EpochLogRecord: Codable, Equatable, Sendable {
         imagesPerSecond = report.imagesPerSecond
         seconds = report.seconds
         interrupted = report.interrupted
-        best = !report.interrupted && report.validation != nil && trainer.progress.bestEpoch == report.epoch
+        best = !report.interrupted && report.validation != nil && progress.bestEpoch == report.epoch
         validationLoss = report.validation?.loss
         validationTop1 = report.validation?.top1
         validationTop5 = report.validation?.top5

@@ -88,11 +88,9 @@ public final class MetricsLog: TrainingCallback {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TrainingCallbackError.cannotRead(file: url.path, reason: error.localizedDescription)
+            throw TrainingCallbackError.cannotRead(file: url.path, reason: FileErrorReason.describe(error, path: url.path))
         }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity",
-                                                                        negativeInfinity: "-Infinity", nan: "NaN")
+        let decoder = recordDecoder()
         return data.split(separator: UInt8(ascii: "\n")).compactMap { line -> Record? in
             switch (try? decoder.decode(RecordKind.self, from: line))?.type {
             case "epoch": return (try? decoder.decode(EpochLogRecord.self, from: line)).map(Record.epoch)

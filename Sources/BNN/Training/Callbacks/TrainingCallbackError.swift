@@ -11,6 +11,8 @@ public enum TrainingCallbackError: Error, Equatable, Sendable, CustomStringConve
     case cannotRead(file: String, reason: String)
     /// A directory could not be created.
     case cannotCreateDirectory(path: String, reason: String)
+    /// A new run was asked for in a directory that holds the files of another run.
+    case runDirectoryInUse(path: String, files: [String])
 
     /// The message shown to the user, naming the file and the reason.
     public var description: String {
@@ -19,6 +21,9 @@ public enum TrainingCallbackError: Error, Equatable, Sendable, CustomStringConve
         case let .cannotWrite(file, reason): return "cannot write '\(file)': \(reason)"
         case let .cannotRead(file, reason): return "cannot read '\(file)': \(reason)"
         case let .cannotCreateDirectory(path, reason): return "cannot create the directory '\(path)': \(reason)"
+        case let .runDirectoryInUse(path, files):
+            return "the run directory '\(path)' already holds a run (\(files.joined(separator: ", "))); "
+                + "resume it, choose another directory or overwrite it"
         }
     }
 
