@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "BNNData", targets: ["BNNData"]),
         .library(name: "BNNDistributed", targets: ["BNNDistributed"]),
         .library(name: "BNNInference", targets: ["BNNInference"]),
+        .library(name: "BNNProgramSupport", targets: ["BNNProgramSupport"]),
     ],
     traits: [
         .trait(name: "MPI", description: "Distributed data-parallel training over MPI (needs libopenmpi-dev)."),
@@ -41,13 +42,16 @@ let package = Package(
         // Packed, fused, inference-only form of a trained Bi-Real Net: export, file format, engine.
         .target(name: "BNNInference", dependencies: ["BNN", "BNNKernels", "BiRealNet"], path: "Sources/BNNInference"),
 
-        // Example programs and their shared command-line helpers.
-        .target(name: "CLISupport", path: "Examples/CLISupport"),
-        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNDistributed", "CLISupport"],
+        // What only the programs use: command-line parsing, flat YAML configurations, the SVG training
+        // chart, NumPy `.npy` files.
+        .target(name: "BNNProgramSupport", dependencies: ["BNN"], path: "Sources/BNNProgramSupport"),
+
+        // Example programs.
+        .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNDistributed", "BNNProgramSupport"],
                           path: "Examples/Train"),
-        .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "CLISupport"],
+        .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
                           path: "Examples/Infer"),
-        .executableTarget(name: "birealnet-export", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "CLISupport"],
+        .executableTarget(name: "birealnet-export", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
                           path: "Examples/Export"),
 
         // bnn-bench: kernel and whole-model benchmarks.
@@ -68,6 +72,8 @@ let package = Package(
                     path: "Tests/BNNDistributedTests"),
         .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "BNN", "BNNTestSupport"],
                     path: "Tests/BNNInferenceTests"),
+        .testTarget(name: "BNNProgramSupportTests", dependencies: ["BNNProgramSupport", "BNN", "BNNTestSupport"],
+                    path: "Tests/BNNProgramSupportTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
                     path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),
     ],

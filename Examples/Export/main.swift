@@ -6,7 +6,7 @@ import BiRealNet
 import BNN
 import BNNData
 import BNNInference
-import CLISupport
+import BNNProgramSupport
 import Foundation
 
 let options: [CommandLineArguments.Option] = [

@@ -1,7 +1,7 @@
 import BiRealNet
 import BNN
 import BNNInference
-import CLISupport
+import BNNProgramSupport
 import Foundation
 
 /// The network `birealnet-infer` runs: the packed engine or the float model, behind one interface.

@@ -7,7 +7,7 @@
 //   birealnet-infer --weights ckpt.safetensors --arch birealnet34 --engine packed|float …
 import BNN
 import BNNData
-import CLISupport
+import BNNProgramSupport
 import Foundation
 
 let options: [CommandLineArguments.Option] = [

@@ -1,5 +1,5 @@
 import BNNDistributed
-import CLISupport
+import BNNProgramSupport
 import Foundation
 
 /// How `birealnet-train` runs as one rank of a data-parallel job (`--distributed` under mpirun), or

@@ -1,6 +1,6 @@
 import BiRealNet
 import BNN
-import CLISupport
+import BNNProgramSupport
 import Foundation
 
 /// The settings of a training run, from `--config FILE` (flat YAML, the reference `birealnet34.yaml`

@@ -2,7 +2,7 @@ import BiRealNet
 import BNN
 import BNNData
 import BNNDistributed
-import CLISupport
+import BNNProgramSupport
 import Dispatch
 import Foundation
 

@@ -11,13 +11,13 @@ import Darwin
 /// Readers see either the old file or the complete new one, never a partial write, and the file and
 /// its directory entry are synced so a completed save survives a crash. On any error the temporary
 /// file is removed and an existing target is left untouched.
-enum AtomicFile {
+public enum AtomicFile {
     /// Creates a temporary sibling of `url`, lets `body` write it through the handle, syncs it and
     /// renames it over `url`.
     ///
     /// - Throws: Errors thrown by `body` unchanged; ``SafeTensorsError/io(file:operation:reason:)``
     ///   naming `url` when the temporary file cannot be created, written, synchronised or renamed.
-    static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
+    public static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
         let target = url.standardizedFileURL
         let directory = target.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).tmp")

@@ -1,4 +1,5 @@
 import Foundation
+import BNN
 
 /// Keeps a self-contained SVG chart of a run up to date: after every epoch the file is rewritten
 /// (atomically: a temporary file renamed over it) with three panels — loss (train and validation),
@@ -6,7 +7,7 @@ import Foundation
 /// ``stepInterval`` is set, the training loss and learning rate every that many steps.
 ///
 /// The file has no scripts and no external resources, so any browser shows it. The history comes
-/// from the ``EpochReport``s received; ``loadHistory(fromLog:)`` seeds it from a ``MetricsLog`` so a
+/// from the ``/BNN/EpochReport``s received; ``loadHistory(fromLog:)`` seeds it from a ``/BNN/MetricsLog`` so a
 /// resumed run keeps its full curves. Interrupted epochs are not plotted. A record for epoch *e*
 /// replaces any for epochs ≥ *e* (a run resumed from an older checkpoint overwrites the future it
 /// abandoned). Epochs are plotted 1-based: epoch 0 ends at x = 1. Write errors are reported once on
@@ -48,10 +49,10 @@ public final class TrainingChart: TrainingCallback {
         window = stepInterval.map { StepWindow(interval: $0) }
     }
 
-    /// Adds the records of the JSON Lines log at `logURL` (see ``MetricsLog``), in file order; step
+    /// Adds the records of the JSON Lines log at `logURL` (see ``/BNN/MetricsLog``), in file order; step
     /// records only when ``stepInterval`` is set.
     ///
-    /// - Throws: ``TrainingCallbackError/cannotRead(file:reason:)``.
+    /// - Throws: ``/BNN/TrainingCallbackError/cannotRead(file:reason:)``.
     public func loadHistory(fromLog logURL: URL) throws {
         for entry in try MetricsLog.records(in: logURL) {
             switch entry {
@@ -101,7 +102,7 @@ public final class TrainingChart: TrainingCallback {
 
     /// Writes the chart to ``url`` atomically.
     ///
-    /// - Throws: ``TrainingCallbackError/cannotWrite(file:reason:)``.
+    /// - Throws: ``/BNN/TrainingCallbackError/cannotWrite(file:reason:)``.
     public func write() throws {
         let svg = Data(renderSVG().utf8)
         do {

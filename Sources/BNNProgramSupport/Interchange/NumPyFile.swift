@@ -1,10 +1,11 @@
 import Foundation
+import BNN
 
 /// Reading and writing NumPy `.npy` arrays, for exchanging inputs and outputs with Python scripts.
 ///
 /// Reads little-endian `float32`, `float64`, `float16`, `int64`, `int32` and `uint8` arrays in C order
 /// (converted to `Float`); writes `float32`. Shapes are kept as stored (an image batch written by
-/// PyTorch is N×C×H×W: convert with ``Tensor/fromNCHW(_:)``).
+/// PyTorch is N×C×H×W: convert with ``/BNN/Tensor/fromNCHW(_:)``).
 public enum NumPyFile {
     /// What can go wrong with an `.npy` file.
     public struct Error: Swift.Error, CustomStringConvertible, Equatable {

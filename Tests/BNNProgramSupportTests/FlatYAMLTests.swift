@@ -1,4 +1,5 @@
 import BNN
+import BNNProgramSupport
 import Foundation
 import Testing
 
