@@ -59,6 +59,12 @@ public enum Interpolation: Equatable, Sendable {
         }
     }
 
+    /// The filter of the evaluation resize: the fixed one, bilinear for ``random``.
+    public var evaluationFilter: ResamplingFilter {
+        if case .fixed(let filter) = self { return filter }
+        return .bilinear
+    }
+
     /// The filter for one image: the fixed one, or one draw from `generator` for ``random``.
     public func draw(_ generator: inout SeededGenerator) -> ResamplingFilter {
         switch self {
