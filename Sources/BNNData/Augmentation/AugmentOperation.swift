@@ -6,16 +6,54 @@ import BNN
 public struct AugmentOperation: Equatable, Sendable {
     /// The operations by their timm names.
     public enum Name: String, CaseIterable, Sendable {
-        case autoContrast = "AutoContrast", equalize = "Equalize", invert = "Invert", rotate = "Rotate"
-        case posterize = "Posterize", posterizeIncreasing = "PosterizeIncreasing"
+        /// `ImageOps.autocontrast`.
+        case autoContrast = "AutoContrast"
+        /// `ImageOps.equalize`.
+        case equalize = "Equalize"
+        /// `ImageOps.invert`.
+        case invert = "Invert"
+        /// Rotation by ±30° at magnitude 10.
+        case rotate = "Rotate"
+        /// Posterize keeping `int(m/10 · 4)` bits.
+        case posterize = "Posterize"
+        /// Posterize keeping `4 − int(m/10 · 4)` bits.
+        case posterizeIncreasing = "PosterizeIncreasing"
+        /// Posterize keeping `int(m/10 · 4) + 4` bits (the AutoAugment paper).
         case posterizeOriginal = "PosterizeOriginal"
-        case solarize = "Solarize", solarizeIncreasing = "SolarizeIncreasing", solarizeAdd = "SolarizeAdd"
-        case color = "Color", colorIncreasing = "ColorIncreasing", contrast = "Contrast"
-        case contrastIncreasing = "ContrastIncreasing", brightness = "Brightness"
-        case brightnessIncreasing = "BrightnessIncreasing", sharpness = "Sharpness"
-        case sharpnessIncreasing = "SharpnessIncreasing", shearX = "ShearX", shearY = "ShearY"
-        case translateX = "TranslateX", translateY = "TranslateY"
-        case translateXRelative = "TranslateXRel", translateYRelative = "TranslateYRel"
+        /// Solarize above `int(m/10 · 256)`.
+        case solarize = "Solarize"
+        /// Solarize above `256 − int(m/10 · 256)`.
+        case solarizeIncreasing = "SolarizeIncreasing"
+        /// Adds `int(m/10 · 110)` below 128.
+        case solarizeAdd = "SolarizeAdd"
+        /// Colour enhance, factor `m/10 · 1.8 + 0.1`.
+        case color = "Color"
+        /// Colour enhance, factor `1 ± m/10 · 0.9` (at least 0.1).
+        case colorIncreasing = "ColorIncreasing"
+        /// Contrast enhance, factor `m/10 · 1.8 + 0.1`.
+        case contrast = "Contrast"
+        /// Contrast enhance, factor `1 ± m/10 · 0.9`.
+        case contrastIncreasing = "ContrastIncreasing"
+        /// Brightness enhance, factor `m/10 · 1.8 + 0.1`.
+        case brightness = "Brightness"
+        /// Brightness enhance, factor `1 ± m/10 · 0.9`.
+        case brightnessIncreasing = "BrightnessIncreasing"
+        /// Sharpness enhance, factor `m/10 · 1.8 + 0.1`.
+        case sharpness = "Sharpness"
+        /// Sharpness enhance, factor `1 ± m/10 · 0.9`.
+        case sharpnessIncreasing = "SharpnessIncreasing"
+        /// Horizontal shear by ±0.3 at magnitude 10.
+        case shearX = "ShearX"
+        /// Vertical shear by ±0.3 at magnitude 10.
+        case shearY = "ShearY"
+        /// Horizontal shift by ± `translate_const` pixels at magnitude 10.
+        case translateX = "TranslateX"
+        /// Vertical shift by ± `translate_const` pixels at magnitude 10.
+        case translateY = "TranslateY"
+        /// Horizontal shift by ± `translate_pct` of the width at magnitude 10.
+        case translateXRelative = "TranslateXRel"
+        /// Vertical shift by ± `translate_pct` of the height at magnitude 10.
+        case translateYRelative = "TranslateYRel"
     }
 
     /// The operation.
