@@ -3,11 +3,13 @@ import BNNData
 import Foundation
 
 /// Decoded-and-augmented images per second of the data pipeline (libjpeg-turbo decode with DCT scaling,
-/// RandomResizedCrop or resize + centre crop, flip, normalisation) on a folder of JPEG files, read into
+/// RandomResizedCrop or resize + centre crop, flip, normalisation; `train+RA` adds bicubic resizing and
+/// RandAugment `rand-m9-mstd0.5-inc1`) on a folder of JPEG files, read into
 /// memory first so disk speed does not count.
 ///
 /// Make ImageNet-sized test files with `tools/fixtures/make_benchmark_jpegs.py DIR 200`; compare with
-/// Pillow + torchvision on the same files with `tools/yardsticks/pillow_pipeline.py DIR`.
+/// Pillow + torchvision on the same files with `tools/yardsticks/pillow_pipeline.py DIR` (`--randaugment`
+/// for timm's RandAugment with bicubic).
 struct DataPipelineBenchmark {
     /// One measured configuration.
     struct Row: Encodable {
@@ -36,7 +38,10 @@ struct DataPipelineBenchmark {
             throw BNNDataError.invalidConfiguration("--images \(directory): no .jpeg/.jpg/.png files found")
         }
         var rows: [Row] = []
+        let randAugment = TrainingTransform(interpolation: .fixed(.bicubic), autoAugment: try AutoAugment(
+            parsing: "rand-m9-mstd0.5-inc1", imageSize: 224, interpolation: .fixed(.bicubic)))
         for (name, transform) in [("training", TrainingTransform() as any ImageTransform),
+                                  ("train+RA", randAugment as any ImageTransform),
                                   ("evaluation", EvaluationTransform() as any ImageTransform)] {
             for threadCount in threads {
                 progress("bnn-bench: data pipeline, \(name) transform, \(threadCount) thread(s), \(files.count) files…")

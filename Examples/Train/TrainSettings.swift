@@ -15,13 +15,10 @@ struct TrainSettings {
         var flag: String { name.replacingOccurrences(of: "_", with: "-") }
     }
 
-    /// Keys of the reference configuration that this trainer accepts when they hold the value it
-    /// implements, and ignores with a warning otherwise (hardware settings, for example; `amp_level` is
-    /// a real key: O1 and O2 train with bf16 operands, see `requestedPrecision()`).
-    static let fixedKeys: [String: String] = [
-        "set": "ImageNet", "auto_augment": "None", "interpolation": "bilinear", "re_mode": "pixel", "re_count": "1",
-        "mixup_mode": "batch", "drop_path_rate": "0.0", "device_target": "CPU",
-    ]
+    /// Keys of the reference configuration that this trainer accepts only with the value it implements;
+    /// any other value is an error naming the key, the value and what is accepted. (`amp_level` is a
+    /// real key: O1 and O2 train with bf16 operands, see `requestedPrecision()`.)
+    static let fixedKeys: [String: String] = ["set": "ImageNet", "device_target": "CPU"]
 
     static let keys: [Key] = [
         Key(name: "config", help: "flat YAML configuration file (e.g. the reference birealnet34.yaml)"),
@@ -40,6 +37,12 @@ struct TrainSettings {
         Key(name: "crop_pct", help: "evaluation centre-crop fraction (default 0.875)"),
         Key(name: "crop_scale", help: "RandomResizedCrop scale range, e.g. [0.08, 1.0] (default; [0.8, 1.0] without --data)"),
         Key(name: "re_prob", help: "random-erasing probability (default 0)"),
+        Key(name: "re_mode", help: "random-erasing fill: const, rand or pixel (default pixel)"),
+        Key(name: "re_count", help: "random-erasing rectangles per image (default 1)"),
+        Key(name: "auto_augment", help: "None (default), original, originalr, v0, v0r (-mstd<f>) or rand-m9-mstd0.5-inc1-style RandAugment"),
+        Key(name: "interpolation", help: "training resize filter: bilinear (default), bicubic, nearest or random (bilinear/bicubic per image)"),
+        Key(name: "mixup_mode", help: "mixup/cutmix draws per batch, pair or elem (default batch)"),
+        Key(name: "drop_path_rate", help: "stochastic depth of the last block, linear in depth from 0 (default 0)"),
         Key(name: "mix_up", help: "mixup alpha (default 0: off)"),
         Key(name: "cutmix", help: "cutmix alpha (default 0: off)"),
         Key(name: "mixup_prob", help: "probability of mixing a batch (default 1)"),
@@ -99,7 +102,7 @@ struct TrainSettings {
             for entry in yaml.entries {
                 if let fixed = Self.fixedKeys[entry.key] {
                     if entry.value.description.lowercased() != fixed.lowercased() && entry.text != fixed {
-                        warn("\(path):\(entry.line): \(entry.key) = \(entry.text) is not supported; using \(fixed)")
+                        throw CommandLineError("\(path):\(entry.line): \(entry.key) = \(entry.text) is not supported; accepted: \(fixed)")
                     }
                 } else if !Self.keys.contains(where: { $0.name == entry.key }) || entry.key == "config" {
                     warn("\(path):\(entry.line): unknown key '\(entry.key)' ignored")

@@ -128,8 +128,15 @@ struct TrainingRun {
             throw CommandLineError("crop_scale must be [lower, upper] with 0 < lower ≤ upper ≤ 1, got \(scale)")
         }
         let erasingProbability = try settings.double("re_prob", default: 0, in: 0...1)
+        let erasing = erasingProbability > 0 ? RandomErasing(
+            probability: erasingProbability, count: try settings.integer("re_count", default: 1, in: 1...100),
+            mode: RandomErasing.Mode(rawValue: try settings.choice("re_mode", ["const", "rand", "pixel"], default: "pixel")) ?? .pixel) : nil
+        let interpolation = try Interpolation(parsing: try settings.string("interpolation") ?? "bilinear")
+        let augmentName = try settings.string("auto_augment") ?? "None"
+        let autoAugment = augmentName.lowercased() == "none" ? nil
+            : try AutoAugment(parsing: augmentName, imageSize: imageSize, interpolation: interpolation)
         let transform = TrainingTransform(imageSize: imageSize, crop: RandomResizedCrop(scale: scale[0]...scale[1]),
-                                          erasing: erasingProbability > 0 ? RandomErasing(probability: erasingProbability) : nil)
+                                          erasing: erasing, interpolation: interpolation, autoAugment: autoAugment)
         let mixupAlpha = try settings.double("mix_up", default: 0, in: 0...100)
         let cutmixAlpha = try settings.double("cutmix", default: 0, in: 0...100)
         let labelSmoothing = try settings.double("label_smoothing", default: 0, in: 0...0.99)
@@ -137,14 +144,16 @@ struct TrainingRun {
             ? try Mixup(mixupAlpha: mixupAlpha, cutmixAlpha: cutmixAlpha,
                     probability: try settings.double("mixup_prob", default: 1, in: 0...1),
                     switchProbability: try settings.double("switch_prob", default: 0.5, in: 0...1),
-                    labelSmoothing: labelSmoothing, classCount: classes)
+                    labelSmoothing: labelSmoothing, classCount: classes,
+                    mode: Mixup.Mode(rawValue: try settings.choice("mixup_mode", ["batch", "pair", "elem"], default: "batch")) ?? .batch)
             : nil
         trainLoader = try DataLoader(source: trainSource, transform: transform, configuration: DataLoaderConfiguration(
             batchSize: batchSize, shuffle: true, dropLast: true, seed: seed, rank: communicator.rank,
             worldSize: communicator.worldSize, threadCount: workers, strict: strict, mixup: mixup))
         let cropFraction = try settings.double("crop_pct", default: 0.875, in: 0.05...1)
         validationLoader = try DataLoader(
-            source: validationSource, transform: EvaluationTransform(imageSize: imageSize, cropFraction: cropFraction),
+            source: validationSource, transform: EvaluationTransform(imageSize: imageSize, cropFraction: cropFraction,
+                                                                     filter: interpolation.evaluationFilter),
             configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false, seed: seed,
                                                    threadCount: workers, strict: strict, dropsBadFiles: true))
 
@@ -169,6 +178,7 @@ struct TrainingRun {
             }
             configuration.blocksPerStage = blocks.map { Int($0) }
         }
+        configuration.dropPathRate = try settings.double("drop_path_rate", default: 0, in: 0...0.99)
         if biRealArch == arch {   // the estimate knows Bi-Real Net only
             try Self.checkMemory(configuration, batchSize: batchSize, imageSize: imageSize, settings: settings)
         }

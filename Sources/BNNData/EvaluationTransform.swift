@@ -1,7 +1,7 @@
 import BNN
 
-/// The evaluation transform: resize the shorter side to `Int(imageSize / cropFraction)` (bilinear), take
-/// the centre `imageSize × imageSize` crop, normalise.
+/// The evaluation transform: resize the shorter side to `Int(imageSize / cropFraction)` (with ``filter``,
+/// bilinear by default), take the centre `imageSize × imageSize` crop, normalise.
 ///
 /// Sizes follow torchvision: the longer side becomes `Int(size · long / short)`; the crop offsets are
 /// `round((resized − imageSize) / 2)` with Python's half-to-even rounding. No randomness.
@@ -14,15 +14,18 @@ public struct EvaluationTransform: ImageTransform {
     public var normalization: Normalization
     /// See ``ImageTransform/dctReductionGap``; 2 by default.
     public var dctReductionGap: Double?
+    /// The resize filter.
+    public var filter: ResamplingFilter
 
     /// Creates the transform with the recipe's defaults.
     public init(imageSize: Int = 224, cropFraction: Double = 0.875, normalization: Normalization = .imageNet,
-                dctReductionGap: Double? = 2) {
+                dctReductionGap: Double? = 2, filter: ResamplingFilter = .bilinear) {
         precondition(imageSize > 0 && cropFraction > 0 && cropFraction <= 1, "EvaluationTransform: bad size or crop")
         self.imageSize = imageSize
         self.cropFraction = cropFraction
         self.normalization = normalization
         self.dctReductionGap = dctReductionGap
+        self.filter = filter
     }
 
     /// The shorter side after resizing: `Int(imageSize / cropFraction)` (256 for 224 and 0.875).
@@ -49,7 +52,7 @@ public struct EvaluationTransform: ImageTransform {
         return ResizePlan(sourceRegion: PixelRegion(x: 0, y: 0, width: width, height: height),
                           resizedWidth: newWidth, resizedHeight: newHeight,
                           window: PixelRegion(x: left, y: top, width: imageSize, height: imageSize),
-                          flipHorizontally: false)
+                          flipHorizontally: false, filter: filter)
     }
 
     /// Does nothing: evaluation has no augmentation.

@@ -1,6 +1,7 @@
 import BNN
 
-/// A per-image transform of the loader: geometry from ``plan(width:height:generator:)``, then
+/// A per-image transform of the loader: geometry from ``plan(width:height:generator:)``, then (when
+/// ``augmentsBytes``) ``augment(_:generator:)`` on the resized, mirrored 8-bit pixels, then
 /// normalisation, then ``augment(_:width:height:generator:)`` on the normalised floats.
 ///
 /// Implementations must be deterministic functions of the image size and the generator, which the
@@ -20,4 +21,17 @@ public protocol ImageTransform: Sendable {
     /// Changes the normalised H×W×3 floats in place (e.g. random erasing).
     func augment(_ pixels: UnsafeMutableBufferPointer<Float>, width: Int, height: Int,
                  generator: inout SeededGenerator)
+
+    /// Whether ``augment(_:generator:)`` changes the 8-bit pixels (then the mirroring is applied to the
+    /// bytes before it rather than during normalisation).
+    var augmentsBytes: Bool { get }
+    /// Changes the resized, already mirrored 8-bit pixels in place (AutoAugment, RandAugment).
+    func augment(_ image: inout PixelBuffer, generator: inout SeededGenerator)
+}
+
+extension ImageTransform {
+    /// No byte augmentation by default.
+    public var augmentsBytes: Bool { false }
+    /// Does nothing by default.
+    public func augment(_ image: inout PixelBuffer, generator: inout SeededGenerator) {}
 }

@@ -1,7 +1,7 @@
 import BNN
 
 /// Turns one payload into normalised output floats: header → plan → (reduced, cropped) decode → resize →
-/// normalise and flip → augment.
+/// flip → byte augmentation (AutoAugment, RandAugment) → normalise → float augmentation (erasing).
 ///
 /// For JPEGs only the rows and columns the resize reads are decoded, at the largest DCT reduction
 /// `s/8` that keeps the reduced source at least ``ImageTransform/dctReductionGap`` times the resized size.
@@ -26,7 +26,7 @@ struct SampleProcessor {
                 let origin = (geometry.sourceY + geometry.vertical.inputRange.lowerBound) * image.width
                     + geometry.sourceX + geometry.horizontal.inputRange.lowerBound
                 finish(source: pixels.baseAddress! + origin * 3, rowPixels: image.width, geometry: geometry,
-                       plan: plan, output: output)
+                       plan: plan, generator: &generator, output: output)
             }
         case .encoded(let bytes):
             let info = try ImageDecoder.info(of: bytes, path: name)
@@ -41,7 +41,7 @@ struct SampleProcessor {
             let image = try ImageDecoder.decode(bytes, info: info, path: name, region: region, scale: scale)
             image.pixels.withUnsafeBufferPointer { pixels in
                 finish(source: pixels.baseAddress!, rowPixels: image.width, geometry: geometry, plan: plan,
-                       output: output)
+                       generator: &generator, output: output)
             }
         }
         transform.augment(output, width: transform.outputWidth, height: transform.outputHeight, generator: &generator)
@@ -71,14 +71,19 @@ struct SampleProcessor {
     }
 
     private func finish(source: UnsafePointer<UInt8>, rowPixels: Int, geometry: Geometry, plan: ResizePlan,
-                        output: UnsafeMutableBufferPointer<Float>) {
+                        generator: inout SeededGenerator, output: UnsafeMutableBufferPointer<Float>) {
         let width = plan.window.width, height = plan.window.height
-        let resized = UnsafeMutablePointer<UInt8>.allocate(capacity: width * height * 3)
-        defer { resized.deallocate() }
-        BilinearResampler.resample(source: source, sourceRowPixels: rowPixels, horizontal: geometry.horizontal,
-                                   vertical: geometry.vertical, output: resized)
-        transform.normalization.apply(resized, width: width, height: height, flip: plan.flipHorizontally,
-                                      to: output.baseAddress!)
+        var image = PixelBuffer(width: width, height: height)
+        defer { image.deallocate() }
+        SeparableResampler.resample(source: source, sourceRowPixels: rowPixels, horizontal: geometry.horizontal,
+                                    vertical: geometry.vertical, output: image.pixels)
+        var flip = plan.flipHorizontally
+        if transform.augmentsBytes {
+            if flip { image.mirror() }
+            flip = false
+            transform.augment(&image, generator: &generator)
+        }
+        transform.normalization.apply(image.pixels, width: width, height: height, flip: flip, to: output.baseAddress!)
     }
 
     /// Where the plan's source region lies in the (reduced) decoded image and the axis coefficients.
@@ -100,7 +105,7 @@ struct SampleProcessor {
                 let end = min(max(Int(upper.rounded(.up)), first + 1), limit)
                 let coefficients = AxisResampling(inputSize: end - first, box0: Float(lower - Double(first)),
                                                   box1: Float(upper - Double(first)), outputSize: resized,
-                                                  window: window)
+                                                  window: window, filter: plan.filter)
                 return (first, coefficients)
             }
             let r = plan.sourceRegion, w = plan.window

@@ -44,11 +44,14 @@ public final class BiRealNet: TensorLayer, BackwardProgressReporting {
         bn1 = BatchNorm2D(channels: c.widths[0])
         var inputChannels = c.widths[0]
         var stages: [Sequential] = []
+        var residuals: [Residual] = []
         for (stage, (blocks, width)) in zip(c.blocksPerStage, c.widths).enumerated() {
             var layers: [any TensorLayer] = []
             for block in 0..<blocks {
                 let stride = (stage > 0 && block == 0) ? 2 : 1
-                layers.append(Self.block(inputChannels: inputChannels, outputChannels: width, stride: stride, variant: c.variant))
+                let residual = Self.block(inputChannels: inputChannels, outputChannels: width, stride: stride, variant: c.variant)
+                residuals.append(residual)
+                layers.append(residual)
                 inputChannels = width
             }
             stages.append(Sequential(layers))
@@ -56,6 +59,11 @@ public final class BiRealNet: TensorLayer, BackwardProgressReporting {
         self.stages = stages
         bn2 = c.variant == .reference ? BatchNorm2D(channels: inputChannels) : nil
         fc = Linear(inputFeatures: inputChannels, outputFeatures: c.classes)
+        // Drop-path generators are seeded after every weight, so the initial weights do not depend on the rate.
+        for (index, residual) in residuals.enumerated() {
+            let rate = c.dropPathRate * Double(index) / Double(max(residuals.count - 1, 1))
+            if rate > 0 { residual.dropPath = DropPath(rate: rate) }
+        }
     }
 
     /// One Bi-Real block: `post(bn1(binary_conv(x)) + shortcut(x))`, where the shortcut is the identity or,

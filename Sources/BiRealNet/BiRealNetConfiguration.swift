@@ -35,20 +35,25 @@ public struct BiRealNetConfiguration: Sendable, Equatable {
     public var stem: Stem
     /// The training variant.
     public var variant: Variant
+    /// Stochastic depth (`drop_path_rate`): block `i` of `B` drops its binary branch with probability
+    /// `rate · i / (B − 1)`, as timm's ResNet; 0 (the reference) for none. In `0 ..< 1`.
+    public var dropPathRate: Double = 0
 
     /// Creates a configuration.
     ///
     /// - Precondition: four stages with at least one block each, positive widths and classes.
     public init(blocksPerStage: [Int], widths: [Int] = [64, 128, 256, 512], classes: Int = 1000,
-                stem: Stem = .imagenet, variant: Variant = .reference) {
+                stem: Stem = .imagenet, variant: Variant = .reference, dropPathRate: Double = 0) {
         precondition(blocksPerStage.count == 4 && widths.count == 4, "BiRealNetConfiguration: four stages expected")
         precondition(blocksPerStage.allSatisfy { $0 > 0 } && widths.allSatisfy { $0 > 0 } && classes > 0,
                      "BiRealNetConfiguration: blocks, widths and classes must be positive")
+        precondition(dropPathRate >= 0 && dropPathRate < 1, "BiRealNetConfiguration: drop path rate in 0..<1")
         self.blocksPerStage = blocksPerStage
         self.widths = widths
         self.classes = classes
         self.stem = stem
         self.variant = variant
+        self.dropPathRate = dropPathRate
     }
 
     /// Bi-Real Net 18: [4, 4, 4, 4] blocks.

@@ -85,7 +85,8 @@ struct TransformTests {
         let mixup = try Mixup(mixupAlpha: 1, cutmixAlpha: 0, labelSmoothing: 0.1, classCount: 4)
         var images = Tensor(shape: [2, 1, 1, 1], scalars: [1, 0])
         var generator = SeededGenerator(seed: 9)
-        let (targets, lambda) = mixup.apply(to: &images, labels: [0, 3], generator: &generator)
+        let (targets, lambdas) = mixup.apply(to: &images, labels: [0, 3], generator: &generator)
+        let lambda = lambdas[0]
         #expect(lambda > 0 && lambda < 1)
         #expect(abs(images.scalars[0] - Float(lambda)) < 1e-6 && abs(images.scalars[1] - Float(1 - lambda)) < 1e-6)
         let on = Float(0.9 + 0.025), off = Float(0.025)
@@ -99,7 +100,8 @@ struct TransformTests {
         let n = 4, side = 16
         var images = Tensor(shape: [n, side, side, 1], scalars: (0..<n).flatMap { [Float](repeating: Float($0), count: side * side) })
         var generator = SeededGenerator(seed: 4)
-        let (targets, lambda) = mixup.apply(to: &images, labels: [0, 1, 0, 1], generator: &generator)
+        let (targets, lambdas) = mixup.apply(to: &images, labels: [0, 1, 0, 1], generator: &generator)
+        let lambda = lambdas[0]
         let pasted = (0..<(side * side)).filter { images.scalars[$0] == Float(n - 1) }.count
         #expect(abs(lambda - (1 - Double(pasted) / Double(side * side))) < 1e-9)
         #expect(abs(Double(targets[0, 0]) - lambda) < 1e-6 && abs(Double(targets[0, 1]) - (1 - lambda)) < 1e-6)

@@ -1,4 +1,5 @@
-/// A real-valued shortcut block: `post(body(x) + shortcut(x))`.
+/// A real-valued shortcut block: `post(body(x) + shortcut(x))`, with optional stochastic depth on the
+/// body (``dropPath``).
 ///
 /// The shortcut is the identity when `nil` (then `body` must keep the shape). This is the Bi-Real
 /// block: the real activations skip each binary convolution, so information survives binarisation.
@@ -19,6 +20,8 @@ public final class Residual: TensorLayer {
     public let shortcutName: String
     /// The checkpoint name of the post-activation; `""` inlines its names.
     public let postName: String
+    /// Stochastic depth on the body in training, or `nil`.
+    public var dropPath: DropPath?
 
     /// Creates a residual block.
     public init(body: any TensorLayer, shortcut: (any TensorLayer)? = nil, post: (any TensorLayer)? = nil,
@@ -47,6 +50,7 @@ public final class Residual: TensorLayer {
     /// `post(body(x) + shortcut(x))`.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         var sum = body.forward(input, mode: mode)
+        dropPath?.forward(&sum, mode: mode)
         if let shortcut { sum += shortcut.forward(input, mode: mode) } else { sum += input }
         return post?.forward(sum, mode: mode) ?? sum
     }
@@ -54,7 +58,7 @@ public final class Residual: TensorLayer {
     /// Sends the gradient of the sum through both paths and adds their input gradients.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let sumGradient = post?.backward(outputGradient) ?? outputGradient
-        var inputGradient = body.backward(sumGradient)
+        var inputGradient = body.backward(dropPath?.backward(sumGradient) ?? sumGradient)
         inputGradient += shortcut?.backward(sumGradient) ?? sumGradient
         return inputGradient
     }

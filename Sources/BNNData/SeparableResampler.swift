@@ -1,12 +1,13 @@
 import CImageKernels
 
-/// Pillow-compatible bilinear resizing of 8-bit RGB pixels (`Image.resize(size, Image.BILINEAR)`).
+/// Pillow-compatible resizing of 8-bit RGB pixels (`Image.resize(size, filter)` for the filters of
+/// ``ResamplingFilter``; the filter lives in the ``AxisResampling`` coefficients).
 ///
 /// Two separable passes as in Pillow: horizontal into an 8-bit intermediate covering only the rows the
 /// vertical pass needs, then vertical. Accumulation is in 32-bit fixed point with Pillow's rounding and
 /// clipping, so results equal Pillow's byte for byte. The Swift passes here are the portable reference;
 /// on CPUs with AVX2 (unless `BNN_KERNELS=reference`) the identical passes of `CImageKernels` run.
-enum BilinearResampler {
+enum SeparableResampler {
     /// Which implementation runs.
     enum Kernel {
         /// AVX2 when available, else the reference.

@@ -1,0 +1,58 @@
+/// Stochastic depth on a residual branch (timm's `drop_path`): in training, each sample's branch output
+/// is kept with probability `1 − rate` and then divided by `1 − rate`, or zeroed; in evaluation it is
+/// the identity.
+///
+/// Masks come from a generator seeded at creation (from the current ``Initializer`` scope), one draw
+/// per sample per training forward pass, or from ``fixedMasks`` (tests, parity with another framework).
+/// The generator's position is not saved in checkpoints: a resumed run draws different masks.
+public final class DropPath {
+    /// The chance of dropping a sample's branch, in `0 ..< 1`.
+    public let rate: Double
+    /// When set, the keep (1) / drop (0) mask of every sample for the following training passes; its
+    /// count must equal the batch size.
+    public var fixedMasks: [Float]?
+    private var generator: SeededGenerator
+    /// The per-sample factors of the last training pass (mask / keep probability), for backward.
+    private var lastScales: [Float]?
+
+    /// Creates the drop path with a generator seeded from the current initialisation scope.
+    ///
+    /// - Precondition: `0 <= rate < 1`.
+    public init(rate: Double) {
+        precondition(rate >= 0 && rate < 1, "DropPath: rate must be in 0..<1, got \(rate)")
+        self.rate = rate
+        generator = SeededGenerator(seed: Initializer.withGenerator { $0.next() })
+    }
+
+    /// Scales the N×… branch output `branch` in place (training only) and remembers the factors.
+    public func forward(_ branch: inout Tensor, mode: ForwardMode) {
+        guard mode.isTraining, rate > 0 || fixedMasks != nil else {
+            lastScales = nil
+            return
+        }
+        let n = branch.shape[0], keep = Float(1 - rate)
+        let masks = fixedMasks ?? (0..<n).map { _ in Double(generator.next() >> 11) * 0x1p-53 < 1 - rate ? 1 : 0 }
+        precondition(masks.count == n, "DropPath: \(masks.count) fixed masks for a batch of \(n)")
+        let scales = masks.map { $0 / keep }
+        Self.scale(&branch, by: scales)
+        lastScales = mode.recordsForBackward ? scales : nil
+    }
+
+    /// The branch's output gradient scaled by the factors of the last training pass.
+    public func backward(_ gradient: Tensor) -> Tensor {
+        guard let lastScales else { return gradient }
+        var result = gradient
+        Self.scale(&result, by: lastScales)
+        return result
+    }
+
+    private static func scale(_ tensor: inout Tensor, by factors: [Float]) {
+        let size = tensor.count / max(tensor.shape[0], 1)
+        tensor.withUnsafeMutableBufferPointer { x in
+            for (i, factor) in factors.enumerated() where factor != 1 {
+                let p = x.baseAddress! + i * size
+                for e in 0..<size { p[e] *= factor }
+            }
+        }
+    }
+}
