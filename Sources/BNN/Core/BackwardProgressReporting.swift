@@ -1,7 +1,7 @@
 /// A container layer that reports each child layer whose backward pass has finished, while its own
 /// backward pass goes on.
 ///
-/// Once a child's ``TensorLayer/backward(_:)`` has returned, the gradients of that child's
+/// Once a child's ``Layer/backward(_:)`` has returned, the gradients of that child's
 /// parameters are final for the step (each layer runs once per backward pass). Data-parallel training
 /// uses this to start sending those gradients while the layers before the child are still being
 /// differentiated (`GradientAllReducer` in BNNDistributed). ``Sequential`` reports its layers;

@@ -9,7 +9,7 @@
 /// | ``enhance(_:factor:)`` | `ImageEnhance.<Color, Contrast, Brightness, Sharpness>(img).enhance(factor)` |
 /// | ``affine(_:filter:fill:)`` | `img.transform(size, Image.AFFINE, matrix, filter, fillcolor=fill)` (also `rotate`) |
 public enum PixelOperation: Equatable, Sendable {
-    /// The image ``ImageEnhance`` blends with: `Image.blend(degenerate, image, factor)`.
+    /// The image Pillow's `ImageEnhance` blends with: `Image.blend(degenerate, image, factor)`.
     public enum Enhancement: Equatable, Sendable {
         /// Grayscale (`convert("L").convert("RGB")`): `Color`.
         case color
