@@ -85,6 +85,45 @@ int64_t bnn_binary_pack_weights(const float *weights, int64_t out_channels, int6
     return unrepresentable;
 }
 
+int64_t bnn_binary_zero_mask(const float *values, int64_t rows, int64_t channels, uint64_t *mask) {
+    const int64_t wpp = bnn_binary_words(channels);
+    int64_t zeros = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t j = 0; j < wpp; j++) {
+            uint64_t word = 0;
+            const int64_t end = channels - 64 * j < 64 ? channels - 64 * j : 64;
+            for (int64_t b = 0; b < end; b++) {
+                const float v = values[r * channels + 64 * j + b];
+                if (!(v < 0) && !(v > 0)) word |= (uint64_t)1 << b;
+            }
+            mask[r * wpp + j] = word;
+            zeros += popcount64(word);
+        }
+    }
+    return zeros;
+}
+
+int64_t bnn_binary_compact_zero_masks(const uint64_t *mask, int64_t out_channels, int64_t taps, int64_t words,
+                                      int32_t *zero_blocks, int32_t *zero_channels, uint64_t *zero_masks) {
+    const int64_t k_words = taps * words;
+    const int64_t blocks = bnn_binary_padded_channels(out_channels) / BNN_BINARY_BLOCK;
+    int64_t entries = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        zero_blocks[b] = (int32_t)entries;
+        for (int64_t o = b * BNN_BINARY_BLOCK; o < out_channels && o < (b + 1) * BNN_BINARY_BLOCK; o++) {
+            const uint64_t *row = mask + o * k_words;
+            uint64_t any = 0;
+            for (int64_t k = 0; k < k_words; k++) any |= row[k];
+            if (!any) continue;
+            zero_channels[entries] = (int32_t)o;
+            memcpy(zero_masks + entries * k_words, row, (size_t)k_words * sizeof(uint64_t));
+            entries++;
+        }
+    }
+    zero_blocks[blocks] = (int32_t)entries;
+    return entries;
+}
+
 void bnn_binary_block_signs(const uint64_t *signs, int64_t out_channels, int64_t taps, int64_t words,
                             uint64_t *blocked, int32_t *tap_popcounts) {
     const int64_t k_words = taps * words;
@@ -154,6 +193,36 @@ int64_t bnn_binary_border(const bnn_binary_conv_params *p, int64_t oy, int64_t o
         }
     }
     return valid;
+}
+
+void bnn_binary_zero_correct(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
+                             int32_t *dots) {
+    const int64_t wpp = bnn_binary_words(p->channels);
+    const int64_t k_words = p->kernel_h * p->kernel_w * wpp;
+    const int64_t m = p->input_margin;
+    const int64_t ih = p->height + 2 * m, iw = p->width + 2 * m;
+    const int64_t ox = pixel % p->out_w, row = pixel / p->out_w;
+    const int64_t oy = row % p->out_h, n = row / p->out_h;
+    const int64_t first = p->zero_blocks[o0 / BNN_BINARY_BLOCK];
+    const int64_t last = p->zero_blocks[(o0 + count - 1) / BNN_BINARY_BLOCK + 1];
+    for (int64_t z = first; z < last; z++) {
+        const int64_t i = p->zero_channels[z] - o0;
+        if (i < 0 || i >= count) continue;
+        const uint64_t *mask = p->zero_masks + z * k_words;
+        int64_t sum = 0;  // Σ sign(x) over the zero taps inside the image
+        for (int64_t ky = 0; ky < p->kernel_h; ky++) {
+            const int64_t iy = oy * p->stride - p->padding + ky;
+            if (iy < 0 || iy >= p->height) continue;
+            for (int64_t kx = 0; kx < p->kernel_w; kx++) {
+                const int64_t ix = ox * p->stride - p->padding + kx;
+                if (ix < 0 || ix >= p->width) continue;
+                const uint64_t *x = p->input + ((n * ih + iy + m) * iw + ix + m) * wpp;
+                const uint64_t *tap = mask + (ky * p->kernel_w + kx) * wpp;
+                for (int64_t j = 0; j < wpp; j++) sum += popcount64(tap[j]) - 2 * popcount64(x[j] & tap[j]);
+            }
+        }
+        dots[i] -= (int32_t)sum;
+    }
 }
 
 int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
@@ -311,6 +380,7 @@ int64_t bnn_binary_conv_rows_reference(const bnn_binary_conv_params *p, int64_t 
                     }
                     dots[i] = (int32_t)(valid_taps * p->channels - 2 * differing);
                 }
+                if (p->zero_blocks) bnn_binary_zero_correct(p, pixel, o0, count, dots);
                 unrepresentable += bnn_binary_finish(p, pixel, o0, count, dots, packed);
             }
         }

@@ -88,8 +88,8 @@ int64_t bnn_binary_finish_block_avx2(const bnn_binary_conv_params *p, int64_t pi
                                      const int32_t differing[BNN_BINARY_BLOCK], const bnn_binary_pixel *where) {
     __m256i counts = _mm256_loadu_si256((const __m256i *)differing);
     if (where->touches_padding) counts = _mm256_sub_epi32(counts, bnn_binary_correction_avx2(p, o0, where));
-    const __m256i dots = _mm256_sub_epi32(_mm256_set1_epi32(where->valid_bits),
-                                          _mm256_slli_epi32(counts, 1));
+    const __m256i dots = bnn_binary_zero_correct_avx2(
+        p, pixel, o0, _mm256_sub_epi32(_mm256_set1_epi32(where->valid_bits), _mm256_slli_epi32(counts, 1)));
     const int64_t count = p->out_channels - o0;
     if (count < BNN_BINARY_BLOCK) {
         int32_t lanes[BNN_BINARY_BLOCK];

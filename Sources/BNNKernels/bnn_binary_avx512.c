@@ -103,7 +103,8 @@ finish_tile(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512
     for (int i = 0; i < pixels; i++, base += oc) {
         __m256i differing = _mm512_cvtepi64_epi32(sums[i]);
         if (where[i].touches_padding) differing = _mm256_sub_epi32(differing, bnn_binary_correction_avx2(p, o0, &where[i]));
-        const __m256i dots = _mm256_sub_epi32(_mm256_set1_epi32(where[i].valid_bits), _mm256_slli_epi32(differing, 1));
+        const __m256i dots = bnn_binary_zero_correct_avx2(
+            p, q + i, o0, _mm256_sub_epi32(_mm256_set1_epi32(where[i].valid_bits), _mm256_slli_epi32(differing, 1)));
         if (dots_out) _mm256_storeu_si256((__m256i *)(dots_out + base), dots);
         if (!values) continue;
         __m256 v = _mm256_mul_ps(scale, _mm256_cvtepi32_ps(dots));
@@ -137,13 +138,21 @@ dots16(const bnn_binary_conv_params *p, int64_t o0, __m512i s0, __m512i s1, cons
     return _mm512_sub_epi32(_mm512_set1_epi32(valid_bits), _mm512_slli_epi32(differing, 1));
 }
 
-/// The epilogue of channels o0…o0+15 (all existing) of the 8 pixels q…q+7 from their exact dot
-/// products: raw dots, then the transform and the signs into `packed[i]` (pixel i's packed output
+/// The epilogue of channels o0…o0+15 (all existing) of the 8 pixels q…q+7 from their dot products
+/// (made exact for zero weights here, see `bnn_binary_zero_correct`): raw dots, then the transform and the signs into `packed[i]` (pixel i's packed output
 /// words, NULL when not packing), each pass over the 8 pixels with its constants loaded once.
 BNN_AVX512 __attribute__((always_inline)) static inline int64_t
-emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512i dots[BNN_TILE512_PIXELS],
+emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i dots[BNN_TILE512_PIXELS],
        uint64_t *const packed[BNN_TILE512_PIXELS]) {
     const int64_t oc = p->out_channels;
+    if (__builtin_expect(p->zero_blocks != NULL, 0)) {
+        for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+            int32_t lanes[2 * BNN_BINARY_BLOCK];
+            _mm512_storeu_si512((void *)lanes, dots[i]);
+            bnn_binary_zero_correct(p, q + i, o0, 2 * BNN_BINARY_BLOCK, lanes);
+            dots[i] = _mm512_loadu_si512((const void *)lanes);
+        }
+    }
     int32_t *const dots_out = p->dots;
     if (dots_out) {
 #pragma clang loop unroll(full)

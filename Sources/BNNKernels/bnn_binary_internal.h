@@ -42,6 +42,14 @@ int64_t bnn_binary_border(const bnn_binary_conv_params *p, int64_t oy, int64_t o
 int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
                           const int32_t *dots, uint64_t *packed);
 
+/// Makes the dot products `dots[0…count)` of channels [o0, o0+count) of pixel `pixel` (flattened
+/// N·OH·OW index) exact for weights of sign 0: subtracts, for every channel of the `zero_*` tables
+/// in that range, Σ sign(x) over its zero taps inside the image, i.e. popcount(mask) − 2·popcount(x AND
+/// mask) per valid tap (padding taps contribute 0 in the float model and are skipped). Portable, shared
+/// by every variant; call only when `p->zero_blocks` is set.
+void bnn_binary_zero_correct(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
+                             int32_t *dots);
+
 /// Clears the packed output words of output rows [row_begin, row_end) when `packed_output` is set.
 void bnn_binary_clear_packed(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end);
 
@@ -164,6 +172,18 @@ bnn_binary_correction_avx2(const bnn_binary_conv_params *p, int64_t o0, const bn
 /// Returns the number of ±0 or NaN transformed values when packing.
 int64_t bnn_binary_finish_block_avx2(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0,
                                      const int32_t differing[BNN_BINARY_BLOCK], const bnn_binary_pixel *where);
+
+/// `bnn_binary_zero_correct` on the 8 dot products of block `o0` held in a vector (a no-op without
+/// zero weights: one test of a pointer).
+__attribute__((target("avx2,popcnt"), always_inline)) static inline __m256i
+bnn_binary_zero_correct_avx2(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, __m256i dots) {
+    if (__builtin_expect(p->zero_blocks == NULL, 1)) return dots;
+    int32_t lanes[BNN_BINARY_BLOCK];
+    _mm256_storeu_si256((__m256i *)lanes, dots);
+    const int64_t count = p->out_channels - o0 < BNN_BINARY_BLOCK ? p->out_channels - o0 : BNN_BINARY_BLOCK;
+    bnn_binary_zero_correct(p, pixel, o0, count, lanes);
+    return _mm256_loadu_si256((const __m256i *)lanes);
+}
 
 /// Whether the AVX-512 kernel can run (AVX-512 F/BW/VPOPCNTDQ present and not forced to reference).
 int bnn_binary_has_avx512(void);

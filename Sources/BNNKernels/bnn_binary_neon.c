@@ -75,6 +75,7 @@ static int64_t tile_pixels_neon(const bnn_binary_conv_params *p, int64_t q, int 
                     dots[c] = (int32_t)(where[i].valid_bits - 2 * differing);
                 }
             }
+            if (p->zero_blocks) bnn_binary_zero_correct(p, q + i, o0, count, dots);
             unrepresentable += bnn_binary_finish(p, q + i, o0, count, dots, where[i].packed);
         }
     }

@@ -176,12 +176,29 @@ static int check_convolution(void) {
 // MARK: - Binary convolution
 
 /// One binary case: the dispatched kernel against the reference kernel bit for bit (dots, fused
-/// floats, packed output signs) and the reference dots against float loops over the ±1 values.
+/// floats, packed output signs) and the reference dots against float loops over the sign values.
+/// With `zero_weights`, every third output channel has about a quarter of its weights exactly 0
+/// (channel 1 all of them), run through the zero-mask correction.
 static void check_binary_case(size_t batch, size_t size, size_t channels, size_t outputs, size_t kernel,
-                              size_t stride, size_t padding) {
+                              size_t stride, size_t padding, int zero_weights) {
     const size_t taps = kernel * kernel, wpp = (size_t)bnn_binary_words((int64_t)channels);
     float *x = random_floats(batch * size * size * channels);
     float *w = random_floats(outputs * taps * channels);
+    for (size_t o = 1; zero_weights && o < outputs; o += 3) {
+        for (size_t i = 0; i < taps * channels; i++) {
+            if (o == 1 || next_random() % 4 == 0) w[o * taps * channels + i] = 0;
+        }
+    }
+    uint64_t *zero_mask = calloc(outputs * taps * wpp, sizeof(uint64_t));
+    const int64_t zero_count = bnn_binary_zero_mask(w, (int64_t)(outputs * taps), (int64_t)channels, zero_mask);
+    int32_t *zero_blocks = calloc((size_t)bnn_binary_padded_channels((int64_t)outputs) / BNN_BINARY_BLOCK + 1,
+                                  sizeof(int32_t));
+    int32_t *zero_channels = calloc(outputs, sizeof(int32_t));
+    uint64_t *zero_masks = calloc(outputs * taps * wpp, sizeof(uint64_t));
+    const int64_t zero_entries = bnn_binary_compact_zero_masks(zero_mask, (int64_t)outputs, (int64_t)taps,
+                                                               (int64_t)wpp, zero_blocks, zero_channels, zero_masks);
+    expect(zero_weights ? zero_count > 0 && zero_entries >= 1 && zero_entries <= (int64_t)(outputs + 1) / 3 : zero_entries == 0,
+           "binary", "zero-mask tables");
     // Packed input with a border of `padding` pixels, as the fast kernels read it.
     uint64_t *plain = malloc((batch * size * size * wpp + 1) * sizeof(uint64_t));
     int64_t zeros = bnn_binary_pack_signs(x, (int64_t)(batch * size * size), (int64_t)channels, plain);
@@ -215,7 +232,8 @@ static void check_binary_case(size_t batch, size_t size, size_t channels, size_t
             .input = input, .input_margin = (int64_t)padding, .weights = blocked, .tap_popcounts = tap_popcounts,
             .dots = dots[variant], .scale = scale, .bias = bias, .residual = residual, .clamp = 1,
             .clamp_lo = -1, .clamp_hi = 1, .output = values[variant], .packed_output = signs[variant],
-            .packed_output_margin = 1};
+            .packed_output_margin = 1, .zero_blocks = zero_entries ? zero_blocks : NULL,
+            .zero_channels = zero_channels, .zero_masks = zero_masks};
         // Two row ranges, as two threads would run them.
         const int64_t rows = (int64_t)(batch * oh), split = rows / 2;
         unrepresentable[variant] = variant == 0
@@ -223,26 +241,27 @@ static void check_binary_case(size_t batch, size_t size, size_t channels, size_t
             : bnn_binary_conv_rows(&p, 0, split) + bnn_binary_conv_rows(&p, split, rows);
     }
     char label[160];
-    snprintf(label, sizeof label, "N %zu size %zu C %zu O %zu kernel %zu stride %zu padding %zu", batch, size,
-             channels, outputs, kernel, stride, padding);
+    snprintf(label, sizeof label, "N %zu size %zu C %zu O %zu kernel %zu stride %zu padding %zu%s", batch, size,
+             channels, outputs, kernel, stride, padding, zero_weights ? " zero weights" : "");
     expect(memcmp(dots[0], dots[1], count * sizeof(int32_t)) == 0, "binary dots", label);
     expect(memcmp(values[0], values[1], count * sizeof(float)) == 0, "binary floats", label);
     expect(memcmp(signs[0], signs[1], batch * packed_side * packed_side * wpo * sizeof(uint64_t)) == 0,
            "binary packed signs", label);
     expect(unrepresentable[0] == unrepresentable[1], "binary zero counts", label);
-    // The reference dots equal the float convolution of the ±1 values (borders included).
+    // The reference dots equal the float convolution of the sign values (borders included).
     float *sx = malloc(batch * size * size * channels * sizeof(float)), *sw = malloc(outputs * taps * channels * sizeof(float));
     for (size_t i = 0; i < batch * size * size * channels; i++) sx[i] = x[i] < 0 ? -1.0f : 1.0f;
-    for (size_t i = 0; i < outputs * taps * channels; i++) sw[i] = w[i] < 0 ? -1.0f : 1.0f;
+    for (size_t i = 0; i < outputs * taps * channels; i++) sw[i] = w[i] < 0 ? -1.0f : (w[i] > 0 ? 1.0f : 0.0f);
     const bnn_conv_shape s = {batch, size, size, channels, outputs, kernel, kernel, stride, padding};
     double *expected = malloc(count * sizeof(double));
     naive_convolution(&s, sx, sw, expected);
     int same = 1;
     for (size_t i = 0; i < count; i++) same &= dots[0][i] == (int32_t)expected[i];
-    expect(same, "binary dots vs ±1 loops", label);
+    expect(same, "binary dots vs sign loops", label);
     for (int variant = 0; variant < 2; variant++) free(dots[variant]), free(values[variant]), free(signs[variant]);
     free(x), free(w), free(plain), free(portable), free(input), free(blocked), free(tap_popcounts), free(alpha);
     free(scale), free(bias), free(residual), free(sx), free(sw), free(expected);
+    free(zero_mask), free(zero_blocks), free(zero_channels), free(zero_masks);
 }
 
 static int check_binary(void) {
@@ -257,7 +276,8 @@ static int check_binary(void) {
                     for (size_t padding = 0; padding <= 1; padding++) {
                         if (sizes[si] + 2 * padding < kernel) continue;
                         const size_t o = outputs[(ci + si + stride) % 3];
-                        check_binary_case(sizes[si] <= 7 ? 2 : 1, sizes[si], channels[ci], o, kernel, stride, padding);
+                        check_binary_case(sizes[si] <= 7 ? 2 : 1, sizes[si], channels[ci], o, kernel, stride, padding,
+                                          (int)((ci + si + kernel + padding) % 2));
                         cases++;
                     }
     return cases;

@@ -69,8 +69,10 @@ void bnn_binary_remargin(const uint64_t *input, int64_t batch, int64_t height, i
 
 /// One binary convolution: operands, geometry and what to write.
 ///
-/// Output value of pixel q and channel o, with `dot` the exact ±1 dot product over the valid
-/// (non-padding) taps, i.e. the float convolution of the ±1 tensors with zero padding:
+/// Output value of pixel q and channel o, with `dot` the exact dot product over the valid
+/// (non-padding) taps, i.e. the float convolution of the sign tensors with zero padding (a weight of
+/// sign 0 listed in the `zero_*` tables counts 0; every variant applies that correction, Σ sign(x)
+/// over the channel's zero taps, through `bnn_binary_zero_correct`):
 /// `v = scale[o]·dot + bias[o]` (float multiply, then add; bias 0 when NULL), then
 /// `v += residual[q·O + o]` when `residual` is set, then `v = min(max(v, clamp_lo), clamp_hi)` when
 /// `clamp` is nonzero.
@@ -95,7 +97,26 @@ typedef struct {
                                    ///< values, m' = `packed_output_margin`; only the interior is written,
                                    ///< the border must be zero already
     int64_t packed_output_margin;  ///< m'
+    const int32_t *zero_blocks;    ///< NULL when no weight has sign 0 (the common case: nothing else is read);
+                                   ///< else `bnn_binary_padded_channels(O)/8 + 1` offsets: the zero-weight
+                                   ///< entries of weight block b are [zero_blocks[b], zero_blocks[b+1])
+    const int32_t *zero_channels;  ///< per entry, its output channel (ascending)
+    const uint64_t *zero_masks;    ///< per entry, K = kH·kW·words(C) words in the weights' tap-major order:
+                                   ///< bit set where the weight's sign is 0 (it is packed as +1, bit clear)
 } bnn_binary_conv_params;
+
+/// Marks the values whose sign is 0 in the float model (±0, and NaN, which `sign` also maps to 0):
+/// `rows × bnn_binary_words(channels)` words in the layout of `bnn_binary_pack_signs`, bit set where
+/// the value is neither < 0 nor > 0. Returns how many were marked.
+int64_t bnn_binary_zero_mask(const float *values, int64_t rows, int64_t channels, uint64_t *mask);
+
+/// Gathers the zero masks of the output channels that have any (`mask`: O×taps×words, the layout of
+/// `bnn_binary_zero_mask` over O·taps rows) into the three tables of `bnn_binary_conv_params`:
+/// `zero_blocks` (`bnn_binary_padded_channels(O)/8 + 1` int32), `zero_channels` (up to O int32) and
+/// `zero_masks` (up to O·taps·words words). Returns the number of entries (channels with a zero
+/// weight); 0 means the kernels need no tables (pass NULL).
+int64_t bnn_binary_compact_zero_masks(const uint64_t *mask, int64_t out_channels, int64_t taps, int64_t words,
+                                      int32_t *zero_blocks, int32_t *zero_channels, uint64_t *zero_masks);
 
 /// Computes output rows [row_begin, row_end) of the flattened N·OH rows (safe to call concurrently
 /// on disjoint ranges). Returns how many transformed values were ±0 or NaN when `packed_output` is
