@@ -8,6 +8,10 @@ import BNNKernels
 /// `((o/8)·K + k)·8 + o%8`; channels past O are zero. Bit convention as in ``PackedActivations``
 /// (set bit = −1). ``tapPopcounts`` holds the number of −1 signs of every (tap, output channel),
 /// the exact correction for taps that fall into the zero padding.
+///
+/// A weight whose sign is 0 in the float model (exactly ±0; NaN, which `sign` maps to 0, too) is
+/// packed as +1 and marked in ``zeroMask``; the kernels subtract its share (Σ sign(x) over the zero
+/// taps), so the packed convolution equals the float one for every weight.
 public struct PackedWeights: Sendable, Equatable {
     /// Output channels O.
     public let outputChannels: Int
@@ -23,8 +27,12 @@ public struct PackedWeights: Sendable, Equatable {
     public let tapPopcounts: [Int32]
     /// α[o] = mean |W[o, :, :, :]|, the per-output-channel scale of Bi-Real Net's binary convolution.
     public let alpha: [Float]
-    /// How many weights were ±0 or NaN (packed as +1, whereas the float model has sign 0).
-    public let unrepresentableCount: Int
+    /// How many weights have sign 0 in the float model (±0 or NaN): packed as +1 and corrected
+    /// exactly through ``zeroMask``.
+    public let zeroCount: Int
+    /// Where the weights of sign 0 are: O×kH×kW×⌈C/64⌉ words, row-major (the layout of
+    /// ``signWords(of:)``), bit `c % 64` of word `c / 64` set for channel `c`; empty when ``zeroCount`` is 0.
+    public let zeroMask: [UInt64]
 
     /// Words per tap: ⌈C/64⌉.
     public var wordsPerTap: Int { binaryWordCount(channels: inputChannels) }
@@ -67,6 +75,39 @@ public struct PackedWeights: Sendable, Equatable {
         self.words = words
         tapPopcounts = popcounts
         self.alpha = alpha
-        unrepresentableCount = Int(unrepresentable)
+        zeroCount = Int(unrepresentable)
+        zeroMask = zeroCount == 0 ? [] : Self.zeroMask(of: weights, rows: o * taps, channels: c)
+    }
+
+    /// The signs of latent weights W (O×kH×kW×C) as row-major words, O×kH×kW×⌈C/64⌉ (the layout of
+    /// ``PreparedBinaryConvolution/init(signs:zeroMask:outputChannels:inputChannels:kernelHeight:kernelWidth:stride:padding:transform:variant:)``
+    /// and of a stored model), with the mask of the weights of sign 0 (nil when there are none).
+    ///
+    /// - Throws: ``BinaryKernelError/shapeMismatch(tensor:expected:found:)`` when `weights` is not
+    ///   rank 4 or has an empty dimension.
+    public static func signWords(of weights: Tensor) throws -> (signs: [UInt64], zeroMask: [UInt64]?) {
+        guard weights.rank == 4, weights.shape.allSatisfy({ $0 > 0 }) else {
+            throw BinaryKernelError.shapeMismatch(tensor: "weights", expected: "O×kH×kW×C with every size ≥ 1",
+                                                  found: weights.shape)
+        }
+        let (rows, c) = (weights.shape[0] * weights.shape[1] * weights.shape[2], weights.shape[3])
+        var signs = [UInt64](repeating: 0, count: rows * binaryWordCount(channels: c))
+        let zeros = weights.withUnsafeBufferPointer { w in
+            signs.withUnsafeMutableBufferPointer { out in
+                bnn_binary_pack_signs(w.baseAddress!, Int64(rows), Int64(c), out.baseAddress!)
+            }
+        }
+        return (signs, zeros == 0 ? nil : zeroMask(of: weights, rows: rows, channels: c))
+    }
+
+    /// `bnn_binary_zero_mask` of `rows` rows of `channels` values.
+    private static func zeroMask(of weights: Tensor, rows: Int, channels: Int) -> [UInt64] {
+        var mask = [UInt64](repeating: 0, count: rows * binaryWordCount(channels: channels))
+        weights.withUnsafeBufferPointer { w in
+            mask.withUnsafeMutableBufferPointer { m in
+                _ = bnn_binary_zero_mask(w.baseAddress!, Int64(rows), Int64(channels), m.baseAddress!)
+            }
+        }
+        return mask
     }
 }

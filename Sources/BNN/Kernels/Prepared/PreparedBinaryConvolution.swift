@@ -11,7 +11,11 @@ import BNNKernels
 /// fills the C parameters and splits the output rows over the worker pool.
 ///
 /// Per output channel `o` the float output is `v = scale[o]·dot + bias[o]` (multiply, then add), then
-/// `v += residual`, then the clamp; `dot` is the exact ±1 dot product over the taps inside the image.
+/// `v += residual`, then the clamp; `dot` is the exact dot product of the signs over the taps inside
+/// the image. Weights of sign 0 (exact zeros of the float model) count 0: the output channels that
+/// have any keep a mask of them, and every kernel variant subtracts their share, Σ sign(x) over the
+/// zero taps (`bnn_binary_zero_correct`); channels without zeros, and layers without any, run the
+/// kernels unchanged.
 public final class PreparedBinaryConvolution: @unchecked Sendable {
     /// Output channels O.
     public let outputChannels: Int
@@ -29,10 +33,14 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
     public let clamp: ClosedRange<Float>?
     /// The kernel every run calls.
     public let variant: BinaryKernelVariant
+    /// How many output channels have a weight of sign 0 (and pay for its correction).
+    public var zeroWeightChannels: Int { zeroTables?.channels.count ?? 0 }
     private let blocked: AlignedBuffer<UInt64>
     private let tapPopcounts: AlignedBuffer<Int32>
     private let scale: AlignedBuffer<Float>?
     private let bias: AlignedBuffer<Float>?
+    /// The `zero_*` tables of `bnn_binary_conv_params`, nil when no weight has sign 0.
+    private let zeroTables: (blocks: AlignedBuffer<Int32>, channels: AlignedBuffer<Int32>, masks: AlignedBuffer<UInt64>)?
 
     /// Prepares packed weights with their output transform.
     ///
@@ -59,6 +67,8 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
         (self.stride, self.padding, self.variant) = (stride, padding, variant)
         blocked = AlignedBuffer(weights.words)
         tapPopcounts = AlignedBuffer(weights.tapPopcounts)
+        zeroTables = Self.zeroTables(mask: weights.zeroMask, outputChannels: outputChannels,
+                                     taps: kernelHeight * kernelWidth, words: weights.wordsPerTap)
         scale = transform.map { AlignedBuffer($0.scale) }
         bias = transform?.bias.map { AlignedBuffer($0) }
         clamp = transform?.clamp
@@ -69,6 +79,8 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - signs: O·kH·kW·⌈C/64⌉ words; bit `c % 64` of word `c / 64` is channel `c`, set = −1.
+    ///   - zeroMask: the weights of sign 0 in the same layout (set bit = 0, its sign bit clear), as
+    ///     ``PackedWeights/signWords(of:)`` returns it; nil (or all clear) when there are none.
     ///   - outputChannels: O (≥ 1).
     ///   - inputChannels: C (≥ 1).
     ///   - kernelHeight: kH (≥ 1).
@@ -77,9 +89,9 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
     ///   - padding: symmetric zero padding.
     ///   - transform: O scales (and biases), or nil for raw dots only.
     ///   - variant: the kernel to call; ``BinaryKernelVariant/selected`` by default.
-    /// - Throws: ``BinaryKernelError`` when a size is not positive, `signs` has the wrong length, or
-    ///   as ``init(weights:stride:padding:transform:variant:)``.
-    public init(signs: [UInt64], outputChannels: Int, inputChannels: Int, kernelHeight: Int, kernelWidth: Int,
+    /// - Throws: ``BinaryKernelError`` when a size is not positive, `signs` or `zeroMask` has the
+    ///   wrong length, a weight is marked 0 and −1 at once, or as ``init(weights:stride:padding:transform:variant:)``.
+    public init(signs: [UInt64], zeroMask: [UInt64]? = nil, outputChannels: Int, inputChannels: Int, kernelHeight: Int, kernelWidth: Int,
                 stride: Int, padding: Int, transform: BinaryOutputTransform?,
                 variant: BinaryKernelVariant = .selected) throws {
         guard outputChannels > 0, inputChannels > 0, kernelHeight > 0, kernelWidth > 0 else {
@@ -90,6 +102,16 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
         guard signs.count == outputChannels * taps * words else {
             throw BinaryKernelError.shapeMismatch(tensor: "signs", expected: "[\(outputChannels * taps * words)] words",
                                                   found: [signs.count])
+        }
+        if let zeroMask {
+            guard zeroMask.count == signs.count else {
+                throw BinaryKernelError.shapeMismatch(tensor: "zeroMask", expected: "[\(signs.count)] words",
+                                                      found: [zeroMask.count])
+            }
+            guard zip(signs, zeroMask).allSatisfy({ $0 & $1 == 0 }) else {
+                throw BinaryKernelError.invalidSetting(setting: "zeroMask", expected: "no bit set where the sign is −1",
+                                                       found: zip(signs, zeroMask).filter { $0 & $1 != 0 }.count)
+            }
         }
         try Self.validate(outputChannels: outputChannels, stride: stride, padding: padding, transform: transform,
                           variant: variant)
@@ -104,9 +126,30 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
                                    blocked.base, tapPopcounts.base)
         }
         (self.blocked, self.tapPopcounts) = (blocked, tapPopcounts)
+        zeroTables = Self.zeroTables(mask: zeroMask ?? [], outputChannels: outputChannels, taps: taps, words: words)
         scale = transform.map { AlignedBuffer($0.scale) }
         bias = transform?.bias.map { AlignedBuffer($0) }
         clamp = transform?.clamp
+    }
+
+    /// The `zero_*` kernel tables of a row-major zero mask (`bnn_binary_compact_zero_masks`), or nil
+    /// when no bit is set (or `mask` is empty).
+    private static func zeroTables(mask: [UInt64], outputChannels: Int, taps: Int, words: Int)
+        -> (blocks: AlignedBuffer<Int32>, channels: AlignedBuffer<Int32>, masks: AlignedBuffer<UInt64>)? {
+        guard mask.contains(where: { $0 != 0 }) else { return nil }
+        let kWords = taps * words
+        let blocks = AlignedBuffer<Int32>(count: Int(bnn_binary_padded_channels(Int64(outputChannels))) / 8 + 1)
+        var channels = [Int32](repeating: 0, count: outputChannels)
+        var masks = [UInt64](repeating: 0, count: outputChannels * kWords)
+        let entries = Int(mask.withUnsafeBufferPointer { m in
+            channels.withUnsafeMutableBufferPointer { c in
+                masks.withUnsafeMutableBufferPointer { z in
+                    bnn_binary_compact_zero_masks(m.baseAddress!, Int64(outputChannels), Int64(taps), Int64(words),
+                                                  blocks.base, c.baseAddress!, z.baseAddress!)
+                }
+            }
+        })
+        return (blocks, AlignedBuffer(Array(channels.prefix(entries))), AlignedBuffer(Array(masks.prefix(entries * kWords))))
     }
 
     private static func validate(outputChannels: Int, stride: Int, padding: Int, transform: BinaryOutputTransform?,
@@ -170,7 +213,9 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
             input: input, input_margin: Int64(inputMargin), weights: blocked.base, tap_popcounts: tapPopcounts.base,
             dots: dots, scale: scale?.base, bias: bias?.base, residual: residual,
             clamp: clamp == nil ? 0 : 1, clamp_lo: clamp?.lowerBound ?? 0, clamp_hi: clamp?.upperBound ?? 0,
-            output: output, packed_output: packedOutput, packed_output_margin: Int64(outputMargin))
+            output: output, packed_output: packedOutput, packed_output_margin: Int64(outputMargin),
+            zero_blocks: zeroTables?.blocks.base, zero_channels: zeroTables?.channels.base,
+            zero_masks: zeroTables?.masks.base)
         if let rows { return variant.convolveRows(&params, rows.lowerBound, rows.upperBound) }
         let variant = self.variant
         let rowMACs = max(1, ow * outputChannels * kernelHeight * kernelWidth * inputChannels)
