@@ -1,6 +1,6 @@
 // bfloat16 convolution passes on top of the bfloat16 driver and the single-precision convolution
 // plumbing: the direct forward pass reads the same padded-input rows as `bnn_sconv_forward_direct`
-// and rounds them block by block; the weight gradient gathers the same patch panels as
+// from a copy of the padded input rounded once per call; the weight gradient gathers the same patch panels as
 // `bnn_sconv_backward_weight` and rounds each block into K-step pairs.
 #include "bnn_bgemm_internal.h"
 
@@ -22,44 +22,47 @@ void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, si
     }
 }
 
-/// A single-precision row provider whose rows `bnn_bgemm_fill_rows` rounds.
+/// A single-precision row provider over the padded input `base`, whose rows `fill_rounded_rows`
+/// reads from `rounded`, the same input already rounded to bfloat16 (same layout).
 typedef struct {
     bnn_sgemm_rows rows;
     void *context;
+    const float *base;
+    const uint16_t *rounded;
     const float *pointers[BNN_SGEMM_MC + BNN_SGEMM_MR_MAX];
-} rows_source;
+} rounded_rows_source;
 
-/// The `bnn_bgemm_fill_a` of a `rows_source`: each row element `p` is `row[p · step]`, or
-/// `row[a_offsets[p]]` for a block with a tap table.
-static void fill_rows(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *dst,
-                      size_t stride) {
-    rows_source *source = context;
+/// The `bnn_bgemm_fill_a` of a `rounded_rows_source`: each row element `p` is `row[p · step]`, or
+/// `row[a_offsets[p]]` for a block with a tap table, taken from the rounded copy (no rounding here).
+static void fill_rounded_rows(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *dst,
+                              size_t stride) {
+    rounded_rows_source *source = context;
     size_t step = source->rows(source->context, m, count, block, source->pointers);
     size_t length = block->length;
     for (size_t i = 0; i < count; ++i) {
-        const float *row = source->pointers[i];
+        const uint16_t *row = source->rounded + (source->pointers[i] - source->base);
         uint16_t *out = dst + i * stride;
         if (block->a_offsets) {
-            for (size_t p = 0; p < length; ++p) out[p] = bnn_bf16_from_float(row[block->a_offsets[p]]);
+            for (size_t p = 0; p < length; ++p) out[p] = row[block->a_offsets[p]];
         } else if (step == 1) {
-            bnn_bf16_round(row, out, length);
+            memcpy(out, row, length * sizeof(uint16_t));
         } else {
-            for (size_t p = 0; p < length; ++p) out[p] = bnn_bf16_from_float(row[p * step]);
+            for (size_t p = 0; p < length; ++p) out[p] = row[p * step];
         }
         if (length % 2) out[length] = 0;
     }
 }
 
 void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
-                              const uint16_t *packed_weight, float *output, size_t m0, size_t m1, size_t n0,
-                              size_t n1) {
+                              const uint16_t *rounded, const uint16_t *packed_weight, float *output, size_t m0,
+                              size_t m1, size_t n0, size_t n1) {
     size_t count;
     int32_t *taps;
     bnn_sgemm_kblock *blocks = bnn_sconv_direct_kblocks(s, 1, &count, &taps);
     bnn_sconv_direct_rows ctx = bnn_sconv_direct_rows_of(s, padded);
-    rows_source source = {bnn_sconv_rows_direct, &ctx, {NULL}};
+    rounded_rows_source source = {bnn_sconv_rows_direct, &ctx, padded, rounded, {NULL}};
     size_t k = s->kernel_h * s->kernel_w * s->channels;
-    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, fill_rows, &source, packed_weight,
+    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, fill_rounded_rows, &source, packed_weight,
                     2 * ((k + 1) / 2) * BNN_BGEMM_NR, 0, output, s->out_channels, 0, m0, m1, n0, n1);
     free(blocks);
     free(taps);

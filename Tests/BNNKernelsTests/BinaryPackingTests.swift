@@ -63,7 +63,7 @@ struct BinaryPackingTests {
         let outputs = 11
         let w = BinaryTestSupport.signedValues([outputs, 3, 2, channels], generator: &generator)
         let packed = try PackedWeights(packing: w)
-        #expect(packed.unrepresentableCount == 0)
+        #expect(packed.zeroCount == 0 && packed.zeroMask.isEmpty)
         let wpp = packed.wordsPerTap, taps = 6, k = taps * wpp, paddedO = 16
         #expect(packed.words.count == paddedO * k)
         #expect(packed.packedByteCount == outputs * taps * wpp * 8)

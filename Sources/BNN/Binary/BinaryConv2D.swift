@@ -115,9 +115,11 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// `conv(sign(x), sign(W)) · α` for N×H×W×C input.
     ///
     /// When the input is binarised, the convolution runs on bit-packed signs with the XNOR-popcount
-    /// kernel: ±1 products sum to exact integers, so the result is bit-identical to the float
-    /// convolution of the signs. Inputs or weights holding an exact zero (sign 0, which one bit cannot
-    /// represent) take the float path instead.
+    /// kernel: the products sum to exact integers, so the result is bit-identical to the float
+    /// convolution of the signs. A weight of exactly 0 (sign 0) stays exact there (the prepared kernel
+    /// corrects for it, see ``PreparedBinaryConvolution``); an input holding an exact zero (sign 0,
+    /// which one bit cannot represent) takes the float path instead. Either way the backward pass
+    /// sees the same float definition, sign(0) = 0.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(forInputShape: input.shape)
         let binaryInput = inputQuantizer?.forward(input, mode: mode) ?? input
@@ -131,11 +133,10 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
     }
 
-    /// The XNOR-popcount convolution of the signs, scaled by `scale`, or `nil` when a sign is 0.
+    /// The XNOR-popcount convolution of the signs, scaled by `scale`, or `nil` when an input sign is 0.
     private func xnorConvolution(_ signs: Tensor, scale: [Float]) -> Tensor? {
         do {
             let weights = try PackedWeights(packing: weight.value)
-            guard weights.unrepresentableCount == 0 else { return nil }
             let packed = try PackedActivations(packing: signs, margin: padding)
             guard packed.isExact else { return nil }
             return try BinaryConvolution.forward(packed, weights: weights, stride: stride, padding: padding,

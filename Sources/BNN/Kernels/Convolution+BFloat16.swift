@@ -22,7 +22,9 @@ extension Convolution {
     }
 
     /// The bfloat16 forward pass of a convolution that is not pointwise, with the weight already
-    /// rounded and packed (as op(B) of K×N = (kH·kW·C)×O).
+    /// rounded and packed (as op(B) of K×N = (kH·kW·C)×O). The padded input is rounded to bfloat16
+    /// once per call, in parallel, before the output is split over threads: every input value once,
+    /// although a kH×kW kernel reads it kH·kW times and every column piece reads every row.
     static func forwardBF16(input: UnsafePointer<Float>, packedWeight packed: BFloat16GEMM.PackedPairPanels,
                             output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
         let m = g.batch * g.outputPixels
@@ -31,8 +33,14 @@ extension Convolution {
         var shape = cShape(g)
         withUnsafePointer(to: &shape) { s in
             withPaddedInput(input, shape: s, geometry: g) { padded in
+                let count = bnn_sconv_padded_count(s)
+                let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
+                defer { rounded.deallocate() }
+                Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
+                    bnn_bf16_round(padded + range.lowerBound, rounded + range.lowerBound, range.count)
+                }
                 GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
-                    bnn_bconv_forward_direct(cKernel, s, padded, weights, output, m0, m1, n0, n1)
+                    bnn_bconv_forward_direct(cKernel, s, padded, rounded, weights, output, m0, m1, n0, n1)
                 }
             }
         }

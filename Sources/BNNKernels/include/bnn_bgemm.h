@@ -77,12 +77,14 @@ void bnn_bgemm_packed(bnn_bgemm_kernel kernel, int trans_a, size_t k, const floa
 void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, size_t panel1, uint16_t *packed);
 
 /// The bfloat16 twin of `bnn_sconv_forward_direct`: output rows `[m0, m1)` and channels `[n0, n1)`
-/// (`n0` a multiple of 16) from the zero-padded single-precision input, its patches rounded block
-/// by block, and the O×(kH·kW·C) weight packed by `bnn_bgemm_pack_b(1, O, kH·kW·C, …)`.
+/// (`n0` a multiple of 16) from the zero-padded single-precision input `padded` (`bnn_sconv_pad_input`)
+/// and `rounded`, the same `bnn_sconv_padded_count` values rounded to bfloat16 once per call by the
+/// caller (`bnn_bf16_round`; the patches are read from it, nothing is rounded per block or per
+/// thread), and the O×(kH·kW·C) weight packed by `bnn_bgemm_pack_b(1, O, kH·kW·C, …)`.
 /// Overwrites the output.
 void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
-                              const uint16_t *packed_weight, float *output, size_t m0, size_t m1, size_t n0,
-                              size_t n1);
+                              const uint16_t *rounded, const uint16_t *packed_weight, float *output, size_t m0,
+                              size_t m1, size_t n0, size_t n1);
 
 /// The bfloat16 twin of `bnn_sconv_backward_weight`: weight gradient columns `[n0, n1)` (`n0` a
 /// multiple of 16) `(+)= Σ over all pixels of dYᵀ · patches` with both operands rounded to
