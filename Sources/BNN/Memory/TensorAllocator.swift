@@ -77,7 +77,11 @@ public final class TensorAllocator: @unchecked Sendable {
 
     /// A 64-byte aligned, uninitialised block of at least `byteCount` bytes, and the bytes it
     /// reserves (pass both back to ``deallocate(_:reservedBytes:)``).
-    func allocate(byteCount: Int) -> (block: UnsafeMutableRawPointer, reservedBytes: Int) {
+    ///
+    /// ``Tensor`` storage calls this once per tensor; call it for other large, short-lived buffers
+    /// (workspaces) that should share the cache. Traps only when the system has no memory left even
+    /// after the cache was released.
+    public func allocate(byteCount: Int) -> (block: UnsafeMutableRawPointer, reservedBytes: Int) {
         let size = Self.reservedSize(forRequest: byteCount)
         let cached: (UnsafeMutableRawPointer, Int)? = lock.withLock {
             let taken = size >= Self.cachedBlockThreshold ? takeCached(size) : nil
@@ -95,8 +99,9 @@ public final class TensorAllocator: @unchecked Sendable {
         return (retried, size)
     }
 
-    /// Returns a block from ``allocate(byteCount:)`` with the reserved size it came with.
-    func deallocate(_ block: UnsafeMutableRawPointer, reservedBytes size: Int) {
+    /// Returns a block from ``allocate(byteCount:)`` of this allocator with the reserved size it came
+    /// with; the block must not be used afterwards.
+    public func deallocate(_ block: UnsafeMutableRawPointer, reservedBytes size: Int) {
         let kept: Bool = lock.withLock {
             current.bytesInUse -= size
             guard size >= Self.cachedBlockThreshold, current.bytesCached + size <= limit else { return false }
