@@ -26,6 +26,9 @@ struct BenchOptions {
     var svgPath: String?
     /// Batch sizes to measure.
     var batches = [1, 16]
+    /// Whether `--batch` was given (the training section then measures those batches instead of each
+    /// model's own).
+    var batchesGiven = false
     /// Thread counts to measure (default: 1 and all).
     var threads: [Int] = [1]
     /// Only layers whose name contains this text.
@@ -53,7 +56,7 @@ struct BenchOptions {
           --quick           short run (fewer repetitions)
           --json            machine-readable output on stdout
           --svg FILE        bar chart of float vs binary convolution time per layer
-          --batch 1,16      batch sizes (default 1,16; models: 1,8)
+          --batch 1,16      batch sizes (default 1,16; models: 1,8; training: each model's own)
           --threads 1,2     thread counts (default 1 and all cores)
           --layer TEXT      only layers (models, training: models) whose name contains TEXT (e.g. 3x3, stem, 56; birealnet34)
           --no-float        skip the float convolution (models: the float evaluation)
@@ -93,7 +96,9 @@ struct BenchOptions {
             case "--quick": options.quick = true
             case "--json": options.json = true
             case "--svg": options.svgPath = try value(for: argument)
-            case "--batch": options.batches = try counts(for: argument)
+            case "--batch":
+                options.batches = try counts(for: argument)
+                options.batchesGiven = true
             case "--threads": options.threads = try counts(for: argument)
             case "--layer": options.layerFilter = try value(for: argument)
             case "--no-float": options.skipFloat = true

@@ -24,8 +24,14 @@ struct TrainingBenchmark {
         /// Whole steps per second × batch.
         var imagesPerSecond: Double
         /// The process's peak resident set after this configuration, MiB (configurations run from
-        /// smallest to largest, so this bounds the configuration's own peak).
+        /// smallest to largest, so this bounds the configuration's own peak; run one configuration
+        /// per process, e.g. `--layer birealnet34 --batch 32 --threads 2`, for its own figure).
         var peakResidentMiB: Double
+        /// The most tensor storage live at once during this configuration's steps, MiB (the
+        /// ``TensorAllocator`` counter: activations kept for backward, gradients, parameters, state).
+        var peakTensorMiB: Double
+        /// Freed tensor blocks cached for reuse at the end of this configuration, MiB.
+        var cachedTensorMiB: Double
     }
 
     /// The models measured: name, configuration, input size, batches.
@@ -40,6 +46,8 @@ struct TrainingBenchmark {
     var precisions: [PrecisionPolicy] = [.fp32]
     /// Only models whose name contains this text.
     var modelFilter: String?
+    /// Batch sizes to measure instead of each model's own.
+    var batches: [Int]?
 
     /// Measures every model, batch and thread count.
     func run(progress: (String) -> Void) -> [Row] {
@@ -49,12 +57,12 @@ struct TrainingBenchmark {
             progress("bnn-bench: bf16 not measured: \(reason)")
             return false
         }
-        for (name, configuration, size, batches) in Self.models(quick: quick)
+        for (name, configuration, size, modelBatches) in Self.models(quick: quick)
         where modelFilter.map({ name.contains($0) }) ?? true {
             let model = Initializer.withSeed(1) { BiRealNet(configuration) }
             let optimizer = Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-4)
             let loss = SoftmaxCrossEntropy()
-            for batch in batches {
+            for batch in batches ?? modelBatches {
                 var g = SeededGenerator(seed: 2)
                 let images = Tensor(randomNormal: [batch, size, size, 3], generator: &g)
                 let labels = (0..<batch).map { $0 % configuration.classes }
@@ -63,6 +71,7 @@ struct TrainingBenchmark {
                         Parallel.threadCount = threadCount
                         model.setPrecision(precision)
                         progress("bnn-bench: training \(name), batch \(batch), \(threadCount) thread(s), \(precision)…")
+                        TensorAllocator.shared.resetPeak()
                         var forward = Double.infinity, backward = Double.infinity, step = Double.infinity
                         let repetitions = quick ? 2 : 4
                         for run in 0...repetitions {   // run 0 warms up
@@ -80,12 +89,15 @@ struct TrainingBenchmark {
                                 step = min(step, t3 - t2)
                             }
                         }
+                        let memory = TensorAllocator.shared.statistics
                         let label = precision == .fp32 ? "fp32" : precision == .bf16 ? "O2" : "O1"
                         rows.append(Row(model: name, batch: batch, threads: threadCount, precision: label,
                                         forwardMilliseconds: forward * 1e3, backwardMilliseconds: backward * 1e3,
                                         optimizerMilliseconds: step * 1e3,
                                         imagesPerSecond: Double(batch) / (forward + backward + step),
-                                        peakResidentMiB: Self.peakResidentMiB()))
+                                        peakResidentMiB: Self.peakResidentMiB(),
+                                        peakTensorMiB: Double(memory.peakBytesInUse) / 1_048_576,
+                                        cachedTensorMiB: Double(memory.bytesCached) / 1_048_576))
                     }
                 }
             }
@@ -108,11 +120,12 @@ struct TrainingBenchmark {
     /// The rows as a readable table.
     static func table(_ rows: [Row]) -> String {
         var lines = ["Training throughput (fastest of several steps; Adam)",
-                     "model                  batch thr prec  forward ms  backward ms  optim ms   images/s  peak RSS MiB"]
+                     "model                  batch thr prec  forward ms  backward ms  optim ms   images/s  peak RSS MiB  "
+                        + "peak tensors MiB  cached MiB"]
         for r in rows {
-            lines.append(String(format: "%-22@ %5d %3d %4@ %11.1f %12.1f %9.1f %10.1f %13.0f", r.model as NSString, r.batch,
-                                r.threads, r.precision as NSString, r.forwardMilliseconds, r.backwardMilliseconds, r.optimizerMilliseconds,
-                                r.imagesPerSecond, r.peakResidentMiB))
+            lines.append(String(format: "%-22@ %5d %3d %4@ %11.1f %12.1f %9.1f %10.1f %13.0f %17.0f %11.0f", r.model as NSString,
+                                r.batch, r.threads, r.precision as NSString, r.forwardMilliseconds, r.backwardMilliseconds,
+                                r.optimizerMilliseconds, r.imagesPerSecond, r.peakResidentMiB, r.peakTensorMiB, r.cachedTensorMiB))
         }
         return lines.joined(separator: "\n")
     }

@@ -36,7 +36,8 @@ case .training:
     // As birealnet-train does: freed step buffers are kept for the next step.
     AllocatorTuning.keepFreedMemory()
     let rows = TrainingBenchmark(threads: options.threads, quick: options.quick, precisions: options.precisions,
-                                 modelFilter: options.layerFilter).run(progress: progress)
+                                 modelFilter: options.layerFilter,
+                                 batches: options.batchesGiven ? options.batches : nil).run(progress: progress)
     print(options.json ? try BenchFormatting.json(rows) : TrainingBenchmark.table(rows))
     exit(0)
 case .data:

@@ -42,7 +42,7 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// The operand precision of this layer's products in each pass (default fp32).
     public var precision = PrecisionPolicy.fp32
 
-    private var recorded: (binaryInput: Tensor, signWeights: Tensor, scale: [Float])?
+    private var recorded: (binaryInput: SavedBinaryInput, signWeights: Tensor, scale: [Float])?
 
     /// Creates a binary convolution; the latent weights are initialised Kaiming-normal (fan-in).
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
@@ -119,28 +119,33 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// convolution of the signs. A weight of exactly 0 (sign 0) stays exact there (the prepared kernel
     /// corrects for it, see ``PreparedBinaryConvolution``); an input holding an exact zero (sign 0,
     /// which one bit cannot represent) takes the float path instead. Either way the backward pass
-    /// sees the same float definition, sign(0) = 0.
+    /// sees the same float definition, sign(0) = 0. A recording pass keeps the packed signs for the
+    /// weight gradient (1 bit per input value) rather than the float signs.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(forInputShape: input.shape)
         let binaryInput = inputQuantizer?.forward(input, mode: mode) ?? input
         let signWeights = weightQuantizer.forward(weight.value)
         let scale = outputScale()
-        recorded = mode.recordsForBackward ? (binaryInput, signWeights, scale) : nil
-        if inputQuantizer != nil && groups == 1, let output = xnorConvolution(binaryInput, scale: scale) { return output }
+        if inputQuantizer != nil && groups == 1, let (output, signs) = xnorConvolution(binaryInput, scale: scale) {
+            recorded = mode.recordsForBackward ? (.signs(signs), signWeights, scale) : nil
+            return output
+        }
+        recorded = mode.recordsForBackward ? (.floats(binaryInput), signWeights, scale) : nil
         let output = GroupedConvolution.forward(input: binaryInput, weight: signWeights,
                                                 geometry: groupGeometry(forInputShape: g.inputShape), groups: groups,
                                                 precision: precision.forward)
         return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
     }
 
-    /// The XNOR-popcount convolution of the signs, scaled by `scale`, or `nil` when an input sign is 0.
-    private func xnorConvolution(_ signs: Tensor, scale: [Float]) -> Tensor? {
+    /// The XNOR-popcount convolution of the signs, scaled by `scale`, and the packed signs (kept for
+    /// the weight gradient); `nil` when an input sign is 0.
+    private func xnorConvolution(_ signs: Tensor, scale: [Float]) -> (Tensor, PackedActivations)? {
         do {
             let weights = try PackedWeights(packing: weight.value)
             let packed = try PackedActivations(packing: signs, margin: padding)
             guard packed.isExact else { return nil }
-            return try BinaryConvolution.forward(packed, weights: weights, stride: stride, padding: padding,
-                                                 transform: BinaryOutputTransform(scale: scale))
+            return (try BinaryConvolution.forward(packed, weights: weights, stride: stride, padding: padding,
+                                                  transform: BinaryOutputTransform(scale: scale)), packed)
         } catch {
             preconditionFailure("BinaryConv2D: packed convolution rejected its own shapes: \(error)")
         }
@@ -154,7 +159,7 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         let g = groupGeometry(forInputShape: binaryInput.shape)
         let scaledGradient = outputGradient.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
         let signGradient = GroupedConvolution.backwardWeight(
-            input: binaryInput, outputGradient: weightGradientIncludesScale ? scaledGradient : outputGradient,
+            input: binaryInput.values(), outputGradient: weightGradientIncludesScale ? scaledGradient : outputGradient,
             geometry: g, groups: groups, precision: precision.backward)
         weight.accumulateGradient(weightQuantizer.backward(input: weight.value, outputGradient: signGradient))
         let binaryInputGradient = GroupedConvolution.backwardInput(outputGradient: scaledGradient, weight: signWeights,

@@ -2,7 +2,9 @@ import BNNKernels
 
 /// Process-wide tuning of the C allocator for training loops.
 ///
-/// Every training step allocates and frees the same large activation and gradient buffers. With
+/// Tensor storage comes from ``TensorAllocator``, which caches freed large blocks itself on every
+/// platform; this tuning is for the other large buffers a step allocates through the C allocator
+/// (the kernels' column and packing workspaces). With
 /// glibc's default settings the larger ones get fresh memory mappings each step and freed memory
 /// goes back to the system, so each step pays page faults for memory it had a moment before: on the
 /// 2-core development machine that is about a fifth of Bi-Real Net 34's forward pass at batch 16.

@@ -169,7 +169,7 @@ public enum BinaryConvolution {
         var unrepresentable = 0
         let output = Tensor(shape: g.outputShape) { out in
             packedWords.withUnsafeMutableBufferPointer { packed in
-                withOptionalBuffer(residual?.scalars) { r in
+                withOptionalBuffer(residual) { r in
                     unrepresentable = run(source, weights: weights, geometry: g, transform: transform, residual: r,
                                           output: out.baseAddress, packedOutput: packOutput ? packed.baseAddress : nil,
                                           packedOutputMargin: outputMargin, dots: nil)
@@ -183,9 +183,9 @@ public enum BinaryConvolution {
         return (output, packed)
     }
 
-    /// Calls `body` with the base address of `array`, or with nil when `array` is nil.
-    private static func withOptionalBuffer<T, R>(_ array: [T]?, _ body: (UnsafePointer<T>?) -> R) -> R {
-        guard let array else { return body(nil) }
-        return array.withUnsafeBufferPointer { body($0.baseAddress) }
+    /// Calls `body` with the base address of `tensor`'s scalars, or with nil when `tensor` is nil.
+    private static func withOptionalBuffer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let tensor else { return body(nil) }
+        return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }

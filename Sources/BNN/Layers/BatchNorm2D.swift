@@ -95,16 +95,16 @@ public final class BatchNorm2D: TensorLayer {
                 inverseStd[j] = Float(1 / (variance + Double(epsilon)).squareRoot())
                 if mode.updatesRunningStatistics {
                     let unbiased = n > 1 ? variance * n / (n - 1) : variance
-                    runningMean.value.scalars[j] = (1 - momentum) * runningMean.value.scalars[j] + momentum * Float(m)
-                    runningVariance.value.scalars[j] = (1 - momentum) * runningVariance.value.scalars[j] + momentum * Float(unbiased)
+                    runningMean.value.withUnsafeMutableBufferPointer { $0[j] = (1 - momentum) * $0[j] + momentum * Float(m) }
+                    runningVariance.value.withUnsafeMutableBufferPointer {
+                        $0[j] = (1 - momentum) * $0[j] + momentum * Float(unbiased)
+                    }
                 }
             }
-            if mode.updatesRunningStatistics { batchesTracked.value.scalars[0] += 1 }
+            if mode.updatesRunningStatistics { batchesTracked.value.withUnsafeMutableBufferPointer { $0[0] += 1 } }
         } else {
-            for j in 0..<channels {
-                mean[j] = runningMean.value.scalars[j]
-                inverseStd[j] = 1 / (runningVariance.value.scalars[j] + epsilon).squareRoot()
-            }
+            mean = runningMean.value.scalars
+            inverseStd = runningVariance.value.scalars.map { 1 / ($0 + epsilon).squareRoot() }
         }
         let shift = (0..<channels).map { -mean[$0] * inverseStd[$0] }
         let normalized = input.channelAffine(scale: inverseStd, shift: shift)

@@ -25,7 +25,7 @@ public struct SoftmaxCrossEntropy: Sendable {
         var targets = Tensor(zeros: logits.shape)
         for (row, label) in labels.enumerated() {
             precondition(label >= 0 && label < k, "SoftmaxCrossEntropy: label \(label) outside 0..<\(k)")
-            targets.scalars[row * k + label] = 1
+            targets.withUnsafeMutableBufferPointer { $0[row * k + label] = 1 }
         }
         return callAsFunction(logits, targets: targets)
     }
