@@ -14,8 +14,9 @@ import Foundation
 /// ``CollectiveWatchdog``: a collective that has not completed after ``collectiveTimeout`` seconds
 /// (`BNN_COLLECTIVE_TIMEOUT`, default 120), or a ``barrier()`` after ``barrierTimeout`` seconds
 /// (`BNN_BARRIER_TIMEOUT`, default 3600: ranks wait there while rank 0 validates), prints
-/// `error: rank R of N on host H: all-reduce has not completed after 120 s; …` and ends this process
-/// with status 75, so that `mpirun` ends the job.
+/// `error: rank R of N on host H: all-reduce has not completed after 120 s; no heartbeat from rank 1
+/// on bnn-host1 for 118 s: …` and ends this process with status 75, so that `mpirun` ends the job.
+/// The ranks name the silent peer through a ``PeerHeartbeat`` started at initialisation.
 ///
 /// ```swift
 /// let world = try MPICommunicator.world()
@@ -70,15 +71,31 @@ public final class MPICommunicator: Communicator {
         communicator.barrierTimeout = barrierTimeout
         let rank = communicator.rank, size = communicator.worldSize
         if size > 1 {
+            let heartbeat = communicator.startHeartbeat()
             communicator.watchdog = CollectiveWatchdog { message in
-                let text = "error: rank \(rank) of \(size) on host \(DistributedRuntime.hostName): \(message); "
-                    + "a peer rank or its link is gone (bounded by BNN_COLLECTIVE_TIMEOUT / BNN_BARRIER_TIMEOUT), ending the job\n"
+                let peers = heartbeat.map { "; " + $0.silenceReport(olderThan: 3 * $0.interval) } ?? ""
+                let text = "error: rank \(rank) of \(size) on host \(DistributedRuntime.hostName): \(message)\(peers); "
+                    + "ending the job (bounded by BNN_COLLECTIVE_TIMEOUT / BNN_BARRIER_TIMEOUT)\n"
                 FileHandle.standardError.write(Data(text.utf8))
                 _exit(75)
             }
         }
         shared = communicator
         return communicator
+    }
+
+    /// Exchanges every rank's heartbeat record (one all-gather) and starts this rank's
+    /// ``PeerHeartbeat``; `nil` when this rank cannot open its socket (it still takes part in the
+    /// all-gather, with no addresses).
+    private func startHeartbeat() -> PeerHeartbeat? {
+        let heartbeat = try? PeerHeartbeat(rank: rank)
+        let host = DistributedRuntime.hostName
+        let record = heartbeat?.record(host: host)
+            ?? PeerHeartbeat.encode(PeerHeartbeat.Peer(rank: rank, host: host, endpoints: []))
+        var records = [UInt8](repeating: 0, count: PeerHeartbeat.recordSize * worldSize)
+        record.withUnsafeBytes { send in records.withUnsafeMutableBytes { allGather(send, $0) } }
+        heartbeat?.start(peers: PeerHeartbeat.decode(records: records), host: host)
+        return heartbeat
     }
 
     /// The seconds in the environment variable `name`, `defaultValue` when it is unset, `nil` for 0.

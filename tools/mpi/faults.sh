@@ -9,7 +9,8 @@
 # kill-rank    SIGKILL of rank 1 (host bnn-host1) in mid-step; then resume on 1 rank.
 # kill-writer  SIGKILL of rank 0 while it writes last.safetensors; then resume on 2 ranks.
 # link-down    bnn-host1's link taken down in mid-step: nothing tells Open MPI, so the collective
-#              watchdog (BNN_COLLECTIVE_TIMEOUT=20 here) ends the job; then resume on 1 rank.
+#              watchdog (BNN_COLLECTIVE_TIMEOUT=20 here) ends the job, rank 0's message naming rank 1
+#              on bnn-host1 as the silent peer (its heartbeat stopped); then resume on 1 rank.
 # disk-full    rank 0's run directory on a full 12 MiB tmpfs: the save fails with a message, the previous
 #              checkpoint stays, training goes on; then resume from a copy with room.
 # Needs root. Prints one PASS/FAIL line per case and a summary line; exits 1 when a case failed.
@@ -151,7 +152,7 @@ for case in "${cases[@]}"; do
         wait_for '[ -f "$run/last.safetensors" ]' 300 && sleep 1
         testbed_link 1 down
         ok=1
-        ended_within && grep -q "has not completed after" "$log" && grep -q "bnn-host" "$log" && ok=0
+        ended_within && grep -q "has not completed after" "$log" && grep -q "no heartbeat from rank 1 on bnn-host1" "$log" && ok=0
         testbed_link 1 up
         [ $ok = 0 ] && { resumes 1 "$log.resume" "$run" 1 || ok=1; }
         report "$case" $ok "bnn-host1's link down in mid-step; watchdog after ${BNN_COLLECTIVE_TIMEOUT} s; resumed on 1 rank" "$log"
