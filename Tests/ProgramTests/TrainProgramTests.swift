@@ -49,7 +49,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let last = root.appendingPathComponent("last.safetensors")
         try Data("old run".utf8).write(to: last)
-        let (status, message) = try Self.run(["--run-dir", root.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8"])
+        let (status, message) = try Self.run(["--run-dir", root.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4"])
         #expect(status == 2)
         #expect(message.contains("already holds a run") && message.contains("--resume auto"), "\(message)")
         #expect(try Data(contentsOf: last) == Data("old run".utf8))
@@ -60,7 +60,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let config = root.appendingPathComponent("bad.yaml")
         try "base_lr: 0.001\nmin_lr: 0.01\n".write(to: config, atomically: true, encoding: .utf8)
-        let run = ["--run-dir", root.appendingPathComponent("run").path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8"]
+        let run = ["--run-dir", root.appendingPathComponent("run").path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4"]
         let (status, message) = try Self.run(["--config", config.path] + run)
         #expect(status == 2)
         #expect(message.contains("min_lr 0.01 (\(config.path):2: min_lr = 0.01) is larger than base_lr 0.001 (\(config.path):1"), "\(message)")
