@@ -81,6 +81,7 @@ let package = Package(
                     path: "Tests/BNNProgramSupportTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
                     path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProgramTests", dependencies: ["birealnet-train"], path: "Tests/ProgramTests"),
     ],
     swiftLanguageModes: [.v5]
 )

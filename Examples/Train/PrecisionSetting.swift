@@ -8,7 +8,8 @@ extension TrainSettings {
     ///
     /// - Throws: `CommandLineError` naming the flag or key when its value is none of those.
     func requestedPrecision() throws -> PrecisionPolicy {
-        if has("precision") {
+        // A flag of either name overrides the file's value of the other.
+        if flags.has("precision") || (has("precision") && !flags.has("amp-level")) {
             let name = try choice("precision", ["fp32", "bf16", "bf16-o2"], default: "fp32")
             return PrecisionPolicy(name: name) ?? .fp32
         }

@@ -94,9 +94,6 @@ struct TrainSettings {
         let options = Self.keys.map { CommandLineArguments.Option($0.flag, takesValue: $0.takesValue, help: $0.help) }
         flags = try CommandLineArguments(arguments, options: options)
         try flags.rejectPositional("birealnet-train takes only flags; see --help")
-        try flags.forbid("resume", with: "weights", because: "a resumed run continues from its checkpoint's weights")
-        try flags.forbid("resume", with: "overwrite", because: "--overwrite starts a new run")
-        try flags.require("distributed", for: "sync-bn")
         if let path = flags.string("config") {
             let yaml = try FlatYAML(contentsOf: URL(fileURLWithPath: path))
             for entry in yaml.entries {
@@ -112,6 +109,15 @@ struct TrainSettings {
         } else {
             file = nil
         }
+        try forbid("resume", with: "weights", because: "a resumed run continues from its checkpoint's weights")
+        try forbid("resume", with: "overwrite", because: "--overwrite starts a new run")
+        if has("sync_bn") && !has("distributed") { throw CommandLineError("\(origin("sync_bn")) needs --distributed") }
+        _ = try string("data", alias: "data_url")
+        if has("precision") && has("amp_level"), try PrecisionPolicy(name: choice("precision", ["fp32", "bf16", "bf16-o2"], default: "fp32"))
+            != PrecisionPolicy(name: choice("amp_level", ["O0", "O1", "O2", "o0", "o1", "o2"], default: "O0")),
+           flags.has("precision") == flags.has("amp-level") {
+            throw CommandLineError("\(origin("precision")) contradicts \(origin("amp_level")): give one of them")
+        }
         if flags.has("evaluate") && !has("weights") && !has("resume") {
             throw CommandLineError("--evaluate needs --weights FILE or --resume FILE|auto (it would evaluate a random model)")
         }
@@ -125,6 +131,36 @@ struct TrainSettings {
     }
 
     private func flag(_ key: String) -> String { key.replacingOccurrences(of: "_", with: "-") }
+
+    /// Where `key`'s value comes from, for messages: `--flag VALUE` or `FILE:LINE: key = VALUE` (the
+    /// flag wins when both are given), or `key` when it is absent.
+    func origin(_ key: String) -> String {
+        if flags.has(flag(key)) { return "--\(flag(key))" + (flags.string(flag(key)).map { " \($0)" } ?? "") }
+        if let file, let entry = file.entry(key) { return "\(file.source):\(entry.line): \(key) = \(entry.text)" }
+        return key
+    }
+
+    /// Refuses `key` with `other`, whether each comes from a flag or the configuration file.
+    ///
+    /// - Throws: `CommandLineError` naming both and where each was given.
+    func forbid(_ key: String, with other: String, because reason: String) throws {
+        if has(key) && has(other) { throw CommandLineError("\(origin(key)) and \(origin(other)) cannot be used together: \(reason)") }
+    }
+
+    /// The value of a setting with two names (`data` and `data_url`): a flag of either overrides the
+    /// file's value of either; the two names given in the same place with different values are refused.
+    ///
+    /// - Throws: `CommandLineError` naming both and where each was given.
+    func string(_ key: String, alias: String) throws -> String? {
+        let fromFlags = (flags.string(flag(key)), flags.string(flag(alias)))
+        let fromFile = (try file?.string(key), try file?.string(alias))
+        for (a, b) in [fromFlags, fromFile] {
+            if let a, let b, a != b {
+                throw CommandLineError("\(origin(key)) contradicts \(origin(alias)): they name the same setting; give one of them")
+            }
+        }
+        return fromFlags.0 ?? fromFlags.1 ?? fromFile.0 ?? fromFile.1
+    }
 
     func has(_ key: String) -> Bool { flags.has(flag(key)) || file?[key] != nil }
 

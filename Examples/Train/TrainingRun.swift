@@ -89,7 +89,7 @@ struct TrainingRun {
     init(settings: TrainSettings, communicator: any Communicator) throws {
         self.settings = settings
         let seed = UInt64(try settings.integer("seed", default: 0, in: 0...Int.max))
-        let dataRoot = try settings.string("data") ?? settings.string("data_url")
+        let dataRoot = try settings.string("data", alias: "data_url")
         let synthetic = dataRoot == nil
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount / communicator.localSize)
         if let threads = try settings.string("threads").map({ _ in try settings.integer("threads", default: cores, in: 1...1024) }) {
@@ -201,7 +201,8 @@ struct TrainingRun {
         let warmupLR = try settings.double("warmup_lr", default: 1e-5, in: 0...10)
         let minLR = try settings.double("min_lr", default: 1e-6, in: 0...10)
         guard minLR <= baseLR else {
-            throw CommandLineError("min_lr (\(minLR)) is larger than base_lr (\(baseLR)): the learning rate would rise as it decays")
+            throw CommandLineError("min_lr \(minLR) (\(settings.origin("min_lr"))) is larger than base_lr \(baseLR) "
+                                   + "(\(settings.has("base_lr") ? settings.origin("base_lr") : "the default")): the learning rate would rise as it decays")
         }
         let stepsPerEpoch = max(1, trainLoader.batchesPerEpoch)
         let schedule: any LearningRateSchedule

@@ -89,6 +89,7 @@ public final class DataParallel {
         }
         let communicator = collectives
         trainer.stopAgreement = { communicator.anyRank($0) }
+        trainer.divergenceAgreement = { communicator.agreedDivergence($0) }
         if synchronizedBatchNorm {
             SynchronizedBatchNorm.install(in: trainer.model, communicator: communicator)
             trainer.gradientReducer = { gradients.reduce($0) }

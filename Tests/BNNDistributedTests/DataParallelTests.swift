@@ -90,6 +90,30 @@ import Testing
         }
     }
 
+    @Test func aDivergenceSeenOnOneRankStopsEveryRankAsDiverged() throws {
+        let batches = Self.globalBatches(steps: 3)
+        let results = runRanks(2) { communicator -> (EpochReport, TrainingProgress) in
+            let trainer = Self.trainer(Self.model(seed: 4))
+            try DataParallel(communicator: communicator).attach(to: trainer, synchronizedBatchNorm: false)
+            // Only rank 0 watches (and sees a NaN loss on its first batch); rank 1 would train on.
+            trainer.divergenceWatcher = communicator.rank == 0 ? DivergenceWatcher(consecutiveLimit: 1) : nil
+            var shards = batches.map { Self.shard($0, rank: communicator.rank, world: 2) }
+            if communicator.rank == 0 {
+                shards[0] = LabeledBatch(images: Tensor(repeating: .nan, shape: shards[0].images.shape), labels: shards[0].labels)
+            }
+            let report = trainer.runEpoch(training: shards, validation: [LabeledBatch]?.none)
+            return (report, trainer.progress)
+        }
+        let outcomes = try results.map { try $0.get() }
+        for (rank, (report, progress)) in outcomes.enumerated() {
+            let divergence = try #require(report.divergence, "rank \(rank) did not report the divergence")
+            #expect(report.interrupted && report.count == 4, "rank \(rank) stopped after the same batch")
+            #expect(divergence.globalStep == 1 && divergence.reason.contains("the loss was not finite"))
+            #expect(divergence.reason.hasPrefix("on rank 0: ") == (rank == 1))
+            #expect(progress.epoch == 0)
+        }
+    }
+
     struct UnreadableShard: Error, CustomStringConvertible {
         var description: String { "/data/train/cat/42.jpg: truncated JPEG" }
     }

@@ -1,16 +1,11 @@
 @testable import BNN
 @testable import BNNProgramSupport
+import BNNTestSupport
 import Foundation
 import Testing
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-
-/// Text written to a ``TrainingOutput``, for inspection.
-private final class CapturedText {
-    var text = ""
-    func output() -> TrainingOutput { TrainingOutput(isTerminal: false, columns: nil) { self.text += $0 } }
-}
 
 /// Collects the element names and `id` attributes of an XML document, failing on malformed XML.
 private final class XMLOutline: NSObject, XMLParserDelegate {
@@ -44,34 +39,14 @@ private final class XMLOutline: NSObject, XMLParserDelegate {
                        schedule: ConstantSchedule(learningRate: 1e-2))
     }
 
-    static func batches(seed: UInt64) -> [LabeledBatch] {
-        var g = SeededGenerator(seed: seed)
-        return (0..<4).map { i in
-            LabeledBatch(images: Tensor(randomNormal: [4, 4, 4, 3], generator: &g), labels: (0..<4).map { ($0 + i) % 3 })
-        }
-    }
-
-    static func epoch(_ epoch: Int, interrupted: Bool = false, validation: Bool = true) -> EpochReport {
-        EpochReport(epoch: epoch, loss: 2.5, accuracy: 0.5, count: 32, skippedSteps: 0, learningRate: 1e-3,
-                    imagesPerSecond: 20, seconds: 2,
-                    validation: validation ? EvaluationReport(loss: 1.25, top1: 0.4, top5: 0.9, count: 10, imagesPerSecond: 50) : nil,
-                    interrupted: interrupted)
-    }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-chart-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test func chartIsWellFormedSelfContainedSVGWithThreePanels() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-chart")
         defer { try? FileManager.default.removeItem(at: directory) }
         let logURL = directory.appendingPathComponent("metrics.jsonl"), chartURL = directory.appendingPathComponent("metrics.svg")
         let trainer = Self.makeTrainer(seed: 3)
         let chart = TrainingChart(url: chartURL, title: "Tiny <net> & friends", stepInterval: 1)
         trainer.callbacks = [try MetricsLog(url: logURL, stepInterval: 1), chart]
-        for epoch in 0..<3 { trainer.runEpoch(training: Self.batches(seed: UInt64(epoch)), validation: Self.batches(seed: 9), batchCount: 4) }
+        for epoch in 0..<3 { trainer.runEpoch(training: TrainingTestFixtures.batches(seed: UInt64(epoch)), validation: TrainingTestFixtures.batches(seed: 9), batchCount: 4) }
 
         let data = try Data(contentsOf: chartURL)
         let outline = try #require(XMLOutline.parse(data), "the SVG is well-formed XML")
@@ -99,9 +74,9 @@ private final class XMLOutline: NSObject, XMLParserDelegate {
         #expect(epochsOnly.stepRecords.isEmpty && epochsOnly.epochRecords.count == 3)
 
         // A run resumed from an older checkpoint replaces the epochs it redoes.
-        seeded.record(EpochLogRecord(Self.epoch(1), trainer: trainer))
+        seeded.record(EpochLogRecord(TrainingTestFixtures.epochReport(1), trainer: trainer))
         #expect(seeded.epochRecords.map(\.epoch) == [0, 1] && seeded.stepRecords.allSatisfy { $0.epoch <= 1 })
-        seeded.record(EpochLogRecord(Self.epoch(2, interrupted: true), trainer: trainer))
+        seeded.record(EpochLogRecord(TrainingTestFixtures.epochReport(2, interrupted: true), trainer: trainer))
         #expect(seeded.epochRecords.map(\.epoch) == [0, 1], "interrupted epochs are not plotted")
     }
 
@@ -110,15 +85,15 @@ private final class XMLOutline: NSObject, XMLParserDelegate {
         let chart = TrainingChart(url: URL(fileURLWithPath: "/nonexistent/metrics.svg"))
         let empty = try #require(XMLOutline.parse(Data(chart.renderSVG().utf8)))
         #expect(Set(["loss", "accuracy", "learning-rate"]).isSubset(of: empty.ids))
-        var diverged = Self.epoch(0, validation: false)
+        var diverged = TrainingTestFixtures.epochReport(0, validation: false)
         diverged.loss = .nan
         chart.record(EpochLogRecord(diverged, trainer: trainer))
         #expect(XMLOutline.parse(Data(chart.renderSVG().utf8)) != nil)
 
         let errors = CapturedText()
         let failing = TrainingChart(url: URL(fileURLWithPath: "/nonexistent/metrics.svg"), errorOutput: errors.output())
-        failing.epochDidFinish(trainer, report: Self.epoch(0))
-        failing.epochDidFinish(trainer, report: Self.epoch(1))
+        failing.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(0))
+        failing.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(1))
         #expect(errors.text.split(separator: "\n").count == 1 && errors.text.contains("/nonexistent/metrics.svg"))
     }
 

@@ -1,5 +1,6 @@
 import BNN
 import BNNTestSupport
+import Foundation
 import Testing
 
 /// Stochastic depth on residual bodies: the identity in evaluation, `body / keep` or nothing per sample
@@ -41,5 +42,58 @@ import Testing
         let dropped = (0..<1000).filter { out[$0, 0] == 0 && out[$0, 1] == 0 }.count
         #expect(dropped > 240 && dropped < 360, "\(dropped) of 1000 dropped at rate 0.3")
         #expect(block.forward(input, mode: .evaluation).scalars.allSatisfy { $0 != 0 })
+    }
+}
+
+/// A resumed run draws the same drop-path masks as an uninterrupted one: the generators travel in
+/// the training checkpoint.
+@Suite struct DropPathResumeTests {
+    static func makeTrainer(seed: UInt64) -> (Trainer, Residual) {
+        let (model, block) = Initializer.withSeed(seed) {
+            let block = Residual(body: Linear(inputFeatures: 3, outputFeatures: 3))
+            block.dropPath = DropPath(rate: 0.5)
+            return (Sequential { block; Linear(inputFeatures: 3, outputFeatures: 2) }, block)
+        }
+        let trainer = Trainer(model: model, optimizer: Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-2),
+                              schedule: ConstantSchedule(learningRate: 1e-2))
+        return (trainer, block)
+    }
+
+    static func batch(_ i: Int) -> LabeledBatch {
+        var g = SeededGenerator(seed: 300 + UInt64(i))
+        return LabeledBatch(images: Tensor(randomNormal: [16, 3], generator: &g), labels: (0..<16).map { ($0 + i) % 2 })
+    }
+
+    @Test func checkpointCarriesTheMaskGenerator() throws {
+        let (uninterrupted, reference) = Self.makeTrainer(seed: 8)
+        uninterrupted.runEpoch(training: (0..<4).map(Self.batch), validation: [LabeledBatch]?.none)
+
+        let (first, _) = Self.makeTrainer(seed: 8)
+        first.runEpoch(training: (0..<2).map(Self.batch), validation: [LabeledBatch]?.none)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-droppath-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.saveCheckpoint(to: url)
+
+        // Another seed: without the saved generator the resumed run would draw other masks.
+        let (resumed, block) = Self.makeTrainer(seed: 9)
+        #expect(block.dropPath?.generator != reference.dropPath?.generator)
+        try resumed.restore(from: url)
+        resumed.runEpoch(training: (2..<4).map(Self.batch), validation: [LabeledBatch]?.none)
+        #expect(block.dropPath?.generator == reference.dropPath?.generator)
+        for ((name, a), (_, b)) in zip(uninterrupted.model.namedParameters(), resumed.model.namedParameters()) {
+            #expect(a.value == b.value, "\(name) differs after resume")
+        }
+    }
+
+    @Test func aModelWithoutTheFilesDropPathIsRefusedByName() throws {
+        let (first, _) = Self.makeTrainer(seed: 8)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-droppath-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try first.saveCheckpoint(to: url)
+        let (other, block) = Self.makeTrainer(seed: 8)
+        block.dropPath = nil
+        #expect {
+            try other.restore(from: url)
+        } throws: { "\($0)".contains("drop path '0' is in the file but not the model") }
     }
 }

@@ -1,4 +1,5 @@
 @testable import BNN
+import BNNTestSupport
 import Foundation
 import Testing
 
@@ -41,19 +42,19 @@ import Testing
     }
 
     @Test func divergedRunStopsWithoutReplacingCheckpoints() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         let model = Support.makeModel(seed: 1)
         let trainer = Support.makeTrainer(model)
         let errors = Captured()
         let writer = try CheckpointWriter(directory: directory, errorOutput: errors.output)
         trainer.callbacks = [writer]
-        let good = trainer.runEpoch(training: Support.batches(seed: 2), validation: Support.batches(seed: 3, count: 1))
+        let good = trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 2), validation: TrainingTestFixtures.batches(seed: 3, count: 1))
         #expect(good.divergence == nil)
         let lastBefore = try Data(contentsOf: writer.lastURL), bestBefore = try Data(contentsOf: writer.bestURL)
         let progressBefore = trainer.progress
 
         Self.poison(model)
-        let report = trainer.runEpoch(training: Support.batches(seed: 4, count: 6), validation: Support.batches(seed: 3, count: 1),
+        let report = trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 4, count: 6), validation: TrainingTestFixtures.batches(seed: 3, count: 1),
                                       batchCount: 6)
         let divergence = try #require(report.divergence)
         #expect(divergence.reason.contains("3 consecutive"))
@@ -70,7 +71,7 @@ import Testing
                               schedule: ConstantSchedule(learningRate: 1e-2), lossScaler: DynamicLossScaler())
         trainer.divergenceWatcher = DivergenceWatcher(consecutiveLimit: 1000)   // only the skip rule can fire
         Self.poison(model)
-        let report = trainer.runEpoch(training: Support.batches(seed: 4, count: 4), validation: [LabeledBatch]?.none, batchCount: 4)
+        let report = trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 4, count: 4), validation: [LabeledBatch]?.none, batchCount: 4)
         #expect(report.skippedSteps == 4)
         #expect(report.divergence?.reason.contains("whole epoch") == true)
     }
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func newRunRefusedInUsedRunDirectory() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         try RunDirectory.prepare(directory, for: .newRun)   // empty: fine
         try Data("{}\n".utf8).write(to: directory.appendingPathComponent("metrics.jsonl"))
         try Data().write(to: directory.appendingPathComponent(".last.safetensors.1234.tmp"))
@@ -105,31 +106,31 @@ import Testing
     }
 
     @Test func failedSavesAreRecordedAndSummarised() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         let trainer = Support.makeTrainer(Support.makeModel(seed: 1))
         let errors = Captured()
         let writer = try CheckpointWriter(directory: directory, errorOutput: errors.output)
         trainer.callbacks = [writer]
-        trainer.runEpoch(training: Support.batches(seed: 2), validation: Support.batches(seed: 3, count: 1))
+        trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 2), validation: TrainingTestFixtures.batches(seed: 3, count: 1))
         #expect(writer.failures.isEmpty)
         #expect(writer.onDiskSummary().contains("last.safetensors: after epoch 1; best.safetensors: after epoch 1"))
         try FileManager.default.removeItem(at: directory)   // as a disk that disappears or refuses writes
-        trainer.runEpoch(training: Support.batches(seed: 2), validation: Support.batches(seed: 3, count: 1))
+        trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 2), validation: TrainingTestFixtures.batches(seed: 3, count: 1))
         #expect(writer.failures.map(\.epoch) == [1])
         #expect(writer.onDiskSummary().contains("last.safetensors: none; best.safetensors: none; NOT saved: epoch 2"))
     }
 
     @Test func logAgreesWithResumedCheckpoint() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         let log = directory.appendingPathComponent("metrics.jsonl")
         let trainer = Support.makeTrainer(Support.makeModel(seed: 1))
         let writer = try CheckpointWriter(directory: directory)
         trainer.callbacks = [writer, try MetricsLog(url: log)]
-        for _ in 0..<2 { trainer.runEpoch(training: Support.batches(seed: 2), validation: Support.batches(seed: 3, count: 1)) }
+        for _ in 0..<2 { trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 2), validation: TrainingTestFixtures.batches(seed: 3, count: 1)) }
         let checkpoint = try Checkpoint(contentsOf: writer.lastURL)   // after epoch 2
         // A third epoch was logged but its save was lost (killed), and epoch 2's line never made it.
         trainer.callbacks = [try MetricsLog(url: log)]
-        trainer.runEpoch(training: Support.batches(seed: 2), validation: Support.batches(seed: 3, count: 1))
+        trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 2), validation: TrainingTestFixtures.batches(seed: 3, count: 1))
         var lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
         lines.remove(at: 1)
         try (lines.joined(separator: "\n") + "\n{\"type\":\"epo").write(to: log, atomically: true, encoding: .utf8)
@@ -140,9 +141,9 @@ import Testing
     }
 
     @Test func epochResumedAtItsLastBatchReportsTheWholeEpoch() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         let url = directory.appendingPathComponent("mid.safetensors")
-        let batches = Support.batches(seed: 2)
+        let batches = TrainingTestFixtures.batches(seed: 2)
         let first = Support.makeTrainer(Support.makeModel(seed: 1))
         Self.stop(first, after: batches)
         try first.saveCheckpoint(to: url)
@@ -154,7 +155,7 @@ import Testing
     }
 
     @Test func nonFiniteOrNegativeVarianceCheckpointsAreRefused() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         let url = directory.appendingPathComponent("bad.safetensors")
         let model = Support.makeModel(seed: 1)
         Self.poison(model)
@@ -186,7 +187,7 @@ import Testing
     }
 
     @Test func directoryGivenAsCheckpointIsNamedPlainly() throws {
-        let directory = try Support.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-robustness")
         #expect(throws: SafeTensorsError.io(file: directory.path, operation: "read the file", reason: "is a directory, expected a file")) {
             _ = try SafeTensorsFile(contentsOf: directory)
         }

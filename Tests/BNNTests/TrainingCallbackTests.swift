@@ -1,14 +1,7 @@
 @testable import BNN
+import BNNTestSupport
 import Foundation
 import Testing
-
-/// Text written to a ``TrainingOutput``, for inspection.
-private final class CapturedText {
-    var text = ""
-    func output(isTerminal: Bool = false, columns: Int? = nil) -> TrainingOutput {
-        TrainingOutput(isTerminal: isTerminal, columns: columns) { self.text += $0 }
-    }
-}
 
 /// A clock the test advances by hand.
 private final class ManualClock {
@@ -34,29 +27,9 @@ private final class ManualClock {
                 schedule: ConstantSchedule(learningRate: 1e-2), maxGradientNorm: 5)
     }
 
-    static func batches(seed: UInt64, count: Int = 4) -> [LabeledBatch] {
-        var g = SeededGenerator(seed: seed)
-        return (0..<count).map { i in
-            LabeledBatch(images: Tensor(randomNormal: [4, 4, 4, 3], generator: &g), labels: (0..<4).map { ($0 + i) % 3 })
-        }
-    }
-
     static func step(_ index: Int, of count: Int?, loss: Float, epoch: Int = 0) -> StepReport {
         StepReport(epoch: epoch, batchIndex: index, batchCount: count, globalStep: index + 1, loss: loss, correct: 4, count: 8,
                    learningRate: 1e-3, gradientNorm: 1, skipped: false, seconds: 0.1)
-    }
-
-    static func epoch(_ epoch: Int, interrupted: Bool = false, validation: Bool = true) -> EpochReport {
-        EpochReport(epoch: epoch, loss: 2.5, accuracy: 0.5, count: 32, skippedSteps: 0, learningRate: 1e-3,
-                    imagesPerSecond: 20, seconds: 2,
-                    validation: validation ? EvaluationReport(loss: 1.25, top1: 0.4, top5: 0.9, count: 10, imagesPerSecond: 50) : nil,
-                    interrupted: interrupted)
-    }
-
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-callbacks-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 
     static func parameterValues(_ model: Sequential) -> [String: [Float]] {
@@ -86,7 +59,7 @@ private final class ManualClock {
 
         captured.text = ""
         trainer.progress.bestEpoch = 0
-        display.epochDidFinish(trainer, report: Self.epoch(0))
+        display.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(0))
         #expect(captured.text == "\r\u{1B}[Kepoch 1/3: train loss 2.5000 acc 50.00% | val loss 1.2500 top-1 40.00% "
                 + "top-5 90.00% (best) | lr 1.00e-03 | 20.0 img/s | 0:02\n")
     }
@@ -128,19 +101,19 @@ private final class ManualClock {
 
         captured.text = ""
         trainer.progress.batchInEpoch = 2
-        byCount.epochDidFinish(trainer, report: Self.epoch(0, interrupted: true, validation: false))
+        byCount.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(0, interrupted: true, validation: false))
         #expect(captured.text == "epoch 1/3 interrupted after 2/5 batches: train loss 2.5000 acc 50.00% | lr 1.00e-03 | 20.0 img/s | 0:02\n")
     }
 
     // MARK: MetricsLog
 
     @Test func metricsLogWritesJSONLinesAndAppendsOnResume() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-callbacks")
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("metrics.jsonl")
         let trainer = Self.makeTrainer(Self.makeModel(seed: 2))
         trainer.callbacks = [try MetricsLog(url: url, stepInterval: 2)]
-        for epoch in 0..<2 { trainer.runEpoch(training: Self.batches(seed: UInt64(epoch)), validation: Self.batches(seed: 9), batchCount: 4) }
+        for epoch in 0..<2 { trainer.runEpoch(training: TrainingTestFixtures.batches(seed: UInt64(epoch)), validation: TrainingTestFixtures.batches(seed: 9), batchCount: 4) }
 
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
@@ -152,7 +125,7 @@ private final class ManualClock {
         #expect((epochRecord["time"] as? String).flatMap { ISO8601DateFormatter.withMilliseconds.date(from: $0) } != nil)
 
         // Every field of EpochReport is in the record, flattened (validation.top1 → validation_top1).
-        let report = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Self.epoch(0))) as? [String: Any] ?? [:]
+        let report = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingTestFixtures.epochReport(0))) as? [String: Any] ?? [:]
         func snakeCase(_ key: String) -> String {
             key.reduce(into: "") { result, c in result += c.isUppercase ? "_" + c.lowercased() : String(c) }
         }
@@ -166,7 +139,7 @@ private final class ManualClock {
         try handle.write(contentsOf: Data("{\"type\":\"epo".utf8))
         try handle.close()
         trainer.callbacks = [try MetricsLog(url: url)]
-        trainer.runEpoch(training: Self.batches(seed: 3), validation: Self.batches(seed: 9), batchCount: 4)
+        trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 3), validation: TrainingTestFixtures.batches(seed: 9), batchCount: 4)
         let resumed = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         #expect(resumed.count == 8 && Array(resumed.prefix(6)) == lines)
         #expect(try MetricsLog.epochRecords(in: url).map(\.epoch) == [0, 1, 2])
@@ -179,8 +152,8 @@ private final class ManualClock {
         let trainer = Self.makeTrainer(Self.makeModel(seed: 2))
         // Every write to /dev/full fails with "No space left on device".
         let log = try MetricsLog(url: URL(fileURLWithPath: "/dev/full"), errorOutput: errors.output())
-        log.epochDidFinish(trainer, report: Self.epoch(0))
-        log.epochDidFinish(trainer, report: Self.epoch(1))
+        log.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(0))
+        log.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(1))
         #expect(errors.text.components(separatedBy: "\n").filter { !$0.isEmpty }.count == 1)
         #expect(errors.text.contains("/dev/full"))
         #expect(throws: TrainingCallbackError.self) { try MetricsLog(url: URL(fileURLWithPath: "/nonexistent/dir/metrics.jsonl")) }
@@ -188,7 +161,7 @@ private final class ManualClock {
 
 
     @Test func checkpointWriterKeepsLastAndBestResumable() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try TrainingTestFixtures.temporaryDirectory(prefix: "bnn-callbacks")
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = directory.appendingPathComponent("run/nested")
         let model = Self.makeModel(seed: 4)
@@ -197,13 +170,13 @@ private final class ManualClock {
         let writer = try CheckpointWriter(directory: run, metadata: ["config": "{\"epochs\":2}"], log: log.output(),
                                           errorOutput: errors.output())
         trainer.callbacks = [writer]
-        trainer.runEpoch(training: Self.batches(seed: 0), validation: Self.batches(seed: 9), batchCount: 4)
+        trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 0), validation: TrainingTestFixtures.batches(seed: 9), batchCount: 4)
         #expect(trainer.progress.bestEpoch == 0)
         let bestWeights = Self.parameterValues(model)
 
         // Epoch 1 is not the best: only last.safetensors changes.
         trainer.callbacks = []
-        let report = trainer.runEpoch(training: Self.batches(seed: 1), validation: Self.batches(seed: 9), batchCount: 4)
+        let report = trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 1), validation: TrainingTestFixtures.batches(seed: 9), batchCount: 4)
         trainer.progress.bestTop1 = 1
         trainer.progress.bestEpoch = 0
         writer.epochDidFinish(trainer, report: report)
@@ -224,7 +197,7 @@ private final class ManualClock {
             func batchDidFinish(_ trainer: Trainer, report: StepReport) { if report.batchIndex == 1 { trainer.requestStop() } }
         }
         trainer.callbacks = [StopAfterTwo(), writer]
-        #expect(trainer.runEpoch(training: Self.batches(seed: 2), validation: Self.batches(seed: 9), batchCount: 4).interrupted)
+        #expect(trainer.runEpoch(training: TrainingTestFixtures.batches(seed: 2), validation: TrainingTestFixtures.batches(seed: 9), batchCount: 4).interrupted)
         try resumed.restore(from: writer.lastURL)
         #expect(resumed.progress.epoch == 2 && resumed.progress.batchInEpoch == 2)
         try resumed.restore(from: writer.bestURL)
@@ -237,7 +210,7 @@ private final class ManualClock {
         // A save that fails is reported and training goes on.
         try FileManager.default.removeItem(at: run)
         try Data().write(to: run)
-        writer.epochDidFinish(trainer, report: Self.epoch(3))
+        writer.epochDidFinish(trainer, report: TrainingTestFixtures.epochReport(3))
         #expect(errors.text.hasPrefix("error: checkpoint after epoch 4 not saved to \(writer.lastURL.path)"))
     }
 }

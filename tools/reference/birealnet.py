@@ -112,6 +112,9 @@ class BasicBlock(nn.Module):
         self.binary_conv = HardBinaryConv(inplanes, planes, stride=stride, variant=variant)
         self.bn1 = nn.BatchNorm2d(planes, eps=1e-5, momentum=0.1)
         self.variant = variant
+        # Stochastic depth with injected masks (parity tests): None, or (keep/drop mask per sample, rate);
+        # the body's output is multiplied by mask / (1 - rate), as timm's drop_path.
+        self.drop_mask: Optional[tuple] = None
         self.downsample: Optional[nn.Sequential] = None
         if stride != 1 or inplanes != planes:
             if stride == 1:
@@ -126,6 +129,9 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.bn1(self.binary_conv(x))
+        if self.drop_mask is not None and self.training:
+            mask, rate = self.drop_mask
+            out = out * (mask / (1 - rate)).view(-1, 1, 1, 1)
         residual = x if self.downsample is None else self.downsample(x)
         out = out + residual
         if self.variant == "reference":

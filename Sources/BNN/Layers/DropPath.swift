@@ -4,14 +4,16 @@
 ///
 /// Masks come from a generator seeded at creation (from the current ``Initializer`` scope), one draw
 /// per sample per training forward pass, or from ``fixedMasks`` (tests, parity with another framework).
-/// The generator's position is not saved in checkpoints: a resumed run draws different masks.
+/// ``generator`` is public so that training checkpoints can save and restore its position: a resumed
+/// run then draws the same masks as an uninterrupted one.
 public final class DropPath {
     /// The chance of dropping a sample's branch, in `0 ..< 1`.
     public let rate: Double
     /// When set, the keep (1) / drop (0) mask of every sample for the following training passes; its
     /// count must equal the batch size.
     public var fixedMasks: [Float]?
-    private var generator: SeededGenerator
+    /// The mask generator; its state advances by one draw per sample per training pass.
+    public var generator: SeededGenerator
     /// The per-sample factors of the last training pass (mask / keep probability), for backward.
     private var lastScales: [Float]?
 

@@ -49,6 +49,13 @@ public final class Trainer {
     /// last with whether a stop was requested in this process; it must return `true` on every replica
     /// when any replica requested a stop (an all-reduce of the flag), so all stop after the same batch.
     public var stopAgreement: ((Bool) -> Bool)?
+    /// Agrees on why a data-parallel job stopped, or `nil` for one process.
+    ///
+    /// Called once on every replica right after ``stopAgreement`` agreed on a stop, with this replica's
+    /// ``Divergence`` (or `nil`); it must return the same record on every replica: the divergence of
+    /// the lowest rank that saw one, or `nil` when none did. So when one replica stops a diverged run,
+    /// all report the divergence, not an interruption.
+    public var divergenceAgreement: ((Divergence?) -> Divergence?)?
     /// Stops a diverged run (see ``DivergenceWatcher``); `nil` trains on whatever happens.
     public var divergenceWatcher: DivergenceWatcher? = DivergenceWatcher()
 
@@ -161,7 +168,11 @@ public final class Trainer {
         var interrupted = false
         var divergence: Divergence?
         for batch in training.dropFirst(progress.batchInEpoch - firstBatchIndex) {
-            if agreedStop() { interrupted = true; break }
+            if agreedStop() {
+                interrupted = true
+                divergence = agreedDivergence(divergence)
+                break
+            }
             var report = trainStep(batch)
             report.batchCount = batchCount
             if divergence == nil, let diverged = divergenceWatcher?.observe(report) {
@@ -175,7 +186,10 @@ public final class Trainer {
             trainedNow += report.count
             for callback in callbacks { callback.batchDidFinish(self, report: report) }
         }
-        if !interrupted && agreedStop() { interrupted = true }
+        if !interrupted && agreedStop() {
+            interrupted = true
+            divergence = agreedDivergence(divergence)
+        }
         if divergence == nil {
             divergence = divergenceWatcher?.checkWeights(of: model, epoch: epoch, globalStep: progress.globalStep)
         }
@@ -200,6 +214,11 @@ public final class Trainer {
         }
         for callback in callbacks { callback.epochDidFinish(self, report: report) }
         return report
+    }
+
+    /// This process's divergence, or another replica's, agreed through ``divergenceAgreement``.
+    private func agreedDivergence(_ local: Divergence?) -> Divergence? {
+        divergenceAgreement.map { $0(local) } ?? local
     }
 
     /// This process's stop request, agreed with the other replicas through ``stopAgreement``.

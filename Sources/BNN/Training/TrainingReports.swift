@@ -55,6 +55,15 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
     public var count: Int
     /// Images per second.
     public var imagesPerSecond: Double
+
+    /// Creates a report (for callbacks fed by something other than a ``Trainer``, and their tests).
+    public init(loss: Float, top1: Float, top5: Float, count: Int, imagesPerSecond: Double) {
+        self.loss = loss
+        self.top1 = top1
+        self.top5 = top5
+        self.count = count
+        self.imagesPerSecond = imagesPerSecond
+    }
 }
 
 /// Metrics of one training epoch and the validation after it.
@@ -82,6 +91,23 @@ public struct EpochReport: Sendable, Codable, Equatable {
     /// Why the run was stopped as diverged (``DivergenceWatcher``), or `nil`; a diverged epoch has no
     /// validation and does not advance ``Trainer/progress``.
     public var divergence: Divergence? = nil
+
+    /// Creates a report (for callbacks fed by something other than a ``Trainer``, and their tests).
+    public init(epoch: Int, loss: Float, accuracy: Float, count: Int, skippedSteps: Int, learningRate: Double,
+                imagesPerSecond: Double, seconds: Double, validation: EvaluationReport?, interrupted: Bool,
+                divergence: Divergence? = nil) {
+        self.epoch = epoch
+        self.loss = loss
+        self.accuracy = accuracy
+        self.count = count
+        self.skippedSteps = skippedSteps
+        self.learningRate = learningRate
+        self.imagesPerSecond = imagesPerSecond
+        self.seconds = seconds
+        self.validation = validation
+        self.interrupted = interrupted
+        self.divergence = divergence
+    }
 }
 
 /// Receives the events of a ``Trainer`` — progress displays, metric logs, charts and checkpoint
