@@ -16,8 +16,9 @@ struct Classification: Encodable {
     /// The `k` most probable classes of every row of N×classes `logits` (softmax in `Double`).
     static func top(_ k: Int, logits: Tensor, images: [String], classNames: [String]) -> [Classification] {
         let classes = logits.shape[1]
+        let values = logits.scalars  // one copy: `scalars` copies the whole tensor on every read
         return images.enumerated().map { n, image in
-            let row = logits.scalars[(n * classes)..<((n + 1) * classes)].map(Double.init)
+            let row = values[(n * classes)..<((n + 1) * classes)].map(Double.init)
             let largest = row.max() ?? 0
             let exponentials = row.map { Foundation.exp($0 - largest) }
             let total = exponentials.reduce(0, +)

@@ -78,10 +78,11 @@ runCommand {
         // --batch images at a time, so the network's memory does not grow with N.
         let (count, imageFloats) = (input.shape[0], input.shape[1] * input.shape[2] * input.shape[3])
         var logits: [Float] = [], classes = 0
+        let inputScalars = input.scalars  // one copy: `scalars` copies the whole tensor on every read
         for start in stride(from: 0, to: count, by: batchSize) {
             let rows = min(batchSize, count - start)
             let chunk = Tensor(shape: [rows] + input.shape.dropFirst(),
-                               scalars: Array(input.scalars[(start * imageFloats)..<((start + rows) * imageFloats)]))
+                               scalars: Array(inputScalars[(start * imageFloats)..<((start + rows) * imageFloats)]))
             let part = try model.logits(Tensor.fromNCHW(chunk))
             classes = part.shape[1]
             logits += part.scalars

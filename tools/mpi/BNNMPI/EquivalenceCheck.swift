@@ -101,10 +101,11 @@ struct EquivalenceCheck {
             model.zeroGradients()
             let sampleSize = batch.images.count / batch.labels.count
             let shape = batch.images.shape
+            let all = batch.images.scalars
             for part in 0..<microBatches {
                 let members = Array(stride(from: part, to: batch.labels.count, by: microBatches))
                 var scalars: [Float] = []
-                for member in members { scalars += batch.images.scalars[(member * sampleSize)..<((member + 1) * sampleSize)] }
+                for member in members { scalars += all[(member * sampleSize)..<((member + 1) * sampleSize)] }
                 let images = Tensor(shape: [members.count] + shape.dropFirst(), scalars: scalars)
                 let logits = model.forward(images, mode: .training)
                 let (_, gradient) = trainer.loss(logits, labels: members.map { batch.labels[$0] })
