@@ -24,35 +24,7 @@ enum SavedBinaryInput {
     func values() -> Tensor {
         switch self {
         case .floats(let tensor): tensor
-        case .signs(let packed): Self.expand(packed)
-        }
-    }
-
-    /// −1 for a set bit, +1 for a clear one, N×H×W×C; rows of pixels in parallel.
-    private static func expand(_ packed: PackedActivations) -> Tensor {
-        let wordsPerPixel = packed.wordsPerPixel, margin = packed.margin
-        let height = packed.height, width = packed.width, channels = packed.channels
-        let paddedWidth = width + 2 * margin, paddedHeight = height + 2 * margin
-        return Tensor(shape: packed.shape) { out in
-            packed.words.withUnsafeBufferPointer { words in
-                Parallel.forEachRowRange(packed.batch * height, rowLength: width * channels) { rows in
-                    for row in rows {
-                        let n = row / height, y = row % height
-                        var o = row * width * channels
-                        for x in 0..<width {
-                            let pixel = ((n * paddedHeight + y + margin) * paddedWidth + x + margin) * wordsPerPixel
-                            for w in 0..<wordsPerPixel {
-                                var bits = words[pixel + w]
-                                for _ in 0..<Swift.min(64, channels - 64 * w) {
-                                    out[o] = bits & 1 == 1 ? -1 : 1
-                                    bits >>= 1
-                                    o += 1
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        case .signs(let packed): packed.unpacked()
         }
     }
 }

@@ -137,15 +137,24 @@ public struct PackedActivations: Sendable, Equatable {
     /// The ±1 values the bits stand for, as an N×H×W×C tensor (−1 for a set bit, +1 for a clear one).
     public func unpacked() -> Tensor {
         let wpp = wordsPerPixel, pw = width + 2 * margin, ph = height + 2 * margin
+        let (height, width, channels) = (height, width, channels)
         return Tensor(shape: shape) { out in
-            var i = 0
-            for n in 0..<batch {
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let pixel = ((n * ph + y + margin) * pw + x + margin) * wpp
-                        for c in 0..<channels {
-                            out[i] = (words[pixel + c / 64] >> UInt64(c % 64)) & 1 == 1 ? -1 : 1
-                            i += 1
+            words.withUnsafeBufferPointer { words in
+                // Rows of pixels in parallel: the backward pass of BinaryConv2D expands whole layers.
+                Parallel.forEachRowRange(batch * height, rowLength: width * channels) { rows in
+                    for row in rows {
+                        let n = row / height, y = row % height
+                        var i = row * width * channels
+                        for x in 0..<width {
+                            let pixel = ((n * ph + y + margin) * pw + x + margin) * wpp
+                            for w in 0..<wpp {
+                                var bits = words[pixel + w]
+                                for _ in 0..<Swift.min(64, channels - 64 * w) {
+                                    out[i] = bits & 1 == 1 ? -1 : 1
+                                    bits >>= 1
+                                    i += 1
+                                }
+                            }
                         }
                     }
                 }

@@ -95,7 +95,7 @@ public struct ModelExporter: Sendable {
         case let conv as BinaryConv2D:
             let binaryInput = conv.inputQuantizer != nil
             let step = ConvolutionStep(
-                weight: binaryInput ? conv.weight.value.scalars : conv.weight.value.scalars.map(Self.sign),
+                weight: Self.weight(of: conv.weight, binaryInput: binaryInput),
                 inputChannels: conv.inputChannels, outputChannels: conv.outputChannels, kernelSize: conv.kernelSize,
                 stride: conv.stride, padding: conv.padding, groups: conv.groups, scale: conv.outputScale(),
                 shift: [Float](repeating: 0, count: conv.outputChannels))
@@ -111,7 +111,7 @@ public struct ModelExporter: Sendable {
         case let dense as BinaryLinear:
             let binaryInput = dense.inputQuantizer != nil
             let step = LinearStep(
-                weight: binaryInput ? dense.weight.value.scalars : dense.weight.value.scalars.map(Self.sign),
+                weight: Self.weight(of: dense.weight, binaryInput: binaryInput),
                 inputFeatures: dense.inputFeatures, outputFeatures: dense.outputFeatures, scale: dense.outputScale(),
                 shift: [Float](repeating: 0, count: dense.outputFeatures))
             return [binaryInput ? .binaryLinear(step) : .linear(step)]
@@ -144,8 +144,12 @@ public struct ModelExporter: Sendable {
         }
     }
 
-    /// sign(x) with sign(0) = 0, as the float model binarises.
-    private static func sign(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+    /// A binary layer's weights as its step takes them: latent (the binary kernel takes their signs)
+    /// with a sign before the layer, else their signs sign(w) (sign(0) = 0) for a float step.
+    private static func weight(of parameter: Parameter, binaryInput: Bool) -> [Float] {
+        let latent = parameter.value.scalars
+        return binaryInput ? latent : latent.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+    }
 
     /// BatchNorm in evaluation mode as `y = scale · x + shift` (running statistics).
     static func batchNormAffine(_ norm: BatchNorm2D) -> (scale: [Float], shift: [Float]) {
