@@ -43,7 +43,7 @@ let package = Package(
                 dependencies: ["BNN", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 path: "Sources/BNNDistributed"),
         // Packed, fused, inference-only form of a trained Bi-Real Net: export, file format, engine.
-        .target(name: "BNNInference", dependencies: ["BNN", "BNNKernels", "BiRealNet"], path: "Sources/BNNInference"),
+        .target(name: "BNNInference", dependencies: ["BNN", "BNNKernels"], path: "Sources/BNNInference"),
 
         // What only the programs use: command-line parsing, flat YAML configurations, the SVG training
         // chart, NumPy `.npy` files.

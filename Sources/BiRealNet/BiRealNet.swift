@@ -6,7 +6,7 @@ import BNN
 /// Input is N×H×W×3 (channels-last); output N×classes logits. Parameter names are exactly those of the
 /// reference's PyTorch `state_dict` (`conv1.weight`, `layer1.0.binary_conv.weight`,
 /// `layer2.0.downsample.1.weight`, `bn2.running_var`, `fc.bias`, …), so checkpoints interchange.
-public final class BiRealNet: TensorLayer, BackwardProgressReporting {
+public final class BiRealNet: LayerPipeline, BackwardProgressReporting {
     /// The configuration the model was built from.
     public let configuration: BiRealNetConfiguration
     /// The stem convolution. It computes no gradient for the images (its
@@ -108,8 +108,9 @@ public final class BiRealNet: TensorLayer, BackwardProgressReporting {
         return "BiRealNet(\(c.blocksPerStage), widths \(c.widths), \(c.variant.rawValue), \(c.stem.rawValue) stem)"
     }
 
-    /// The layers in data-flow order, with the names used in summaries.
-    private var pipeline: [(name: String, layer: any TensorLayer)] {
+    /// The layers in data-flow order, with the names used in summaries: `conv1`, `bn1`, `act`,
+    /// `maxpool` (ImageNet stem), `layer1`…`layer4`, `avgpool`, `bn2` (reference variant), `fc`.
+    public var pipelineLayers: [(name: String, layer: any TensorLayer)] {
         var result: [(name: String, layer: any TensorLayer)] = [("conv1", conv1), ("bn1", bn1), ("act", stemActivation)]
         if let maxPool { result.append(("maxpool", maxPool)) }
         for (i, stage) in stages.enumerated() { result.append(("layer\(i + 1)", stage)) }
@@ -122,7 +123,7 @@ public final class BiRealNet: TensorLayer, BackwardProgressReporting {
     /// Logits N×classes for N×H×W×3 images.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         precondition(input.rank == 4 && input.shape[3] == 3, "BiRealNet: expected N×H×W×3 input, got \(input.shape)")
-        return pipeline.reduce(input) { $1.layer.forward($0, mode: mode) }
+        return pipelineLayers.reduce(input) { $1.layer.forward($0, mode: mode) }
     }
 
     /// Called after the backward pass of each layer of the pipeline (the stem's, each stage's, the
@@ -131,7 +132,7 @@ public final class BiRealNet: TensorLayer, BackwardProgressReporting {
 
     /// Back-propagates the gradient of the logits through the whole network.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        pipeline.reversed().reduce(outputGradient) { gradient, item in
+        pipelineLayers.reversed().reduce(outputGradient) { gradient, item in
             let result = item.layer.backward(gradient)
             childBackwardDidFinish?(item.layer)
             return result
@@ -140,12 +141,12 @@ public final class BiRealNet: TensorLayer, BackwardProgressReporting {
 
     /// N×classes.
     public func outputShape(forInputShape shape: [Int]) -> [Int] {
-        pipeline.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
+        pipelineLayers.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
     }
 
     /// One row per layer, in data-flow order.
     public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
-        pipeline.reduce(inputShape) { shape, item in
+        pipelineLayers.reduce(inputShape) { shape, item in
             item.layer.appendSummaryRows(inputShape: shape, path: ModelSummary.join(path, item.name), to: &summary)
         }
     }

@@ -43,6 +43,8 @@ public indirect enum ExportStep: Equatable, Sendable {
 
 /// A convolution of an exported plan, float or binary.
 public struct ConvolutionStep: Equatable, Sendable {
+    /// The layer's path in the model tree (`layer2.0.binary_conv`), for profiles and messages; may be empty.
+    public var name: String
     /// The latent weights, O×KH×KW×(I/groups) (only their signs count for a binary convolution).
     public var weight: [Float]
     /// Input channels.
@@ -63,8 +65,9 @@ public struct ConvolutionStep: Equatable, Sendable {
     public var shift: [Float]
 
     /// Creates a convolution step.
-    public init(weight: [Float], inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int,
+    public init(name: String = "", weight: [Float], inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int,
                 padding: Int, groups: Int, scale: [Float], shift: [Float]) {
+        self.name = name
         self.weight = weight
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -79,6 +82,8 @@ public struct ConvolutionStep: Equatable, Sendable {
 
 /// A dense layer of an exported plan, float or binary.
 public struct LinearStep: Equatable, Sendable {
+    /// The layer's path in the model tree (`fc`), for profiles and messages; may be empty.
+    public var name: String
     /// The latent weights, O×I row-major.
     public var weight: [Float]
     /// Input features.
@@ -91,7 +96,8 @@ public struct LinearStep: Equatable, Sendable {
     public var shift: [Float]
 
     /// Creates a dense step.
-    public init(weight: [Float], inputFeatures: Int, outputFeatures: Int, scale: [Float], shift: [Float]) {
+    public init(name: String = "", weight: [Float], inputFeatures: Int, outputFeatures: Int, scale: [Float], shift: [Float]) {
+        self.name = name
         self.weight = weight
         self.inputFeatures = inputFeatures
         self.outputFeatures = outputFeatures

@@ -74,8 +74,8 @@ public struct ModelExporter: Sendable {
         switch layer {
         case let layer as any ExportableLayer:
             return try layer.exportSteps(path: path, exporter: self)
-        case let sequence as Sequential:
-            return try sequence.layers.flatMap { try steps(for: $0.layer, path: child(path, $0.name)) }
+        case let pipeline as any LayerPipeline:
+            return try pipeline.pipelineLayers.flatMap { try steps(for: $0.layer, path: child(path, $0.name)) }
         case let block as Residual:
             return [.residual(ResidualStep(
                 body: try steps(for: block.body, path: path),
@@ -88,14 +88,14 @@ public struct ModelExporter: Sendable {
                 throw unsupported(conv, path, "its weight quantizer \(type(of: quantizer)) has no export rule")
             }
             return [.convolution(ConvolutionStep(
-                weight: conv.weight.value.scalars, inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
+                name: path, weight: conv.weight.value.scalars, inputChannels: conv.inputChannels, outputChannels: conv.outputChannels,
                 kernelSize: conv.kernelSize, stride: conv.stride, padding: conv.padding, groups: conv.groups,
                 scale: [Float](repeating: 1, count: conv.outputChannels),
                 shift: conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outputChannels)))]
         case let conv as BinaryConv2D:
             let binaryInput = conv.inputQuantizer != nil
             let step = ConvolutionStep(
-                weight: Self.weight(of: conv.weight, binaryInput: binaryInput),
+                name: path, weight: Self.weight(of: conv.weight, binaryInput: binaryInput),
                 inputChannels: conv.inputChannels, outputChannels: conv.outputChannels, kernelSize: conv.kernelSize,
                 stride: conv.stride, padding: conv.padding, groups: conv.groups, scale: conv.outputScale(),
                 shift: [Float](repeating: 0, count: conv.outputChannels))
@@ -105,13 +105,13 @@ public struct ModelExporter: Sendable {
                 throw unsupported(dense, path, "its weight quantizer \(type(of: quantizer)) has no export rule")
             }
             return [.linear(LinearStep(
-                weight: dense.weight.value.scalars, inputFeatures: dense.inputFeatures, outputFeatures: dense.outputFeatures,
+                name: path, weight: dense.weight.value.scalars, inputFeatures: dense.inputFeatures, outputFeatures: dense.outputFeatures,
                 scale: [Float](repeating: 1, count: dense.outputFeatures),
                 shift: dense.bias?.value.scalars ?? [Float](repeating: 0, count: dense.outputFeatures)))]
         case let dense as BinaryLinear:
             let binaryInput = dense.inputQuantizer != nil
             let step = LinearStep(
-                weight: Self.weight(of: dense.weight, binaryInput: binaryInput),
+                name: path, weight: Self.weight(of: dense.weight, binaryInput: binaryInput),
                 inputFeatures: dense.inputFeatures, outputFeatures: dense.outputFeatures, scale: dense.outputScale(),
                 shift: [Float](repeating: 0, count: dense.outputFeatures))
             return [binaryInput ? .binaryLinear(step) : .linear(step)]
@@ -163,16 +163,20 @@ public struct ModelExporter: Sendable {
         return (scale, shift)
     }
 
-    /// Folds each `scaleShift` directly after a convolution or dense layer into its epilogue.
+    /// Folds each `scaleShift` directly after a convolution or dense layer into its epilogue, and one
+    /// directly before a float dense layer (a BatchNorm before the classifier) into its weights.
     static func folded(_ steps: [ExportStep]) -> [ExportStep] {
         var result: [ExportStep] = []
         for step in steps {
-            guard case let .scaleShift(scale, shift) = step, let last = result.last,
-                  let merged = last.withEpilogue(scale: scale, shift: shift) else {
+            if case let .scaleShift(scale, shift) = step, let last = result.last,
+               let merged = last.withEpilogue(scale: scale, shift: shift) {
+                result[result.count - 1] = merged
+            } else if case let .linear(dense) = step, case let .scaleShift(scale, shift)? = result.last,
+                      scale.count == dense.inputFeatures {
+                result[result.count - 1] = .linear(dense.withInputAffine(scale: scale, shift: shift))
+            } else {
                 result.append(step)
-                continue
             }
-            result[result.count - 1] = merged
         }
         return result
     }
@@ -196,5 +200,23 @@ extension ExportStep {
         case var .binaryLinear(s): return compose(&s.scale, &s.shift) ? .binaryLinear(s) : nil
         default: return nil
         }
+    }
+}
+
+extension LinearStep {
+    /// This layer applied to `scale · x + shift` (per input feature): `W'[o, i] = W[o, i]·scale[i]` and
+    /// `shift'[o] = shift[o] + scale[o]·Σᵢ W[o, i]·shift[i]` (the sum in `Double`).
+    fileprivate func withInputAffine(scale inputScale: [Float], shift inputShift: [Float]) -> LinearStep {
+        var result = self
+        let f = inputFeatures
+        for o in 0..<outputFeatures {
+            var extra = 0.0
+            for i in 0..<f {
+                extra += Double(weight[o * f + i]) * Double(inputShift[i])
+                result.weight[o * f + i] = weight[o * f + i] * inputScale[i]
+            }
+            result.shift[o] = Float(Double(shift[o]) + Double(scale[o]) * extra)
+        }
+        return result
     }
 }
