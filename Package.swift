@@ -75,7 +75,7 @@ let package = Package(
                     path: "Tests/BNNDistributedTests"),
         .testTarget(name: "ReActNetTests", dependencies: ["ReActNet", "BNN", "BNNTestSupport"],
                     path: "Tests/ReActNetTests", resources: [.copy("Fixtures")]),
-        .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "BNN", "BNNTestSupport"],
+        .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "ReActNet", "BNN", "BNNTestSupport"],
                     path: "Tests/BNNInferenceTests"),
         .testTarget(name: "BNNProgramSupportTests", dependencies: ["BNNProgramSupport", "BNN", "BNNTestSupport"],
                     path: "Tests/BNNProgramSupportTests", resources: [.copy("Fixtures")]),

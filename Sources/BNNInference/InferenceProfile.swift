@@ -1,4 +1,4 @@
-/// Time per step of ``InferenceEngine`` runs, summed over the runs profiled, and the activations the
+/// Time per operation of ``InferenceEngine`` runs, summed over the runs profiled, and the activations the
 /// 1-bit path could not represent.
 ///
 /// ```swift
@@ -9,21 +9,26 @@
 public struct InferenceProfile: Sendable, Equatable {
     /// What a step computes.
     public enum Kind: String, Sendable, Codable {
-        /// The float stem convolution.
-        case stemConvolution
-        /// Bias, clamp, max-pool and sign packing after the stem convolution.
-        case stemPooling
-        /// A shortcut's average pool and 1×1 float convolution.
-        case downsample
-        /// A fused binary convolution (XOR-popcount, scale, bias, residual, clamp, packing).
+        /// A float convolution or dense layer (the raw products; its bias follows in a pointwise pass).
+        case floatConvolution
+        /// A binary convolution or dense layer with its fused epilogue (XOR-popcount, scale, shift,
+        /// residual, clamp, sign packing).
         case binaryConvolution
-        /// Global average pool and classifier.
-        case head
+        /// A pass of element-wise steps (bias, BatchNorm, clamp, PReLU, …) with sign packing.
+        case pointwise
+        /// A max-, average- or global average pool with the element-wise steps after it.
+        case pooling
+        /// A residual add with the element-wise steps after it.
+        case add
+        /// Branches joined along channels.
+        case concatenate
+        /// Signs packed for a binary layer on their own.
+        case packing
     }
 
     /// One step of the network.
     public struct Step: Sendable, Equatable {
-        /// The layer name, e.g. `layer2.0.binary_conv` or `stem.conv`.
+        /// The layer name, e.g. `layer2.0.binary_conv` or `conv1 max-pool`.
         public let name: String
         /// What the step computes.
         public let kind: Kind

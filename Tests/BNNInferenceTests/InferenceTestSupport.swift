@@ -5,24 +5,29 @@ import Foundation
 
 /// Seeded models and inputs shared by the inference tests.
 enum InferenceTestSupport {
-    /// A model with seeded weights and non-trivial BatchNorm parameters and statistics (γ, β, μ, σ²
-    /// random), so that every fold is exercised.
+    /// A Bi-Real Net with seeded weights and random BatchNorm parameters and statistics.
     static func model(_ configuration: BiRealNetConfiguration, seed: UInt64) -> BiRealNet {
         let model = Initializer.withSeed(seed) { BiRealNet(configuration) }
-        var g = SeededGenerator(seed: seed &+ 1000)
+        randomise(model, seed: seed &+ 1000)
+        return model
+    }
+
+    /// Gives every rank-1 parameter but the classifier's non-trivial values (γ, β, μ, σ², biases,
+    /// PReLU slopes, learnable biases), so that every fold is exercised.
+    static func randomise(_ model: any TensorLayer, seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
         for (name, parameter) in model.namedParameters() where parameter.value.rank == 1 && !name.hasPrefix("fc.") {
             let n = parameter.value.count
             if name.hasSuffix("running_var") {
                 parameter.value = Tensor(randomUniform: [n], lower: 0.5, upper: 2, generator: &g)
             } else if name.hasSuffix("running_mean") {
                 parameter.value = Tensor(randomNormal: [n], standardDeviation: 0.3, generator: &g)
-            } else if name.hasSuffix(".weight") {
+            } else if name.hasSuffix("weight") {
                 parameter.value = Tensor(randomUniform: [n], lower: 0.5, upper: 1.5, generator: &g)
-            } else if name.hasSuffix(".bias") {
+            } else if name.hasSuffix("bias") {
                 parameter.value = Tensor(randomNormal: [n], standardDeviation: 0.2, generator: &g)
             }
         }
-        return model
     }
 
     /// N×H×W×3 normal images.

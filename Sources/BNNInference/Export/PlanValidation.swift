@@ -104,8 +104,11 @@ public enum PlanValidation {
             guard k > 0, stride > 0, padding >= 0, 2 * padding <= k else {
                 throw fail("an average pool needs kernel, stride ≥ 1 and 0 ≤ padding ≤ kernel/2")
             }
-            guard h + 2 * padding >= k, w + 2 * padding >= k else { throw fail("a \(k)×\(k) window does not fit \(h)×\(w)") }
-            return [n, averagePoolExtent(h, k, stride, padding, ceilMode), averagePoolExtent(w, k, stride, padding, ceilMode), c]
+            let (oh, ow) = (averagePoolExtent(h, k, stride, padding, ceilMode), averagePoolExtent(w, k, stride, padding, ceilMode))
+            guard ceilMode || (h + 2 * padding >= k && w + 2 * padding >= k), oh >= 1, ow >= 1 else {
+                throw fail("a \(k)×\(k) window does not fit \(h)×\(w)")
+            }
+            return [n, oh, ow, c]
         case .globalAveragePool:
             let (n, _, _, c) = try image("a global average pool")
             return [n, c]

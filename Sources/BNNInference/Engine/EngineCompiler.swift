@@ -1,0 +1,241 @@
+import BNN
+
+/// Lowers a plan of ``ExportStep``s into an ``EngineProgram``, fusing by pattern:
+///
+/// - a float convolution's epilogue scale into its weights, its shift into the pass after it;
+/// - runs of element-wise steps into one pass (``PointwiseChain``), after the producing layer;
+/// - a max-pool before a non-decreasing chain (the stem's bias, clamp, pool become pool, bias, clamp);
+/// - the signs a binary layer reads into the pass or binary kernel that produces its input;
+/// - in a residual whose body ends with a binary convolution: the shortcut added, the next clamp
+///   applied and a shortcut convolution's bias folded, all in the binary kernel's epilogue.
+struct EngineCompiler {
+    /// A value with element-wise work still to apply: optionally pooled, then the chain.
+    private struct Pending {
+        enum Source {
+            case value
+            case maxPool(kernel: Int, stride: Int, padding: Int)
+            case averagePool(kernel: Int, stride: Int, padding: Int, ceilMode: Bool)
+            case sum(Int)
+        }
+
+        var value: Int
+        var source: Source = .value
+        var chain = PointwiseChain()
+        var name: String
+    }
+
+    private(set) var program = EngineProgram()
+    private var packedIndex: [Int: [Int: Int]] = [:]
+    private var producer: [Int: any EngineOperation] = [:]
+
+    /// Compiles `steps` for N×`height`×`width`×`channels` input.
+    ///
+    /// - Throws: ``BinaryKernelError`` when a binary layer cannot be prepared (e.g. `BNN_KERNELS`
+    ///   names a kernel this CPU lacks).
+    static func compile(_ steps: [ExportStep], height: Int, width: Int, channels: Int) throws -> EngineProgram {
+        var compiler = EngineCompiler()
+        let input = compiler.program.addValue(height: height, width: width, channels: channels)
+        compiler.program.input = input
+        let result = try compiler.compile(steps, Pending(value: input, name: "input"), path: "steps")
+        compiler.program.output = compiler.materialize(result)
+        compiler.program.assignSlots()
+        return compiler.program
+    }
+
+    private mutating func emit(_ operation: any EngineOperation) {
+        program.operations.append(operation)
+        for v in operation.outputs { producer[v] = operation }
+    }
+
+    private func shape(_ v: Int) -> (h: Int, w: Int, c: Int) {
+        let value = program.values[v]
+        return (value.height, value.width, value.channels)
+    }
+
+    /// The value of `pending` with its pool and chain applied (a row pass when there are any).
+    private mutating func materialize(_ pending: Pending) -> Int {
+        let (h, w, c) = shape(pending.value)
+        let source: RowPassOperation.Source
+        var (oh, ow) = (h, w)
+        var name = pending.name
+        switch pending.source {
+        case .value:
+            guard !pending.chain.isEmpty else { return pending.value }
+            source = .copy(pending.value)
+        case let .maxPool(k, s, p):
+            (oh, ow) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1)
+            source = .maxPool(pending.value, kernel: k, stride: s, padding: p)
+            name += " max-pool"
+        case let .averagePool(k, s, p, ceilMode):
+            (oh, ow) = (PlanValidation.averagePoolExtent(h, k, s, p, ceilMode), PlanValidation.averagePoolExtent(w, k, s, p, ceilMode))
+            source = .averagePool(pending.value, kernel: k, stride: s, padding: p)
+            name += " average-pool"
+        case let .sum(other):
+            source = .sum(pending.value, other)
+            name += " residual add"
+        }
+        let output = program.addValue(height: oh, width: ow, channels: c)
+        emit(RowPassOperation(name: name, source: source, chain: pending.chain, output: output, inputHeight: h, inputWidth: w,
+                              outputHeight: oh, outputWidth: ow, channels: c))
+        return output
+    }
+
+    /// The packed signs of `value` with a border of `margin`, written by its producer when it can.
+    private mutating func packed(_ value: Int, margin: Int) -> Int {
+        if let existing = packedIndex[value]?[margin] { return existing }
+        let (h, w, c) = shape(value)
+        program.packedValues.append(PackedValue(value: value, margin: margin, height: h, width: w, channels: c))
+        let index = program.packedValues.count - 1
+        packedIndex[value, default: [:]][margin] = index
+        if let pass = producer[value] as? RowPassOperation, pass.packedOutput == nil {
+            pass.packedOutput = (index, margin)
+        } else if let binary = producer[value] as? BinaryConvolutionOperation, binary.packedOutput == nil {
+            binary.packedOutput = (index, margin)
+        } else {
+            emit(PackOperation(name: "pack", input: value, packed: index, margin: margin, height: h, width: w, channels: c))
+        }
+        return index
+    }
+
+    private mutating func compile(_ steps: [ExportStep], _ start: Pending, path: String) throws -> Pending {
+        var pending = start
+        for (index, step) in steps.enumerated() {
+            pending = try compile(step, pending, path: "\(path)[\(index)]")
+        }
+        return pending
+    }
+
+    private mutating func compile(_ step: ExportStep, _ input: Pending, path: String) throws -> Pending {
+        var pending = input
+        if let operation = PointwiseChain.operation(for: step) {
+            pending.chain.append(operation)
+            return pending
+        }
+        switch step {
+        case let .maxPool(k, s, p):
+            if case .value = pending.source, pending.chain.isMonotone {
+                pending.source = .maxPool(kernel: k, stride: s, padding: p)
+                return pending
+            }
+            return Pending(value: materialize(pending), source: .maxPool(kernel: k, stride: s, padding: p), name: path)
+        case let .averagePool(k, s, p, ceilMode):
+            if case .value = pending.source, pending.chain.isEmpty {
+                pending.source = .averagePool(kernel: k, stride: s, padding: p, ceilMode: ceilMode)
+                return pending
+            }
+            return Pending(value: materialize(pending), source: .averagePool(kernel: k, stride: s, padding: p, ceilMode: ceilMode),
+                           name: path)
+        case let .convolution(s):
+            return try convolution(s, binary: false, input: materialize(pending), path: path)
+        case let .binaryConvolution(s):
+            return try convolution(s, binary: true, input: materialize(pending), path: path)
+        case let .linear(s):
+            return try convolution(s.asConvolution, binary: false, input: materialize(pending), path: path)
+        case let .binaryLinear(s):
+            return try convolution(s.asConvolution, binary: true, input: materialize(pending), path: path)
+        case .globalAveragePool:
+            let x = materialize(pending)
+            let (h, w, c) = shape(x)
+            let output = program.addValue(height: 1, width: 1, channels: c)
+            emit(GlobalAveragePoolOperation(name: "\(path) global average pool", input: x, output: output, pixels: h * w, channels: c))
+            return Pending(value: output, name: path)
+        case .flatten:
+            let x = materialize(pending)
+            let (h, w, c) = shape(x)
+            guard h != 1 || w != 1 else { return Pending(value: x, name: pending.name) }
+            return Pending(value: program.addValue(height: 1, width: 1, channels: h * w * c, alias: x), name: pending.name)
+        case let .residual(r):
+            return try residual(r, input: materialize(pending), path: path)
+        case let .concatenate(branches):
+            let x = materialize(pending)
+            let (h, w, _) = shape(x)
+            var parts: [(value: Int, channels: Int)] = []
+            for (index, branch) in branches.enumerated() {
+                let v = materialize(try compile(branch, Pending(value: x, name: path), path: "\(path).branch[\(index)]"))
+                parts.append((v, shape(v).c))
+            }
+            let output = program.addValue(height: h, width: w, channels: parts.reduce(0) { $0 + $1.channels })
+            emit(ConcatenateOperation(name: "\(path) concatenate", parts: parts, output: output, pixels: h * w))
+            return Pending(value: output, name: path)
+        case .scaleShift, .addBias, .sign, .relu, .prelu, .clamp:
+            preconditionFailure("EngineCompiler: element-wise steps are chained above")
+        }
+    }
+
+    /// A convolution (or a dense layer as a 1×1 convolution of a 1×1 image) and its epilogue; with
+    /// `residual`, the binary kernel adds it and applies `clamp`.
+    private mutating func convolution(_ s: ConvolutionStep, binary: Bool, input x: Int, path: String,
+                                      residual: Int? = nil, extraShift: [Float]? = nil,
+                                      clamp: ClosedRange<Float>? = nil) throws -> Pending {
+        let (h, w, _) = shape(x)
+        let (oh, ow) = ((h + 2 * s.padding - s.kernelSize) / s.stride + 1, (w + 2 * s.padding - s.kernelSize) / s.stride + 1)
+        let output = program.addValue(height: oh, width: ow, channels: s.outputChannels)
+        let name = s.name.isEmpty ? path : s.name
+        if binary && s.groups == 1 {
+            let weights = Tensor(shape: [s.outputChannels, s.kernelSize, s.kernelSize, s.inputChannels], scalars: s.weight)
+            let (signs, zeroMask) = try PackedWeights.signWords(of: weights)
+            let shift = extraShift.map { zip(s.shift, $0).map(+) } ?? s.shift
+            let prepared = try PreparedBinaryConvolution(
+                signs: signs, zeroMask: zeroMask, outputChannels: s.outputChannels, inputChannels: s.inputChannels,
+                kernelHeight: s.kernelSize, kernelWidth: s.kernelSize, stride: s.stride, padding: s.padding,
+                transform: BinaryOutputTransform(scale: s.scale, bias: shift, clamp: clamp))
+            let packedInput = packed(x, margin: s.padding)
+            emit(BinaryConvolutionOperation(name: name, prepared: prepared, input: x, packedInput: packedInput,
+                                            inputMargin: s.padding, residual: residual, output: output, height: h, width: w))
+            return Pending(value: output, name: name)
+        }
+        precondition(residual == nil, "EngineCompiler: only a binary kernel adds a residual")
+        var pending = Pending(value: output, name: name)
+        if s.groups == 1 {
+            var weight = s.weight
+            let perOutput = weight.count / s.outputChannels
+            for o in 0..<s.outputChannels where s.scale[o] != 1 {
+                for i in o * perOutput..<(o + 1) * perOutput { weight[i] *= s.scale[o] }
+            }
+            let prepared = PreparedFloatConvolution(outputChannels: s.outputChannels, inputChannels: s.inputChannels,
+                                                    kernelSize: s.kernelSize, stride: s.stride, padding: s.padding,
+                                                    weight: weight, bias: nil)
+            emit(FloatConvolutionOperation(name: name, prepared: prepared, input: x, output: output, height: h, width: w))
+            if s.shift.contains(where: { $0 != 0 }) { pending.chain.append(.addBias(AlignedBuffer(s.shift))) }
+        } else {
+            emit(GroupedConvolutionOperation(name: name, step: s, binaryInput: binary, input: x, output: output, height: h, width: w))
+            pending.chain.append(.scaleShift(scale: AlignedBuffer(s.scale), shift: AlignedBuffer(s.shift)))
+        }
+        return pending
+    }
+
+    /// `post(body(x) + shortcut(x))`, fused into the body's last binary convolution when there is one.
+    private mutating func residual(_ r: ResidualStep, input x: Int, path: String) throws -> Pending {
+        let shortcut = try compile(r.shortcut, Pending(value: x, name: path), path: "\(path).shortcut")
+        if case let .binaryConvolution(last)? = r.body.last, last.groups == 1 {
+            let head = materialize(try compile(Array(r.body.dropLast()), Pending(value: x, name: path), path: "\(path).body"))
+            var residual: Int, extraShift: [Float]?
+            if case .value = shortcut.source, shortcut.value != x, let bias = shortcut.chain.singleBias {
+                // A shortcut convolution's bias joins the binary epilogue's shift.
+                (residual, extraShift) = (shortcut.value, (0..<bias.count).map { bias.base[$0] })
+            } else {
+                (residual, extraShift) = (materialize(shortcut), nil)
+            }
+            var post = r.post[...]
+            var clamp: ClosedRange<Float>?
+            if case let .clamp(lo, hi)? = post.first {
+                clamp = lo...hi
+                post = post.dropFirst()
+            }
+            let fused = try convolution(last, binary: true, input: head, path: "\(path).body[\(r.body.count - 1)]",
+                                        residual: residual, extraShift: extraShift, clamp: clamp)
+            return try compile(Array(post), fused, path: "\(path).post")
+        }
+        let body = materialize(try compile(r.body, Pending(value: x, name: path), path: "\(path).body"))
+        let sum = Pending(value: body, source: .sum(materialize(shortcut)), name: path)
+        return try compile(r.post, sum, path: "\(path).post")
+    }
+}
+
+extension LinearStep {
+    /// The dense layer as a 1×1 convolution of a 1×1 image.
+    fileprivate var asConvolution: ConvolutionStep {
+        ConvolutionStep(name: name, weight: weight, inputChannels: inputFeatures, outputChannels: outputFeatures, kernelSize: 1,
+                        stride: 1, padding: 0, groups: 1, scale: scale, shift: shift)
+    }
+}

@@ -1,0 +1,172 @@
+import BiRealNet
+import BNN
+import BNNInference
+import Foundation
+import ReActNet
+import Testing
+
+/// A user's layer that lowers itself into an existing step.
+private final class ShiftedClamp: ExportableLayer {
+    func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
+        Tensor(shape: input.shape, scalars: input.scalars.map { min(max($0, -1), 2) })
+    }
+    func backward(_ outputGradient: Tensor) -> Tensor { outputGradient }
+    func exportSteps(path: String, exporter: ModelExporter) throws -> [ExportStep] { [.clamp(minimum: -1, maximum: 2)] }
+}
+
+/// Export → engine logits against the float model's evaluation-mode logits, for networks of every
+/// shape the engine fuses differently.
+@Suite("The engine runs any exported network as the float model evaluates it")
+struct InferenceEngineTests {
+    /// Compiles `model`, runs it and compares with the float evaluation; returns the profile.
+    @discardableResult
+    private func check(_ model: any TensorLayer, height: Int, width: Int, batch: Int, seed: UInt64,
+                       randomises: Bool = true, tolerance: Float = 1e-5) throws -> InferenceProfile {
+        if randomises { InferenceTestSupport.randomise(model, seed: seed) }
+        let packed = try PackedModel(exporting: model, inputHeight: height, inputWidth: width)
+        let engine = try InferenceEngine(model: packed)
+        let images = InferenceTestSupport.images(batch: batch, height: height, width: width, seed: seed &+ 7)
+        let expected = model.forward(images, mode: .evaluation)
+        var profile = InferenceProfile()
+        let logits = try engine.logits(for: images, profile: &profile)
+        #expect(logits.shape == expected.shape)
+        #expect(profile.zeroActivations == 0)
+        let error = InferenceTestSupport.relativeError(logits, expected)
+        #expect(error < tolerance, "relative error \(error)")
+        if batch > 1 {
+            // Not a degenerate network: the images give different logits.
+            let k = logits.shape[1]
+            #expect(Array(logits.scalars[0..<k]) != Array(logits.scalars[k..<2 * k]))
+        }
+        // A second run reuses the buffers and must give the same bits.
+        #expect(try engine.logits(for: images) == logits)
+        return profile
+    }
+
+    private func vgg(_ c: Int) -> Sequential {
+        Sequential {
+            Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
+            BatchNorm2D(channels: c)
+            BinaryConv2D(inputChannels: c, outputChannels: c)
+            BatchNorm2D(channels: c)
+            MaxPool2D(kernelSize: 2)
+            HardTanh()
+            BinaryConv2D(inputChannels: c, outputChannels: 100, groups: c == 48 ? 4 : 1)
+            BatchNorm2D(channels: 100)
+            MaxPool2D(kernelSize: 2)
+            PReLU(channels: 100)
+            GlobalAvgPool()
+            Linear(inputFeatures: 100, outputFeatures: 10)
+        }
+    }
+
+    /// Two binary convolutions per block, a 1×1 shortcut without pooling, a user layer, a binary classifier.
+    private func residual(_ c: Int) -> Sequential {
+        Sequential {
+            Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
+            BatchNorm2D(channels: c)
+            Residual(body: Sequential {
+                BinaryConv2D(inputChannels: c, outputChannels: 100)
+                BatchNorm2D(channels: 100)
+                PReLU(channels: 100)
+                BinaryConv2D(inputChannels: 100, outputChannels: 100)
+                BatchNorm2D(channels: 100)
+            }, shortcut: Sequential {
+                Conv2D(inputChannels: c, outputChannels: 100, kernelSize: 1)
+                BatchNorm2D(channels: 100)
+            }, post: HardTanh())
+            Identity()
+            ShiftedClamp()
+            Flatten()
+            BinaryLinear(inputFeatures: 100 * 6 * 6, outputFeatures: 10)
+        }
+    }
+
+    @Test("VGG-style binary net with max-pools, no residuals (grouped binary convolution at 48)",
+          arguments: [3, 48, 100], [1, 7])
+    func vggStyle(channels: Int, batch: Int) throws {
+        try check(Initializer.withSeed(UInt64(channels)) { vgg(channels) }, height: 8, width: 8, batch: batch, seed: 21)
+    }
+
+    @Test("Residual net: two binary convolutions per block, 1×1 shortcut, binary classifier", arguments: [3, 48, 100], [1, 7])
+    func residualNet(channels: Int, batch: Int) throws {
+        try check(Initializer.withSeed(UInt64(channels)) { residual(channels) }, height: 6, width: 6, batch: batch, seed: 22)
+    }
+
+    @Test("The README's example model", arguments: [1, 7])
+    func readmeExample(batch: Int) throws {
+        let model = Initializer.withSeed(42) {
+            Sequential {
+                Conv2D(inputChannels: 3, outputChannels: 32, kernelSize: 3, padding: 1)
+                BatchNorm2D(channels: 32)
+                HardTanh()
+                Residual(body: Sequential(named: [
+                    ("binary_conv", BinaryConv2D(inputChannels: 32, outputChannels: 32,
+                                                 inputQuantizer: SignActivation(quantizer: ApproxSign()))),
+                    ("bn1", BatchNorm2D(channels: 32)),
+                ]), post: HardTanh())
+                GlobalAvgPool()
+                Linear(inputFeatures: 32, outputFeatures: 10)
+            }
+        }
+        try check(model, height: 12, width: 10, batch: batch, seed: 23)
+    }
+
+    @Test("Bi-Real Net 18 and 34, both variants and stems, odd sizes and partial channel words", arguments: [
+        (BiRealNetConfiguration.birealnet18(classes: 7, widths: [12, 20, 36, 72]), 37, 29),
+        (.birealnet34(classes: 5, widths: [16, 24, 64, 80]), 32, 40),
+        (.birealnet18(classes: 6, variant: .paper, widths: [8, 16, 72, 130]), 30, 33),
+        (.birealnet34(classes: 4, stem: .small, variant: .paper, widths: [8, 16, 24, 40]), 9, 12),
+        (.birealnet18(classes: 3, stem: .small, widths: [8, 16, 24, 72]), 3, 5),
+        (.birealnet18(classes: 3, widths: [8, 16, 24, 32]), 1, 2),
+    ])
+    func biRealNet(configuration: BiRealNetConfiguration, height: Int, width: Int) throws {
+        let model = InferenceTestSupport.model(configuration, seed: 24)
+        let profile = try check(model, height: height, width: width, batch: 3, seed: 24, randomises: false)
+        // Every binary convolution is one fused operation; no residual add or sign packing on its own.
+        #expect(profile.steps.filter { $0.kind == .binaryConvolution }.count == configuration.blocksPerStage.reduce(0, +))
+        #expect(!profile.steps.contains { $0.kind == .add || $0.kind == .packing })
+    }
+
+    @Test("ReActNet-A and ReAct-ResNet-18: learnable biases, RPReLU, concatenated 1×1 binary convolutions")
+    func reactNet() throws {
+        let widths = [8, 16, 32, 32, 64, 64] + [Int](repeating: 64, count: 6) + [128, 128]
+        try check(Initializer.withSeed(25) { ReActNet.model(.reactNetA(classes: 5, stem: .small, widths: widths)) },
+                  height: 16, width: 16, batch: 2, seed: 25)
+        try check(Initializer.withSeed(26) { ReActNet.model(.reactResNet18(classes: 4, widths: [8, 16, 24, 40])) },
+                  height: 24, width: 20, batch: 2, seed: 26)
+    }
+
+    @Test("Latent binary weights of exactly 0 count 0, as in the float model")
+    func zeroWeights() throws {
+        let model = InferenceTestSupport.model(.birealnet18(classes: 5, widths: [16, 48, 100, 130]), seed: 27)
+        var zeros = 0
+        for (name, parameter) in model.namedParameters() where name.hasSuffix("binary_conv.weight") {
+            var scalars = parameter.value.scalars
+            for i in stride(from: 3, to: scalars.count, by: 5) { scalars[i] = 0 }
+            zeros += scalars.count / 5
+            parameter.value = Tensor(shape: parameter.value.shape, scalars: scalars)
+        }
+        #expect(zeros > 1000)
+        try check(model, height: 20, width: 20, batch: 2, seed: 27, randomises: false)
+    }
+
+    @Test("Batch 1 and a larger batch give the same logits per image")
+    func batchIndependence() throws {
+        let model = InferenceTestSupport.model(.birealnet18(classes: 4, widths: [8, 16, 24, 32]), seed: 28)
+        let engine = try InferenceEngine(model: PackedModel(exporting: model, inputHeight: 16, inputWidth: 16))
+        let images = InferenceTestSupport.images(batch: 3, height: 16, width: 16, seed: 29)
+        let all = try engine.logits(for: images)
+        let second = Tensor(shape: [1, 16, 16, 3], scalars: Array(images.scalars[768..<1536]))
+        #expect(try engine.logits(for: second).scalars == Array(all.scalars[4..<8]))
+    }
+
+    @Test("Images of another size are refused naming the expected shape")
+    func wrongInput() throws {
+        let model = InferenceTestSupport.model(.birealnet18(classes: 4, widths: [8, 16, 24, 32]), seed: 30)
+        let engine = try InferenceEngine(model: PackedModel(exporting: model, inputHeight: 16, inputWidth: 16))
+        #expect(throws: InferenceError.inputShape(expected: "N×16×16×3 (N ≥ 1, channels last)", found: [1, 16, 15, 3])) {
+            try engine.logits(for: Tensor(zeros: [1, 16, 15, 3]))
+        }
+    }
+}
