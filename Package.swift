@@ -42,23 +42,24 @@ let package = Package(
         .target(name: "BNNDistributed",
                 dependencies: ["BNN", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 path: "Sources/BNNDistributed"),
-        // Packed, fused, inference-only form of a trained Bi-Real Net: export, file format, engine.
+        // Deployment of any network built from BNN's layers: export into a plan of fused steps, the
+        // `.bnnpack` file format, the engine that runs it.
         .target(name: "BNNInference", dependencies: ["BNN", "BNNKernels"], path: "Sources/BNNInference"),
 
-        // What only the programs use: command-line parsing, flat YAML configurations, the SVG training
-        // chart, NumPy `.npy` files.
-        .target(name: "BNNProgramSupport", dependencies: ["BNN"], path: "Sources/BNNProgramSupport"),
+        // What only the programs use: command-line parsing, architectures by name and from checkpoint
+        // metadata, flat YAML configurations, the SVG training chart, NumPy `.npy` files.
+        .target(name: "BNNProgramSupport", dependencies: ["BNN", "BiRealNet", "ReActNet"], path: "Sources/BNNProgramSupport"),
 
         // Example programs.
         .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "ReActNet", "BNN", "BNNData", "BNNDistributed", "BNNProgramSupport"],
                           path: "Examples/Train"),
-        .executableTarget(name: "birealnet-infer", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
+        .executableTarget(name: "birealnet-infer", dependencies: ["BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
                           path: "Examples/Infer"),
-        .executableTarget(name: "birealnet-export", dependencies: ["BiRealNet", "BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
+        .executableTarget(name: "birealnet-export", dependencies: ["BNN", "BNNData", "BNNInference", "BNNProgramSupport"],
                           path: "Examples/Export"),
 
         // bnn-bench: kernel and whole-model benchmarks.
-        .executableTarget(name: "bnn-bench", dependencies: ["BNN", "BNNKernels", "BiRealNet", "BNNData", "BNNInference"], path: "Benchmarks/BNNBench"),
+        .executableTarget(name: "bnn-bench", dependencies: ["BNN", "BNNKernels", "BiRealNet", "ReActNet", "BNNData", "BNNInference"], path: "Benchmarks/BNNBench"),
 
         // bnn-mpi: the 2-rank equivalence check and the scaling / all-reduce benchmark (run under mpirun).
         .executableTarget(name: "bnn-mpi", dependencies: ["BNN", "BiRealNet", "BNNData", "BNNDistributed"],

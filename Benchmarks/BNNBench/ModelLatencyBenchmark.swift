@@ -3,18 +3,75 @@ import BNN
 import BNNInference
 import BNNKernels
 import Foundation
+import ReActNet
 
-/// `bnn-bench models`: whole-model latency of Bi-Real Net 18 and 34 at 224×224, the packed engine
-/// (``InferenceEngine``) against the same network evaluated in float (`BiRealNet.forward` in
-/// evaluation mode), with the packed engine's time per step and the exported file sizes.
+/// `bnn-bench models`: whole-model latency of Bi-Real Net 18 and 34 and ReActNet-A at 224×224 and of
+/// a VGG-style BinaryNet at 32×32, the packed engine (``InferenceEngine``) against the same network
+/// evaluated in float (`forward` in evaluation mode), with the packed engine's time per step, each
+/// network's bit-MACs and the share of the in-run XOR-popcount peak its binary layers reach, and the
+/// exported file sizes.
 ///
 /// Weights are random (seeded): timing does not depend on their values.
 struct ModelLatencyBenchmark {
+    /// A network of the benchmark.
+    struct Network {
+        var name: String
+        var inputSize: Int
+        var make: () -> any TensorLayer
+    }
+
+    /// Bi-Real Net 18 and 34, ReActNet-A (1000 classes, 224 pixels) and BinaryNet (10 classes, 32 pixels).
+    static let networks: [Network] = [
+        Network(name: "birealnet18", inputSize: 224) { BiRealNet(.birealnet18(classes: 1000)) },
+        Network(name: "birealnet34", inputSize: 224) { BiRealNet(.birealnet34(classes: 1000)) },
+        Network(name: "reactnet-a", inputSize: 224) { ReActNet.model(.reactNetA(classes: 1000)) },
+        Network(name: "binarynet-vgg", inputSize: 32) { binaryNet() },
+    ]
+
+    /// Courbariaux et al.'s BinaryNet for 32×32 images (a VGG-style net, no residuals): float first
+    /// convolution, five binary 3×3 convolutions with max-pools, two binary dense layers, float classifier.
+    static func binaryNet() -> Sequential {
+        Sequential {
+            Conv2D(inputChannels: 3, outputChannels: 128, kernelSize: 3, padding: 1)
+            BatchNorm2D(channels: 128)
+            HardTanh()
+            for (input, output, pools) in [(128, 128, true), (128, 256, false), (256, 256, true), (256, 512, false), (512, 512, true)] {
+                BinaryConv2D(inputChannels: input, outputChannels: output)
+                if pools { MaxPool2D(kernelSize: 2) }
+                BatchNorm2D(channels: output)
+                HardTanh()
+            }
+            Flatten()
+            BinaryLinear(inputFeatures: 512 * 4 * 4, outputFeatures: 1024)
+            BatchNorm2D(channels: 1024)
+            HardTanh()
+            BinaryLinear(inputFeatures: 1024, outputFeatures: 1024)
+            BatchNorm2D(channels: 1024)
+            HardTanh()
+            Linear(inputFeatures: 1024, outputFeatures: 10)
+        }
+    }
+
     /// One model at one batch size and thread count.
     struct Row: Codable {
         var model: String
         var batch: Int
         var threads: Int
+        /// Bit-MACs of the binary layers per image.
+        var binaryMACs: Int
+        /// Multiply-adds of the float layers per image.
+        var floatMACs: Int
+        /// The in-run XOR-popcount peak of the selected binary kernel's instructions, bits per second.
+        var popcountPeakBitsPerSecond: Double
+        /// Seconds of the binary layers in the fastest profiled steps.
+        var binarySeconds: Double {
+            steps.filter { $0.kind == InferenceProfile.Kind.binaryConvolution.rawValue }.reduce(0) { $0 + $1.seconds }
+        }
+        /// Bit-MACs per second of the binary layers over the popcount peak.
+        var fractionOfPopcountPeak: Double {
+            popcountPeakBitsPerSecond > 0 && binarySeconds > 0
+                ? Double(binaryMACs * batch) / binarySeconds / popcountPeakBitsPerSecond : 0
+        }
         /// Fastest packed-engine run, seconds.
         var packedSeconds: Double
         /// Fastest float evaluation, seconds (nil with `--no-float`).
@@ -60,20 +117,24 @@ struct ModelLatencyBenchmark {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        for name in ["birealnet18", "birealnet34"] where options.layerFilter.map(name.contains) ?? true {
-            guard let configuration = BiRealNetConfiguration.named(name, classes: 1000) else { continue }
-            let model = Initializer.withSeed(1) { BiRealNet(configuration) }
-            let packedURL = folder.appendingPathComponent("\(name).bnnpack")
-            let floatURL = folder.appendingPathComponent("\(name).safetensors")
-            try BiRealNetExport.export(model).model.write(to: packedURL)
+        let kernel = String(cString: bnn_binary_kernel_name())
+        for network in Self.networks where options.layerFilter.map(network.name.contains) ?? true {
+            let model = Initializer.withSeed(1) { network.make() }
+            let size = network.inputSize
+            let packedModel = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, architecture: network.name)
+            let packedURL = folder.appendingPathComponent("\(network.name).bnnpack")
+            let floatURL = folder.appendingPathComponent("\(network.name).safetensors")
+            try packedModel.write(to: packedURL)
             try Checkpoint.save(model, to: floatURL)
-            sizes.append(Sizes(model: name, packedFileBytes: try fileSize(packedURL), floatCheckpointBytes: try fileSize(floatURL)))
+            sizes.append(Sizes(model: network.name, packedFileBytes: try fileSize(packedURL),
+                               floatCheckpointBytes: try fileSize(floatURL)))
             let engine = try InferenceEngine(contentsOf: packedURL)
             for threads in options.threads {
                 Parallel.threadCount = threads
+                let peak = PeakProbes.measure(threads: threads, seconds: options.quick ? 0.05 : 0.2)
                 for batch in options.batches {
                     var generator = SeededGenerator(seed: 5)
-                    let images = Tensor(randomNormal: [batch, 224, 224, 3], generator: &generator)
+                    let images = Tensor(randomNormal: [batch, size, size, 3], generator: &generator)
                     let packed = try fastest(runs: options.quick ? 3 : 20, seconds: options.quick ? 0.3 : 2) {
                         _ = try engine.logits(for: images)
                     }
@@ -96,15 +157,20 @@ struct ModelLatencyBenchmark {
                             _ = model.forward(images, mode: .evaluation)
                         }
                     }
-                    let row = Row(model: name, batch: batch, threads: threads, packedSeconds: packed, floatSeconds: floatSeconds,
-                                  steps: steps)
-                    progress(String(format: "bnn-bench: %@ N=%d threads=%d packed %.2f ms", name, batch, threads, packed * 1e3)
+                    func macs(_ kind: InferenceProfile.Kind) -> Int {
+                        steps.filter { $0.kind == kind.rawValue }.reduce(0) { $0 + $1.macs } / batch
+                    }
+                    let row = Row(model: network.name, batch: batch, threads: threads,
+                                  binaryMACs: macs(.binaryConvolution), floatMACs: macs(.floatConvolution),
+                                  popcountPeakBitsPerSecond: peak.popcountBitsPerSecond(forKernel: kernel),
+                                  packedSeconds: packed, floatSeconds: floatSeconds, steps: steps)
+                    progress(String(format: "bnn-bench: %@ N=%d threads=%d packed %.2f ms", network.name, batch, threads, packed * 1e3)
                              + (floatSeconds.map { String(format: ", float %.1f ms", $0 * 1e3) } ?? ""))
                     rows.append(row)
                 }
             }
         }
-        return Report(binaryKernel: String(cString: bnn_binary_kernel_name()), rows: rows, sizes: sizes,
+        return Report(binaryKernel: kernel, rows: rows, sizes: sizes,
                       onnxruntimeResNet34Milliseconds: options.onnxruntimeResNet34Milliseconds)
     }
 
@@ -126,14 +192,17 @@ struct ModelLatencyBenchmark {
 extension ModelLatencyBenchmark.Report {
     /// Latency table, targets, file sizes and the per-step breakdown of the packed engine.
     func table() -> String {
-        var lines = ["bnn-bench models: whole-model latency at 224×224 (fastest run), packed engine (binary kernel "
-                     + "\(binaryKernel)) vs the same network evaluated in float", ""]
-        let widths = [12, 3, 4, 11, 10, 9, 22]
-        lines.append(pad(["model", "N", "thr", "packed ms", "float ms", "speed-up", "packed img/s"], widths))
+        var lines = ["bnn-bench models: whole-model latency (fastest run), packed engine (binary kernel "
+                     + "\(binaryKernel)) vs the same network evaluated in float; bit-MACs and float MACs per image; "
+                     + "binary layers' share of the in-run XOR-popcount peak", ""]
+        let widths = [14, 3, 4, 11, 10, 9, 13, 11, 10, 10]
+        lines.append(pad(["model", "N", "thr", "packed ms", "float ms", "speed-up", "packed img/s", "bit-MACs G",
+                          "float G", "% peak"], widths))
         for r in rows {
             lines.append(pad([r.model, "\(r.batch)", "\(r.threads)", f(r.packedSeconds * 1e3, 2),
                               r.floatSeconds.map { f($0 * 1e3, 1) } ?? "-", r.speedUp.map { f($0, 1) + "×" } ?? "-",
-                              f(Double(r.batch) / r.packedSeconds, 1)], widths))
+                              f(Double(r.batch) / r.packedSeconds, 1), f(Double(r.binaryMACs) / 1e9, 2),
+                              f(Double(r.floatMACs) / 1e9, 3), f(100 * r.fractionOfPopcountPeak, 0)], widths))
         }
         lines.append("")
         lines.append("Targets (batch 1, one thread):")
@@ -147,7 +216,7 @@ extension ModelLatencyBenchmark.Report {
                 lines.append(String(format: "  Bi-Real Net 34 vs onnxruntime float ResNet-34 (%.1f ms): %.1f× faster (target ≥ 4×)",
                                     ort, ort / (r.packedSeconds * 1e3)))
             } else {
-                lines.append("  Bi-Real Net 34 vs onnxruntime: pass --ort-resnet34-ms from tools/yardsticks/onnxruntime_resnet34.py")
+                lines.append("  Bi-Real Net 34 vs onnxruntime: pass --ort-resnet34-ms from tools/yardsticks/onnxruntime_models.py")
             }
         }
         for r in rows where r.batch == 1 && r.threads == 1 {
@@ -164,7 +233,7 @@ extension ModelLatencyBenchmark.Report {
             lines.append("")
             lines.append("Packed engine steps: \(r.model), N=\(r.batch), \(r.threads) thread(s) (fastest of the "
                          + "profiled runs per step; binary GOP/s = 2·bit-MACs/s)")
-            let stepWidths = [30, 9, 7, 10]
+            let stepWidths = [40, 9, 7, 10]
             lines.append(pad(["step", "ms", "%", "GOP/s"], stepWidths))
             let total = r.steps.reduce(0) { $0 + $1.seconds }
             for group in grouped(r.steps) {
@@ -176,18 +245,14 @@ extension ModelLatencyBenchmark.Report {
         return lines.joined(separator: "\n")
     }
 
-    /// Steps summed per stage and kind (`layer3 binary_conv ×12`), the stem and head kept apart.
+    /// Consecutive steps of one stage and kind summed (`layer3 binaryConvolution ×12`); steps outside
+    /// the stages (stem, head) kept apart.
     private func grouped(_ steps: [ModelLatencyBenchmark.Step]) -> [ModelLatencyBenchmark.Step] {
         var result: [ModelLatencyBenchmark.Step] = []
         var counts: [Int] = []
         for step in steps {
             let stage = step.name.split(separator: ".").first.map(String.init) ?? step.name
-            let key: String
-            switch step.kind {
-            case "binaryConvolution": key = "\(stage) binary_conv"
-            case "downsample": key = "\(stage) downsample"
-            default: key = step.name
-            }
+            let key = stage.hasPrefix("layer") || stage.hasPrefix("features") ? "\(stage) \(step.kind)" : step.name
             if let last = result.last, last.name == key {
                 result[result.count - 1].seconds += step.seconds
                 result[result.count - 1].macs += step.macs

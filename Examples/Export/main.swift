@@ -1,8 +1,10 @@
-// birealnet-export: freeze a trained Bi-Real Net checkpoint into a packed model file for birealnet-infer
-// and BNNInference (1-bit weights, BatchNorms folded, class names and input size stored).
+// birealnet-export: freeze a trained checkpoint into a packed model file for birealnet-infer and
+// BNNInference (1-bit weights, BatchNorms folded, class names and input size stored). The
+// architecture and class names come from the checkpoint's own metadata (birealnet-train writes
+// them); flags override them, and are needed for checkpoints from elsewhere (e.g. PyTorch).
 //
+//   birealnet-export --weights runs/x/best.safetensors --output model.bnnpack
 //   birealnet-export --arch birealnet34 --weights ckpt.safetensors --class-folder imagenet/train --output bnn34.bnnpack
-import BiRealNet
 import BNN
 import BNNData
 import BNNInference
@@ -10,15 +12,13 @@ import BNNProgramSupport
 import Foundation
 
 let options: [CommandLineArguments.Option] = [
-    .init("arch", help: "birealnet18 or birealnet34 (default birealnet18)"),
-    .init("num-classes", help: "classes of the classifier (default 1000, or the number of class names given)"),
-    .init("stem", help: "imagenet (224-pixel input, default) or small (28–64 pixels)"),
-    .init("variant", help: "reference (default) or paper"),
     .init("weights", help: "float safetensors checkpoint with PyTorch state_dict names"),
     .init("output", help: "the packed model file to write (e.g. model.bnnpack)"),
-    .init("class-names", help: "text file with one class name per line, in label order"),
+    .init("class-names", help: "text file with one class name per line, in label order (default: the checkpoint's own)"),
     .init("class-folder", help: "image-folder split whose sorted class folders are the classes (e.g. DIR/train)"),
-    .init("image-size", help: "input size in pixels the model will accept (default 224, small stem 32)"),
+    .init("image-size", help: "input size in pixels the model will accept (default: the checkpoint's training size, "
+          + "else 224, small stem 32)"),
+] + ModelArchitecture.options + [
     .init("help", takesValue: false, help: "show this help"),
 ]
 
@@ -29,6 +29,7 @@ runCommand {
         return
     }
     try arguments.rejectPositional("birealnet-export takes only flags; see --help")
+    try arguments.forbid("class-names", with: "class-folder", because: "give the class names one way")
     var names: [String]?
     if let path = arguments.string("class-names") {
         let text: String
@@ -40,26 +41,36 @@ runCommand {
         let url = URL(fileURLWithPath: folder)
         names = try ImageFolder(root: url.deletingLastPathComponent().path, split: url.lastPathComponent).classes
     }
-    let arch = try arguments.choice("arch", BiRealNetConfiguration.architectureNames, default: "birealnet18")
-    let classes = try arguments.integer("num-classes", default: names?.count ?? 1000, in: 1...1_000_000)
-    let stem = try arguments.choice("stem", default: BiRealNetConfiguration.Stem.imagenet)
-    let variant = try arguments.choice("variant", default: BiRealNetConfiguration.Variant.reference)
-    let size = try arguments.integer("image-size", default: stem == .imagenet ? 224 : 32, in: 1...4096)
-    guard let configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant) else {
-        throw CommandLineError("--arch: unknown architecture '\(arch)'")
-    }
     let weights = URL(fileURLWithPath: try arguments.required("weights"))
     let output = URL(fileURLWithPath: try arguments.required("output"))
-    let model = BiRealNet(configuration)
-    if let note = try model.loadWeights(from: weights).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
-    let result = try BiRealNetExport.export(model, classNames: names, inputHeight: size, inputWidth: size)
-    try result.model.write(to: output)
+    let file = try SafeTensorsFile(contentsOf: weights)
+    guard file.metadata["format"] != PackedModel.formatName else {
+        throw CommandLineError("--weights \(weights.path) is already a packed model; give the float checkpoint it came from")
+    }
+    let stored = try ModelArchitecture.stored(in: file.metadata, file: weights.path)
+    var architecture = try ModelArchitecture.resolve(arguments, stored: stored?.architecture)
+    if let names, !arguments.has("num-classes") {
+        if stored != nil, names.count != architecture.classes {
+            throw CommandLineError("\(names.count) class names given, but \(weights.path) has a \(architecture.classes)-class classifier")
+        }
+        architecture.classes = names.count
+    }
+    let storedNames = try ModelArchitecture.storedClassNames(in: file.metadata, file: weights.path)
+    let classNames = names ?? storedNames.flatMap { $0.count == architecture.classes ? $0 : nil }
+    if let classNames, classNames.count != architecture.classes {
+        throw CommandLineError("\(classNames.count) class names for a \(architecture.classes)-class classifier (--num-classes)")
+    }
+    let size = try arguments.integer("image-size", in: 1...4096) ?? stored?.imageSize ?? (architecture.stem == .imagenet ? 224 : 32)
+    let model = try architecture.makeModel(seed: 0).model
+    if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
+        FileHandle.standardError.write(Data("\(note)\n".utf8))
+    }
+    let packed = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, classNames: classNames,
+                                 architecture: architecture.summary)
+    try packed.write(to: output)
     let packedBytes = (try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0
     let floatBytes = (try FileManager.default.attributesOfItem(atPath: weights.path)[.size] as? NSNumber)?.intValue ?? 0
-    print(String(format: "wrote %@: %.2f MB (checkpoint %.2f MB, %.1f× smaller), %d classes, input %d×%d",
-                 output.path, Double(packedBytes) / 1e6, Double(floatBytes) / 1e6,
-                 Double(floatBytes) / Double(max(1, packedBytes)), classes, size, size))
-    if result.zeroWeights > 0 {
-        print("warning: \(result.zeroWeights) binary weights were exactly 0 (sign 0 in the float model) and were packed as +1")
-    }
+    print(String(format: "wrote %@: %@, %.2f MB (checkpoint %.2f MB, %.1f× smaller), %d classes, input %d×%d",
+                 output.path, architecture.summary, Double(packedBytes) / 1e6, Double(floatBytes) / 1e6,
+                 Double(floatBytes) / Double(max(1, packedBytes)), packed.classCount, size, size))
 }

@@ -1,4 +1,3 @@
-import BiRealNet
 import BNN
 import BNNInference
 import BNNProgramSupport
@@ -9,7 +8,7 @@ enum InferenceModel {
     /// The packed, fused engine.
     case packed(InferenceEngine)
     /// The float model in evaluation mode (or training mode with `--mode train`).
-    case float(BiRealNet, classNames: [String], inputSize: Int, mode: ForwardMode)
+    case float(any TensorLayer, classNames: [String], inputSize: Int, mode: ForwardMode)
 
     /// The engines `--engine` accepts.
     enum Engine: String, CaseIterable {
@@ -17,8 +16,9 @@ enum InferenceModel {
     }
 
     /// Loads the model `--weights` names: a packed model file (packed engine only), or a float
-    /// checkpoint with `--arch/--num-classes/--stem/--variant`, run in float or exported on the fly
-    /// for the packed engine. Without `--engine`, a packed file runs packed and a checkpoint in float.
+    /// checkpoint whose architecture and class names come from its metadata (flags override), run
+    /// in float or exported on the fly for the packed engine. Without `--engine`, a packed file runs
+    /// packed and a checkpoint in float.
     ///
     /// - Throws: `CommandLineError` for a float engine on a packed file or a bad flag, and the
     ///   checkpoint and packed-file errors of the libraries.
@@ -28,7 +28,7 @@ enum InferenceModel {
                      inputSize: (height: Int, width: Int)? = nil) throws -> InferenceModel {
         let url = URL(fileURLWithPath: try arguments.required("weights"))
         let file = try SafeTensorsFile(contentsOf: url)
-        let isPacked = file.metadata["format"] == PackedModel.formatName
+        let isPacked = file.metadata["format"] != nil   // every .bnnpack version has one, a checkpoint none
         let engine = try arguments.string("engine").map { text -> Engine in
             guard let engine = Engine(rawValue: text) else {
                 throw CommandLineError("--engine must be packed or float, got '\(text)'")
@@ -40,27 +40,30 @@ enum InferenceModel {
                 throw CommandLineError("--engine float: \(url.path) is a packed model; "
                                        + "pass the float checkpoint it was exported from")
             }
-            return .packed(InferenceEngine(model: try PackedModel(file: file)))
+            for flag in ["arch", "num-classes", "widths", "blocks", "stem", "variant", "image-size"] where arguments.has(flag) {
+                throw CommandLineError("--\(flag) describes a checkpoint; \(url.path) is a packed model that carries its own")
+            }
+            return .packed(try InferenceEngine(model: PackedModel(file: file)))
         }
-        let arch = try arguments.choice("arch", BiRealNetConfiguration.architectureNames, default: "birealnet18")
-        let classes = try arguments.integer("num-classes", default: 1000, in: 1...1_000_000)
-        let stem = try arguments.choice("stem", default: BiRealNetConfiguration.Stem.imagenet)
-        let variant = try arguments.choice("variant", default: BiRealNetConfiguration.Variant.reference)
-        guard let configuration = BiRealNetConfiguration.named(arch, classes: classes, stem: stem, variant: variant) else {
-            throw CommandLineError("--arch: unknown architecture '\(arch)'")
+        let stored = try ModelArchitecture.stored(in: file.metadata, file: url.path)
+        let architecture = try ModelArchitecture.resolve(arguments, stored: stored?.architecture)
+        let model = try architecture.makeModel(seed: 0).model
+        if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
+            FileHandle.standardError.write(Data("\(note)\n".utf8))
         }
-        let model = BiRealNet(configuration)
-        if let note = try model.loadWeights(from: Checkpoint(file: file)).note { FileHandle.standardError.write(Data("\(note)\n".utf8)) }
         let given = try arguments.integer("image-size", in: 1...4096)
-        let size = given ?? (stem == .imagenet ? 224 : 32)
-        let names = (0..<classes).map { "class\($0)" }
+        let size = given ?? stored?.imageSize ?? (architecture.stem == .imagenet ? 224 : 32)
+        let storedNames = try ModelArchitecture.storedClassNames(in: file.metadata, file: url.path)
+        let names = storedNames.flatMap { $0.count == architecture.classes ? $0 : nil }
+            ?? (0..<architecture.classes).map { "class\($0)" }
         switch engine {
         case .float:
             return .float(model, classNames: names, inputSize: size, mode: mode)
         case .packed:
             guard mode == .evaluation else { throw CommandLineError("--mode train needs --engine float") }
             let (height, width) = given.map { ($0, $0) } ?? inputSize ?? (size, size)
-            return .packed(InferenceEngine(model: try BiRealNetExport.export(model, inputHeight: height, inputWidth: width).model))
+            return .packed(try InferenceEngine(model: PackedModel(exporting: model, inputHeight: height, inputWidth: width,
+                                                                  classNames: names, architecture: architecture.summary)))
         }
     }
 
@@ -90,8 +93,8 @@ enum InferenceModel {
 
     /// N×classes logits of N×H×W×3 images.
     ///
-    /// - Throws: `InferenceError` for images of the wrong size (packed engine), `CommandLineError`
-    ///   for a float model given images that are not N×H×W×3.
+    /// - Throws: `InferenceError` for images of the wrong size (packed engine) or with NaN or infinite
+    ///   values (both engines), `CommandLineError` for a float model given images that are not N×H×W×3.
     func logits(_ images: Tensor) throws -> Tensor {
         switch self {
         case .packed(let engine):
@@ -99,6 +102,10 @@ enum InferenceModel {
         case .float(let model, _, _, let mode):
             guard images.rank == 4, images.shape[3] == 3, images.shape.allSatisfy({ $0 > 0 }) else {
                 throw CommandLineError("input must be N×H×W×3 images, found shape \(images.shape)")
+            }
+            let scalars = images.scalars
+            if let first = scalars.firstIndex(where: { !$0.isFinite }) {
+                throw InferenceError.nonFiniteInput(count: scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }, firstIndex: first)
             }
             return model.forward(images, mode: mode)
         }

@@ -1,10 +1,10 @@
-// birealnet-infer: run a Bi-Real Net, packed or float, on images, an image-folder validation set, or a
-// NumPy batch (logits out, for scripts and parity checks).
+// birealnet-infer: run a network, packed (any .bnnpack) or float (a checkpoint), on images, an
+// image-folder validation set, or a NumPy batch (logits out, for scripts and parity checks).
 //
 //   birealnet-infer --weights model.bnnpack photo.jpg folder/            top-5 table (--json for JSON)
 //   birealnet-infer --weights model.bnnpack --evaluate imagenet/val      top-1 / top-5 and images per second
 //   birealnet-infer --weights model.bnnpack --input x.npy --output logits.npy
-//   birealnet-infer --weights ckpt.safetensors --arch birealnet34 --engine packed|float …
+//   birealnet-infer --weights runs/x/best.safetensors --engine packed|float …   (architecture from the checkpoint)
 import BNN
 import BNNData
 import BNNProgramSupport
@@ -14,11 +14,8 @@ let options: [CommandLineArguments.Option] = [
     .init("weights", help: "a packed model (.bnnpack, from birealnet-export) or a float safetensors checkpoint"),
     .init("engine", help: "packed or float (default: packed for a packed model, float for a checkpoint; "
           + "packed on a checkpoint exports it on the fly)"),
-    .init("arch", help: "checkpoints: birealnet18 or birealnet34 (default birealnet18)"),
-    .init("num-classes", help: "checkpoints: classes of the classifier (default 1000)"),
-    .init("stem", help: "checkpoints: imagenet (224-pixel input, default) or small (28–64 pixels)"),
-    .init("variant", help: "checkpoints: reference (default) or paper"),
-    .init("image-size", help: "checkpoints: input size in pixels (default 224, small stem 32)"),
+    .init("image-size", help: "checkpoints: input size in pixels (default: the training size stored in the checkpoint, "
+          + "else 224, small stem 32)"),
     .init("input", help: "float32 N×3×H×W .npy array, as NumPy/PyTorch write it"),
     .init("output", help: "where to write the float32 N×classes logits (.npy); with --input"),
     .init("mode", help: "eval (default) or train: BatchNorm/activation mode of the float forward pass"),
@@ -29,6 +26,7 @@ let options: [CommandLineArguments.Option] = [
     .init("strict", takesValue: false, help: "stop at the first unreadable image instead of reporting it and going on"),
     .init("threads", help: "worker threads of the network (default: all cores)"),
     .init("loader-threads", help: "image decoding threads (default 2)"),
+] + ModelArchitecture.options + [
     .init("help", takesValue: false, help: "show this help"),
 ]
 

@@ -158,7 +158,7 @@ struct TrainingRun {
                                                    threadCount: workers, strict: strict, dropsBadFiles: true))
 
         // Model.
-        let arch = try settings.choice("arch", ModelChoice.architectureNames, default: synthetic ? "birealnet18" : "birealnet34")
+        let arch = try settings.choice("arch", ModelArchitecture.names, default: synthetic ? "birealnet18" : "birealnet34")
         let variant = BiRealNetConfiguration.Variant(rawValue: try settings.choice("variant", ["reference", "paper"], default: "reference")) ?? .reference
         // Checked as numbers before conversion (Int(1e300) would trap); the memory check bounds them further.
         let givenWidths = try settings.doubles("widths", count: 4)
@@ -167,23 +167,21 @@ struct TrainingRun {
         }
         let widths = givenWidths.map { $0.map { Int($0) } } ?? (synthetic ? [16, 32, 64, 128] : [64, 128, 256, 512])
         let stem: BiRealNetConfiguration.Stem = imageSize <= 64 ? .small : .imagenet
-        // ReActNet-target models take their classes, stem and widths from a Bi-Real Net 18 configuration.
-        let biRealArch = BiRealNetConfiguration.architectureNames.contains(arch) ? arch : "birealnet18"
-        guard var configuration = BiRealNetConfiguration.named(biRealArch, classes: classes, stem: stem, variant: variant, widths: widths) else {
-            throw CommandLineError("unknown architecture '\(arch)'")
-        }
+        var architecture = ModelArchitecture(name: arch, classes: classes, widths: widths, stem: stem, variant: variant,
+                                             stage: try settings.integer("stage", default: 2, in: 1...2),
+                                             dropPathRate: try settings.double("drop_path_rate", default: 0, in: 0...0.99))
         if let blocks = try settings.doubles("blocks", count: 4) {
             guard blocks.allSatisfy({ (1...1_000_000).contains($0) && $0 == $0.rounded() }) else {
                 throw CommandLineError("blocks must be four integers in 1...1000000, got \(blocks)")
             }
-            configuration.blocksPerStage = blocks.map { Int($0) }
+            architecture.blocks = blocks.map { Int($0) }
         }
-        configuration.dropPathRate = try settings.double("drop_path_rate", default: 0, in: 0...0.99)
-        if biRealArch == arch {   // the estimate knows Bi-Real Net only
+        let configuration = try architecture.biRealConfiguration()
+        if BiRealNetConfiguration.architectureNames.contains(arch) {   // the estimate knows Bi-Real Net only
+            architecture.blocks = configuration.blocksPerStage
             try Self.checkMemory(configuration, batchSize: batchSize, imageSize: imageSize, settings: settings)
         }
-        let stage = try settings.integer("stage", default: 2, in: 1...2)
-        let (model, blocksDescription) = try ModelChoice.model(arch: arch, biReal: configuration, stage: stage, seed: seed)
+        let (model, blocksDescription) = try architecture.makeModel(seed: seed)
         self.model = model
         if let weights = try settings.string("weights") {
             if let note = try model.loadPyTorchWeights(from: URL(fileURLWithPath: weights)).note {
@@ -250,11 +248,9 @@ struct TrainingRun {
         // Each dataset has its own default run directory (runs/<dataset folder>-<arch>).
         let dataName = dataRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent } ?? "synthetic"
         runDirectory = URL(fileURLWithPath: try settings.string("run_dir") ?? "runs/\(dataName)-\(arch)")
-        configurationJSON = try Checkpoint.metadataJSON([
-            "arch": arch, "blocks": blocksDescription, "stage": String(stage), "variant": variant.rawValue, "classes": String(classes), "widths": "\(widths)",
-            "stem": stem.rawValue, "image_size": String(imageSize), "data": dataRoot ?? "synthetic",
-            "precision": precision.description,
-        ])
+        configurationJSON = try Checkpoint.metadataJSON(architecture.metadata(imageSize: imageSize).merging([
+            "model": blocksDescription, "data": dataRoot ?? "synthetic", "precision": precision.description,
+        ]) { stored, _ in stored })
         classNamesJSON = try Checkpoint.metadataJSON(classNames)
     }
 }

@@ -56,6 +56,15 @@ public final class InferenceEngine: @unchecked Sendable {
             throw InferenceError.inputShape(expected: "N×\(h)×\(w)×\(c) (N ≥ 1, channels last)", found: images.shape)
         }
         let batch = images.shape[0]
+        let (count, firstIndex) = images.withUnsafeBufferPointer { x -> (Int, Int) in
+            var count = 0, first = -1
+            for i in 0..<x.count where !x[i].isFinite {
+                if first < 0 { first = i }
+                count += 1
+            }
+            return (count, first)
+        }
+        guard count == 0 else { throw InferenceError.nonFiniteInput(count: count, firstIndex: firstIndex) }
         lock.lock()
         defer { lock.unlock() }
         let ws: EngineWorkspace
@@ -63,6 +72,8 @@ public final class InferenceEngine: @unchecked Sendable {
             ws = existing
         } else {
             workspace = nil
+            let (bytes, limit) = (program.workspaceBytes(batch: batch), Int(ProcessInfo.processInfo.physicalMemory / 2))
+            guard bytes <= limit else { throw InferenceError.tooLarge(batch: batch, bytes: bytes, limit: limit) }
             ws = EngineWorkspace(program: program, batch: batch)
             workspace = ws
         }

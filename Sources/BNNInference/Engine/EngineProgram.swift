@@ -69,6 +69,16 @@ struct EngineProgram {
     private(set) var slotOfValue: [Int] = []
     private(set) var slotSizes: [Int] = []
 
+    /// Bytes of the buffers of a run of `batch` images, `Int.max` when that does not fit an `Int`.
+    func workspaceBytes(batch: Int) -> Int {
+        func add(_ a: Int, _ b: Int) -> Int { let (r, o) = a.addingReportingOverflow(b); return o ? .max : r }
+        func multiply(_ a: Int, _ b: Int) -> Int { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? .max : r }
+        let floats = slotSizes.reduce(0, add), words = packedValues.reduce(0) { add($0, $1.wordsPerImage) }
+        let perImage = add(multiply(floats, 4), multiply(words, 8))
+        let padded = operations.map { multiply($0.paddedScratch(batch: 1), 4) }.max() ?? 0
+        return multiply(add(perImage, padded), batch)
+    }
+
     /// Adds a value and returns its index.
     mutating func addValue(height: Int, width: Int, channels: Int, alias: Int? = nil) -> Int {
         values.append(EngineValue(height: height, width: width, channels: channels, alias: alias))
