@@ -110,21 +110,6 @@ private final class MyCappedReLU: ExportableLayer {
 
 @Suite("Module tree export into a plan")
 struct ModelExporterTests {
-    /// Random γ, β, μ, σ² so the BatchNorm folds are exercised; latent weights kept away from 0.
-    private func randomise(_ model: any TensorLayer, seed: UInt64) {
-        var g = SeededGenerator(seed: seed)
-        for (name, parameter) in model.namedParameters() {
-            let n = parameter.value.count
-            if name.hasSuffix("running_var") {
-                parameter.value = Tensor(randomUniform: [n], lower: 0.5, upper: 2, generator: &g)
-            } else if name.hasSuffix("running_mean") || name.hasSuffix("bias") {
-                parameter.value = Tensor(randomNormal: [n], standardDeviation: 0.3, generator: &g)
-            } else if parameter.value.rank == 1 && name.hasSuffix("weight") {
-                parameter.value = Tensor(randomUniform: [n], lower: 0.5, upper: 1.5, generator: &g)
-            }
-        }
-    }
-
     private func vgg(_ c: Int) -> Sequential {
         Sequential {
             Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
@@ -164,7 +149,7 @@ struct ModelExporterTests {
     }
 
     private func check(_ model: any TensorLayer, batch: Int, seed: UInt64) throws {
-        randomise(model, seed: seed)
+        InferenceTestSupport.randomise(model, seed: seed)
         let plan = try ModelExporter().plan(for: model)
         var g = SeededGenerator(seed: seed &+ 7)
         let input = Tensor(randomNormal: [batch, 6, 6, 3], generator: &g)
