@@ -16,6 +16,10 @@ let package = Package(
         .executableTarget(name: "fuzz-npy", dependencies: ["FuzzSupport", .product(name: "BNN", package: "BNN"),
                                                           .product(name: "BNNProgramSupport", package: "BNN")],
                           path: "Sources/fuzz-npy"),
+        // .bnnpack packed models: format, checksum, graph, tensors and plan checks (also resealed past the checksum).
+        .executableTarget(name: "fuzz-bnnpack", dependencies: ["FuzzSupport", .product(name: "BNN", package: "BNN"),
+                                                              .product(name: "BNNInference", package: "BNN")],
+                          path: "Sources/fuzz-bnnpack"),
         // The flat YAML configuration parser and its typed accessors.
         .executableTarget(name: "fuzz-yaml", dependencies: ["FuzzSupport", .product(name: "BNNProgramSupport", package: "BNN")],
                           path: "Sources/fuzz-yaml"),

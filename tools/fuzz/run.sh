@@ -12,7 +12,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SECONDS_EACH="${1:-20}"
 shift || true
-TARGETS=("${@:-safetensors npy yaml}")
+TARGETS=("${@:-safetensors npy yaml bnnpack}")
 TARGETS=(${TARGETS[*]})
 WORK="${FUZZ_WORK:-${TMPDIR:-/tmp}/bnn-fuzz}"
 MALLOC_LIMIT_MB="${MALLOC_LIMIT_MB:-256}"
