@@ -82,7 +82,8 @@ let package = Package(
                     path: "Tests/BNNProgramSupportTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
                     path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),
-        .testTarget(name: "ProgramTests", dependencies: ["birealnet-train"], path: "Tests/ProgramTests"),
+        .testTarget(name: "ProgramTests", dependencies: ["birealnet-train", "birealnet-export", "birealnet-infer", "BNN", "BNNProgramSupport"],
+                    path: "Tests/ProgramTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -44,7 +44,7 @@ runCommand {
     let weights = URL(fileURLWithPath: try arguments.required("weights"))
     let output = URL(fileURLWithPath: try arguments.required("output"))
     let file = try SafeTensorsFile(contentsOf: weights)
-    guard file.metadata["format"] != PackedModel.formatName else {
+    guard !(file.metadata["format"]?.hasPrefix("bnn-packed") ?? false) else {
         throw CommandLineError("--weights \(weights.path) is already a packed model; give the float checkpoint it came from")
     }
     let stored = try ModelArchitecture.stored(in: file.metadata, file: weights.path)

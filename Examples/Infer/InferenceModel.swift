@@ -28,7 +28,8 @@ enum InferenceModel {
                      inputSize: (height: Int, width: Int)? = nil) throws -> InferenceModel {
         let url = URL(fileURLWithPath: try arguments.required("weights"))
         let file = try SafeTensorsFile(contentsOf: url)
-        let isPacked = file.metadata["format"] != nil   // every .bnnpack version has one, a checkpoint none
+        // Every .bnnpack version names a `bnn-packed-…` format (PackedModel reports an old one); checkpoints do not.
+        let isPacked = file.metadata["format"]?.hasPrefix("bnn-packed") ?? false
         let engine = try arguments.string("engine").map { text -> Engine in
             guard let engine = Engine(rawValue: text) else {
                 throw CommandLineError("--engine must be packed or float, got '\(text)'")

@@ -30,6 +30,11 @@ public final class InferenceEngine: @unchecked Sendable {
                                              channels: model.inputChannels)
     }
 
+    /// Loads a packed model file and compiles it; see ``PackedModel/init(contentsOf:)`` for the errors.
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(model: PackedModel(contentsOf: url))
+    }
+
     /// The operations the plan was compiled into, with their profile names, in execution order.
     public var operationNames: [String] { program.operations.map(\.name) }
 

@@ -3,7 +3,7 @@ import BNN
 /// A trained network frozen for inference: its plan of fused ``ExportStep``s (binary weights reduced
 /// to their signs, α, biases and BatchNorms folded into multiply-adds), the input it takes and its
 /// class names. ``InferenceEngine`` runs it; ``write(to:)`` and ``init(contentsOf:)`` store it as a
-/// `.bnnpack` file (format in <doc:Deploying>).
+/// `.bnnpack` file (<doc:PackedModelFormat>).
 ///
 /// ```swift
 /// let packed = try PackedModel(exporting: model, inputHeight: 32, inputWidth: 32, classNames: names)

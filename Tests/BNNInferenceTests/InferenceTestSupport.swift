@@ -30,22 +30,6 @@ enum InferenceTestSupport {
         }
     }
 
-    /// Random γ, β, μ, σ², biases and per-channel weights (PReLU slopes), so that every fold is
-    /// exercised; latent weights kept as initialised (away from 0).
-    static func randomise(_ model: any TensorLayer, seed: UInt64) {
-        var g = SeededGenerator(seed: seed)
-        for (name, parameter) in model.namedParameters() {
-            let n = parameter.value.count
-            if name.hasSuffix("running_var") {
-                parameter.value = Tensor(randomUniform: [n], lower: 0.5, upper: 2, generator: &g)
-            } else if name.hasSuffix("running_mean") || name.hasSuffix("bias") {
-                parameter.value = Tensor(randomNormal: [n], standardDeviation: 0.3, generator: &g)
-            } else if parameter.value.rank == 1 && name.hasSuffix("weight") {
-                parameter.value = Tensor(randomUniform: [n], lower: 0.5, upper: 1.5, generator: &g)
-            }
-        }
-    }
-
     /// N×H×W×3 normal images.
     static func images(batch: Int, height: Int, width: Int, seed: UInt64) -> Tensor {
         var g = SeededGenerator(seed: seed)
