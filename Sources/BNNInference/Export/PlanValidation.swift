@@ -48,18 +48,24 @@ public enum PlanValidation {
             guard shape.count == 4 else { throw fail("\(what) needs N×H×W×C input, found \(shape)") }
             return (shape[0], shape[1], shape[2], shape[3])
         }
+        /// The product of `factors`, or an error when it does not fit an `Int` (a hostile plan).
+        func product(_ factors: [Int], name: String = "") throws -> Int {
+            guard let value = CheckedSize.elementCount(factors) else { throw fail("sizes \(factors) overflow", name: name) }
+            return value
+        }
         switch step {
         case let .convolution(s), let .binaryConvolution(s):
             let (n, h, w, c) = try image("a convolution")
             let what = { fail($0, name: s.name) }
-            guard s.inputChannels > 0, s.outputChannels > 0, s.kernelSize > 0, s.stride > 0, s.padding >= 0, s.groups > 0 else {
+            guard s.inputChannels > 0, s.outputChannels > 0, s.kernelSize > 0, s.stride > 0, s.padding >= 0, s.groups > 0,
+                  s.padding <= Int(Int32.max), s.kernelSize <= Int(Int32.max) else {
                 throw what("channels, kernel size, stride and groups must be ≥ 1 and padding ≥ 0")
             }
             guard c == s.inputChannels else { throw what("\(s.inputChannels) input channels expected, found \(c)") }
             guard s.inputChannels % s.groups == 0, s.outputChannels % s.groups == 0 else {
                 throw what("\(s.groups) groups do not divide \(s.inputChannels) input and \(s.outputChannels) output channels")
             }
-            let expected = s.outputChannels * s.kernelSize * s.kernelSize * (s.inputChannels / s.groups)
+            let expected = try product([s.outputChannels, s.kernelSize, s.kernelSize, s.inputChannels / s.groups], name: s.name)
             guard s.weight.count == expected else { throw what("\(expected) weights expected, found \(s.weight.count)") }
             guard s.scale.count == s.outputChannels, s.shift.count == s.outputChannels else {
                 throw what("scale and shift need \(s.outputChannels) values, found \(s.scale.count) and \(s.shift.count)")
@@ -74,8 +80,9 @@ public enum PlanValidation {
             guard s.inputFeatures > 0, s.outputFeatures > 0, shape[1] == s.inputFeatures else {
                 throw fail("\(s.inputFeatures) input features expected, found \(shape[1])", name: s.name)
             }
-            guard s.weight.count == s.inputFeatures * s.outputFeatures else {
-                throw fail("\(s.inputFeatures * s.outputFeatures) weights expected, found \(s.weight.count)", name: s.name)
+            let expected = try product([s.inputFeatures, s.outputFeatures], name: s.name)
+            guard s.weight.count == expected else {
+                throw fail("\(expected) weights expected, found \(s.weight.count)", name: s.name)
             }
             guard s.scale.count == s.outputFeatures, s.shift.count == s.outputFeatures else {
                 throw fail("scale and shift need \(s.outputFeatures) values", name: s.name)
@@ -94,14 +101,14 @@ public enum PlanValidation {
             return shape
         case let .maxPool(k, stride, padding):
             let (n, h, w, c) = try image("a max-pool")
-            guard k > 0, stride > 0, padding >= 0, 2 * padding <= k else {
+            guard k > 0, stride > 0, padding >= 0, k <= Int(Int32.max), 2 * padding <= k else {
                 throw fail("a max-pool needs kernel, stride ≥ 1 and 0 ≤ padding ≤ kernel/2")
             }
             guard h + 2 * padding >= k, w + 2 * padding >= k else { throw fail("a \(k)×\(k) window does not fit \(h)×\(w)") }
             return [n, (h + 2 * padding - k) / stride + 1, (w + 2 * padding - k) / stride + 1, c]
         case let .averagePool(k, stride, padding, ceilMode):
             let (n, h, w, c) = try image("an average pool")
-            guard k > 0, stride > 0, padding >= 0, 2 * padding <= k else {
+            guard k > 0, stride > 0, padding >= 0, k <= Int(Int32.max), 2 * padding <= k else {
                 throw fail("an average pool needs kernel, stride ≥ 1 and 0 ≤ padding ≤ kernel/2")
             }
             let (oh, ow) = (averagePoolExtent(h, k, stride, padding, ceilMode), averagePoolExtent(w, k, stride, padding, ceilMode))
@@ -114,7 +121,7 @@ public enum PlanValidation {
             return [n, c]
         case .flatten:
             guard shape.count >= 2 else { throw fail("flatten needs a batch axis and at least one more, found \(shape)") }
-            return [shape[0], shape.dropFirst().reduce(1, *)]
+            return [shape[0], try product(Array(shape.dropFirst()))]
         case let .residual(r):
             let body = try outputShape(of: r.body, input: shape, path: "\(path).body")
             let shortcut = try outputShape(of: r.shortcut, input: shape, path: "\(path).shortcut")
@@ -126,7 +133,13 @@ public enum PlanValidation {
             guard shapes.allSatisfy({ $0.count == 4 && $0.dropLast() == shapes[0].dropLast() }) else {
                 throw fail("the branches give shapes \(shapes) that differ in N, H or W")
             }
-            return Array(shapes[0].dropLast()) + [shapes.reduce(0) { $0 + $1[3] }]
+            let (channels, overflow) = shapes.reduce((0, false)) { sum, shape in
+                let (total, over) = sum.0.addingReportingOverflow(shape[3])
+                return (total, sum.1 || over)
+            }
+            guard !overflow else { throw fail("the branches' channels overflow") }
+            _ = try product([shapes[0][0], shapes[0][1], shapes[0][2], channels])
+            return Array(shapes[0].dropLast()) + [channels]
         }
     }
 
