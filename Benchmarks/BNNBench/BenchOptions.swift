@@ -35,8 +35,9 @@ struct BenchOptions {
     var layerFilter: String?
     /// Skip the float convolution (binary kernels only).
     var skipFloat = false
-    /// onnxruntime's float ResNet-34 latency in ms (batch 1, one thread) to compare with (`models`).
-    var onnxruntimeResNet34Milliseconds: Double?
+    /// onnxruntime's float latencies in ms (batch 1, one thread) to compare with (`models`), by model:
+    /// `resnet18`, `resnet34`, `mobilenet_v1` (from `tools/yardsticks/onnxruntime_models.py`).
+    var onnxruntimeMilliseconds: [String: Double] = [:]
     /// The folder of JPEG files the `data` section decodes.
     var imagesDirectory: String?
     /// Operand precisions the `training` section measures.
@@ -45,7 +46,7 @@ struct BenchOptions {
     /// The usage text printed for `--help` and after an invalid option.
     static let usage = """
         usage: bnn-bench [kernels|models|training|gemm|data] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
-                         [--layer TEXT] [--no-float] [--ort-resnet34-ms MS] [--images DIR] [--precision P[,P]] [--help]
+                         [--layer TEXT] [--no-float] [--ort-MODEL-ms MS] [--images DIR] [--precision P[,P]] [--help]
           kernels           peak probes and the convolutions of Bi-Real Net 34 (default)
           models            whole Bi-Real Net 18/34: packed engine vs float evaluation, per-step times
           training          training images/s (forward, backward, Adam) and peak memory, Bi-Real Net 34 at 224
@@ -60,7 +61,8 @@ struct BenchOptions {
           --threads 1,2     thread counts (default 1 and all cores)
           --layer TEXT      only layers (models, training: models) whose name contains TEXT (e.g. 3x3, stem, 56; birealnet34)
           --no-float        skip the float convolution (models: the float evaluation)
-          --ort-resnet34-ms MS  onnxruntime float ResNet-34 latency to compare with (models)
+          --ort-resnet18-ms, --ort-resnet34-ms, --ort-mobilenet-v1-ms MS  onnxruntime float latency
+                            (batch 1, one thread) to compare with (models)
           --images DIR      folder of JPEG files (data)
           --precision fp32,bf16,bf16-o2  precision policies of the training section (default fp32;
                             bf16 = bfloat16 backward passes (O1), bf16-o2 = forward too)
@@ -111,12 +113,13 @@ struct BenchOptions {
                                                          found: text)
                 }
                 options.precisions = precisions.compactMap { $0 }
-            case "--ort-resnet34-ms":
+            case "--ort-resnet18-ms", "--ort-resnet34-ms", "--ort-mobilenet-v1-ms":
                 let text = try value(for: argument)
                 guard let ms = Double(text), ms > 0 else {
                     throw BenchOptionsError.invalidValue(flag: argument, expected: "a positive number of milliseconds", found: text)
                 }
-                options.onnxruntimeResNet34Milliseconds = ms
+                let model = argument.dropFirst("--ort-".count).dropLast("-ms".count).replacingOccurrences(of: "-", with: "_")
+                options.onnxruntimeMilliseconds[model] = ms
             case "--help", "-h": throw BenchOptionsError.helpRequested
             default: throw BenchOptionsError.unknownFlag(argument)
             }

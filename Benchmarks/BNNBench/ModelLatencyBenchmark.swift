@@ -63,6 +63,13 @@ struct ModelLatencyBenchmark {
         var floatMACs: Int
         /// The in-run XOR-popcount peak of the selected binary kernel's instructions, bits per second.
         var popcountPeakBitsPerSecond: Double
+        /// The in-run FMA peak, float operations per second (an FMA counts 2).
+        var fmaPeakFlopsPerSecond: Double
+        /// The time the network's MACs take at the in-run peaks: bit-MACs at the popcount peak plus
+        /// float MACs at the FMA peak.
+        var rooflineSeconds: Double {
+            Double(batch) * (Double(binaryMACs) / popcountPeakBitsPerSecond + 2 * Double(floatMACs) / fmaPeakFlopsPerSecond)
+        }
         /// Seconds of the binary layers in the fastest profiled steps.
         var binarySeconds: Double {
             steps.filter { $0.kind == InferenceProfile.Kind.binaryConvolution.rawValue }.reduce(0) { $0 + $1.seconds }
@@ -102,8 +109,8 @@ struct ModelLatencyBenchmark {
         var binaryKernel: String
         var rows: [Row]
         var sizes: [Sizes]
-        /// onnxruntime float ResNet-34 milliseconds given with `--ort-resnet34-ms`, if any.
-        var onnxruntimeResNet34Milliseconds: Double?
+        /// onnxruntime float milliseconds by model given with `--ort-MODEL-ms`.
+        var onnxruntimeMilliseconds: [String: Double]
         /// Larq Compute Engine's Bi-Real Net 18 latency quoted in the brief (fastest x86 kernels).
         var larqComputeEngineBiRealNet18Milliseconds = 38.0
     }
@@ -163,6 +170,7 @@ struct ModelLatencyBenchmark {
                     let row = Row(model: network.name, batch: batch, threads: threads,
                                   binaryMACs: macs(.binaryConvolution), floatMACs: macs(.floatConvolution),
                                   popcountPeakBitsPerSecond: peak.popcountBitsPerSecond(forKernel: kernel),
+                                  fmaPeakFlopsPerSecond: peak.fmaFlopsPerSecond,
                                   packedSeconds: packed, floatSeconds: floatSeconds, steps: steps)
                     progress(String(format: "bnn-bench: %@ N=%d threads=%d packed %.2f ms", network.name, batch, threads, packed * 1e3)
                              + (floatSeconds.map { String(format: ", float %.1f ms", $0 * 1e3) } ?? ""))
@@ -171,7 +179,7 @@ struct ModelLatencyBenchmark {
             }
         }
         return Report(binaryKernel: kernel, rows: rows, sizes: sizes,
-                      onnxruntimeResNet34Milliseconds: options.onnxruntimeResNet34Milliseconds)
+                      onnxruntimeMilliseconds: options.onnxruntimeMilliseconds)
     }
 
     private func fileSize(_ url: URL) throws -> Int {
@@ -212,11 +220,24 @@ extension ModelLatencyBenchmark.Report {
                                 larqComputeEngineBiRealNet18Milliseconds / (r.packedSeconds * 1e3)))
         }
         if let r = rows.first(where: { $0.model == "birealnet34" && $0.batch == 1 && $0.threads == 1 }) {
-            if let ort = onnxruntimeResNet34Milliseconds {
+            if let ort = onnxruntimeMilliseconds["resnet34"] {
                 lines.append(String(format: "  Bi-Real Net 34 vs onnxruntime float ResNet-34 (%.1f ms): %.1f× faster (target ≥ 4×)",
                                     ort, ort / (r.packedSeconds * 1e3)))
             } else {
                 lines.append("  Bi-Real Net 34 vs onnxruntime: pass --ort-resnet34-ms from tools/yardsticks/onnxruntime_models.py")
+            }
+        }
+        if let r = rows.first(where: { $0.model == "reactnet-a" && $0.batch == 1 && $0.threads == 1 }) {
+            lines.append(String(format: "  ReActNet-A vs its MACs at the in-run peaks (%.2f ms): %.2f× (target ≤ 1.5×)",
+                                r.rooflineSeconds * 1e3, r.packedSeconds / r.rooflineSeconds))
+            if let ort = onnxruntimeMilliseconds["resnet18"] {
+                lines.append(String(format: "  ReActNet-A vs onnxruntime float ResNet-18 (%.1f ms): %.1f× faster (target ≥ 3×)",
+                                    ort, ort / (r.packedSeconds * 1e3)))
+            } else {
+                lines.append("  ReActNet-A vs onnxruntime: pass --ort-resnet18-ms from tools/yardsticks/onnxruntime_models.py")
+            }
+            if let ort = onnxruntimeMilliseconds["mobilenet_v1"] {
+                lines.append(String(format: "  onnxruntime float MobileNet-v1 beside it: %.1f ms (ReActNet-A %.2f ms)", ort, r.packedSeconds * 1e3))
             }
         }
         for r in rows where r.batch == 1 && r.threads == 1 {

@@ -81,3 +81,37 @@ import Testing
         #expect(precision.message.contains("precision = fp32 contradicts") && precision.message.contains("amp_level = O1"), "\(precision.message)")
     }
 }
+
+/// A run directory on a full file system (a 1 MiB tmpfs, mounted when the tests run as root, as in
+/// CI): the first checkpoint does not fit, so the run must fail naming it and leave no partial file.
+@Suite struct FullDiskTests {
+    static let isRoot = getuid() == 0
+
+    /// Runs `/bin/mount` or `/bin/umount` with `arguments`; true when it succeeded.
+    private static func system(_ tool: String, _ arguments: [String]) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"))
+    func aCheckpointThatDoesNotFitFailsTheRunAndLeavesNoPartialFile() throws {
+        let mountPoint = try TrainProgramTests.directory()
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        try #require(try Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.path]),
+                     "mount -t tmpfs failed although running as root")
+        defer { _ = try? Self.system("/bin/umount", [mountPoint.path]) }
+        let run = mountPoint.appendingPathComponent("run")
+        let (status, message) = try TrainProgramTests.run([
+            "--run-dir", run.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4",
+        ])
+        #expect(status == 1, "\(message)")
+        #expect(message.contains(run.path) && message.contains("space"), "\(message)")   // ENOSPC, in Foundation's words
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? []
+        #expect(!left.contains { $0.hasSuffix(".safetensors") || $0.hasSuffix(".tmp") }, "left behind: \(left)")
+    }
+}

@@ -5,7 +5,8 @@ import BNN
 /// - a float convolution's epilogue scale into its weights, its shift into the pass after it;
 /// - runs of element-wise steps into one pass (``PointwiseChain``), after the producing layer;
 /// - a max-pool before a non-decreasing chain (the stem's bias, clamp, pool become pool, bias, clamp);
-/// - the signs a binary layer reads into the pass or binary kernel that produces its input;
+/// - the signs a binary layer reads into the pass or binary kernel that produces its input, and a
+///   learnable shift before them (ReActNet's RSign) into the threshold of that packing;
 /// - in a residual whose body ends with a binary convolution: the shortcut added, the next clamp
 ///   applied and a shortcut convolution's bias folded, all in the binary kernel's epilogue.
 struct EngineCompiler {
@@ -97,6 +98,21 @@ struct EngineCompiler {
         return index
     }
 
+    /// The float value and packed signs a binary layer with `margin` reads from `pending`: a single
+    /// bias left on a row pass's output becomes the threshold of a packing that pass writes (no pass
+    /// of its own), anything else is materialised and packed.
+    private mutating func binaryInput(_ pending: Pending, margin: Int) -> (value: Int, packed: Int) {
+        if case .value = pending.source, let offset = pending.chain.singleBias,
+           let pass = producer[pending.value] as? RowPassOperation, pass.thresholdedOutput == nil {
+            let (h, w, c) = shape(pending.value)
+            program.packedValues.append(PackedValue(value: pending.value, margin: margin, height: h, width: w, channels: c))
+            pass.thresholdedOutput = (program.packedValues.count - 1, margin, offset)
+            return (pending.value, program.packedValues.count - 1)
+        }
+        let x = materialize(pending)
+        return (x, packed(x, margin: margin))
+    }
+
     private mutating func compile(_ steps: [ExportStep], _ start: Pending, path: String) throws -> Pending {
         var pending = start
         for (index, step) in steps.enumerated() {
@@ -127,12 +143,16 @@ struct EngineCompiler {
                            name: path)
         case let .convolution(s):
             return try convolution(s, binary: false, input: materialize(pending), path: path)
+        case let .binaryConvolution(s) where s.groups == 1:
+            let input = binaryInput(pending, margin: s.padding)
+            return try convolution(s, binary: true, input: input.value, packedInput: input.packed, path: path)
         case let .binaryConvolution(s):
             return try convolution(s, binary: true, input: materialize(pending), path: path)
         case let .linear(s):
             return try convolution(s.asConvolution, binary: false, input: materialize(pending), path: path)
         case let .binaryLinear(s):
-            return try convolution(s.asConvolution, binary: true, input: materialize(pending), path: path)
+            let input = binaryInput(pending, margin: 0)
+            return try convolution(s.asConvolution, binary: true, input: input.value, packedInput: input.packed, path: path)
         case .globalAveragePool:
             let x = materialize(pending)
             let (h, w, c) = shape(x)
@@ -164,7 +184,7 @@ struct EngineCompiler {
 
     /// A convolution (or a dense layer as a 1×1 convolution of a 1×1 image) and its epilogue; with
     /// `residual`, the binary kernel adds it and applies `clamp`.
-    private mutating func convolution(_ s: ConvolutionStep, binary: Bool, input x: Int, path: String,
+    private mutating func convolution(_ s: ConvolutionStep, binary: Bool, input x: Int, packedInput: Int? = nil, path: String,
                                       residual: Int? = nil, extraShift: [Float]? = nil,
                                       clamp: ClosedRange<Float>? = nil) throws -> Pending {
         let (h, w, _) = shape(x)
@@ -179,7 +199,7 @@ struct EngineCompiler {
                 signs: signs, zeroMask: zeroMask, outputChannels: s.outputChannels, inputChannels: s.inputChannels,
                 kernelHeight: s.kernelSize, kernelWidth: s.kernelSize, stride: s.stride, padding: s.padding,
                 transform: BinaryOutputTransform(scale: s.scale, bias: shift, clamp: clamp))
-            let packedInput = packed(x, margin: s.padding)
+            let packedInput = packedInput ?? packed(x, margin: s.padding)
             emit(BinaryConvolutionOperation(name: name, prepared: prepared, input: x, packedInput: packedInput,
                                             inputMargin: s.padding, residual: residual, output: output, height: h, width: w))
             return Pending(value: output, name: name)
@@ -208,7 +228,8 @@ struct EngineCompiler {
     private mutating func residual(_ r: ResidualStep, input x: Int, path: String) throws -> Pending {
         let shortcut = try compile(r.shortcut, Pending(value: x, name: path), path: "\(path).shortcut")
         if case let .binaryConvolution(last)? = r.body.last, last.groups == 1 {
-            let head = materialize(try compile(Array(r.body.dropLast()), Pending(value: x, name: path), path: "\(path).body"))
+            let head = binaryInput(try compile(Array(r.body.dropLast()), Pending(value: x, name: path), path: "\(path).body"),
+                                   margin: last.padding)
             var residual: Int, extraShift: [Float]?
             if case .value = shortcut.source, shortcut.value != x, let bias = shortcut.chain.singleBias {
                 // A shortcut convolution's bias joins the binary epilogue's shift.
@@ -222,8 +243,9 @@ struct EngineCompiler {
                 clamp = lo...hi
                 post = post.dropFirst()
             }
-            let fused = try convolution(last, binary: true, input: head, path: "\(path).body[\(r.body.count - 1)]",
-                                        residual: residual, extraShift: extraShift, clamp: clamp)
+            let fused = try convolution(last, binary: true, input: head.value, packedInput: head.packed,
+                                        path: "\(path).body[\(r.body.count - 1)]", residual: residual, extraShift: extraShift,
+                                        clamp: clamp)
             return try compile(Array(post), fused, path: "\(path).post")
         }
         let body = materialize(try compile(r.body, Pending(value: x, name: path), path: "\(path).body"))

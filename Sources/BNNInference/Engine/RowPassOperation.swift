@@ -22,6 +22,9 @@ final class RowPassOperation: EngineOperation {
     let output: Int
     /// The packed value written beside the floats, set by the compiler when a binary layer reads the output.
     var packedOutput: (index: Int, margin: Int)?
+    /// The packed signs of the output plus a per-channel offset (a learnable shift before a sign),
+    /// set by the compiler when a binary layer reads the shifted output.
+    var thresholdedOutput: (index: Int, margin: Int, offset: AlignedBuffer<Float>)?
     /// Input extent (of the pooled value) and output extent and channels.
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int, channels: Int
 
@@ -62,19 +65,29 @@ final class RowPassOperation: EngineOperation {
         let (oh, ow, c) = (outputHeight, outputWidth, channels)
         let out = frame.values[output]
         let packed = packedOutput.map { (base: frame.packed[$0.index], margin: $0.margin) }
+        let thresholded = thresholdedOutput.map { (base: frame.packed[$0.index], margin: $0.margin, offset: $0.offset.base) }
         let words = binaryWordCount(channels: c)
         let zeros = ParallelCounter()
+        /// Packs one row into a buffer with a border of `margin`.
+        func pack(_ values: UnsafePointer<Float>, into base: UnsafeMutablePointer<UInt64>, margin: Int, n: Int, oy: Int) -> Int {
+            let (ph, pw) = (oh + 2 * margin, ow + 2 * margin)
+            return Int(bnn_binary_pack_signs(values, Int64(ow), Int64(c), base + ((n * ph + oy + margin) * pw + margin) * words))
+        }
         Parallel.forEachChunk(frame.batch * oh, minimumChunk: max(1, 16_384 / max(1, ow * c))) { rows in
             var count = 0
+            let shifted = thresholded.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: ow * c) }
+            defer { shifted?.deallocate() }
             for row in rows {
                 let n = row / oh, oy = row % oh
                 let o = out + row * ow * c
                 fill(o, frame: frame, n: n, oy: oy)
                 chain.apply(o, pixels: ow, channels: c)
-                if let packed {
-                    let (ph, pw) = (oh + 2 * packed.margin, ow + 2 * packed.margin)
-                    count += Int(bnn_binary_pack_signs(o, Int64(ow), Int64(c),
-                                                       packed.base + ((n * ph + oy + packed.margin) * pw + packed.margin) * words))
+                if let packed { count += pack(o, into: packed.base, margin: packed.margin, n: n, oy: oy) }
+                if let thresholded, let shifted {
+                    for p in 0..<ow {
+                        for ch in 0..<c { shifted[p * c + ch] = o[p * c + ch] + thresholded.offset[ch] }
+                    }
+                    count += pack(shifted, into: thresholded.base, margin: thresholded.margin, n: n, oy: oy)
                 }
             }
             zeros.add(count)
