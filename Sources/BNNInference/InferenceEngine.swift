@@ -61,15 +61,9 @@ public final class InferenceEngine: @unchecked Sendable {
             throw InferenceError.inputShape(expected: "N×\(h)×\(w)×\(c) (N ≥ 1, channels last)", found: images.shape)
         }
         let batch = images.shape[0]
-        let (count, firstIndex) = images.withUnsafeBufferPointer { x -> (Int, Int) in
-            var count = 0, first = -1
-            for i in 0..<x.count where !x[i].isFinite {
-                if first < 0 { first = i }
-                count += 1
-            }
-            return (count, first)
+        if let (count, firstIndex) = images.withUnsafeBufferPointer(Self.nonFinite) {
+            throw InferenceError.nonFiniteInput(count: count, firstIndex: firstIndex)
         }
-        guard count == 0 else { throw InferenceError.nonFiniteInput(count: count, firstIndex: firstIndex) }
         lock.lock()
         defer { lock.unlock() }
         let ws: EngineWorkspace
@@ -82,8 +76,18 @@ public final class InferenceEngine: @unchecked Sendable {
             ws = EngineWorkspace(program: program, batch: batch)
             workspace = ws
         }
-        let frame = ws.frame
-        images.withUnsafeBufferPointer { frame.values[program.input].update(from: $0.baseAddress!, count: $0.count) }
+        return images.withUnsafeBufferPointer { input in
+            // The operations read the images where they are: no operation writes the input (the slot
+            // assignment never lets one work in place of it).
+            var values = ws.frame.values
+            for v in program.inputValues { values[v] = UnsafeMutablePointer(mutating: input.baseAddress!) }
+            let frame = EngineFrame(batch: batch, values: values, packed: ws.frame.packed, padded: ws.frame.padded)
+            return run(frame, batch: batch, profile: &profile)
+        }
+    }
+
+    /// Runs every operation on `frame` and returns the logits.
+    private func run(_ frame: EngineFrame, batch: Int, profile: inout InferenceProfile?) -> Tensor {
         var unrepresentable = 0
         for (index, operation) in program.operations.enumerated() {
             guard profile != nil else {
@@ -102,5 +106,26 @@ public final class InferenceEngine: @unchecked Sendable {
         let classes = model.classCount
         let output = frame.values[program.output]
         return Tensor(shape: [batch, classes], unsafeUninitialized: { $0.baseAddress!.update(from: output, count: batch * classes) })
+    }
+
+    /// How many values are NaN or infinite and the index of the first, or nil when all are finite.
+    /// `x·0` is 0 for every finite `x` and NaN otherwise, so one vectorised pass finds out whether any is.
+    private static func nonFinite(_ x: UnsafeBufferPointer<Float>) -> (count: Int, firstIndex: Int)? {
+        guard let base = x.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        var probe = SIMD16<Float>(repeating: 0)
+        var i = 0
+        while i + 16 <= x.count {
+            probe += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self) * 0
+            i += 16
+        }
+        var tail: Float = 0
+        while i < x.count {
+            tail += x[i] * 0
+            i += 1
+        }
+        guard probe.sum().isNaN || tail.isNaN else { return nil }
+        let bad = x.indices.filter { !x[$0].isFinite }
+        return (bad.count, bad[0])
     }
 }

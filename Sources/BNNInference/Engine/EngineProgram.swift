@@ -65,6 +65,9 @@ struct EngineProgram {
     var operations: [any EngineOperation] = []
     /// The input and output values.
     var input = 0, output = 0
+    /// The input and the values that alias it (a flatten of the input): the engine points them at the
+    /// caller's images.
+    var inputValues: [Int] { values.indices.filter { root($0) == root(input) } }
     /// The storage slot of every value and the floats per image of every slot.
     private(set) var slotOfValue: [Int] = []
     private(set) var slotSizes: [Int] = []
@@ -94,7 +97,8 @@ struct EngineProgram {
 
     /// Assigns storage slots by lifetime: a slot is free again after the last operation that reads
     /// any value stored in it; an operation's outputs never share its inputs' slots, except an
-    /// output written in place of an input read for the last time.
+    /// output written in place of an input read for the last time (never the program input, which is
+    /// the caller's memory).
     mutating func assignSlots() {
         var lastUse = [Int](repeating: -1, count: values.count)
         for (index, operation) in operations.enumerated() {
@@ -119,7 +123,7 @@ struct EngineProgram {
         for (index, operation) in operations.enumerated() {
             for v in operation.outputs where slot[root(v)] < 0 {
                 let r = root(v)
-                if let reused = operation.inPlaceInput, lastUse[root(reused)] == index,
+                if let reused = operation.inPlaceInput, root(reused) != root(input), lastUse[root(reused)] == index,
                    values[root(reused)].countPerImage >= values[r].countPerImage,
                    !operation.inputs.filter({ $0 != reused }).contains(where: { root($0) == root(reused) }) {
                     slot[r] = slot[root(reused)]
