@@ -33,6 +33,13 @@ public struct PackedModel: Sendable, Equatable {
     ///
     /// The weights of binary steps are kept as their signs (−1, 0, +1): only those reach the kernels.
     ///
+    /// - Parameters:
+    ///   - steps: The plan, e.g. from ``ModelExporter/plan(for:)``.
+    ///   - inputHeight: The image height the plan takes.
+    ///   - inputWidth: The image width the plan takes.
+    ///   - inputChannels: The image channels (3 for RGB).
+    ///   - classNames: One name per logit.
+    ///   - architecture: A free description of the network.
     /// - Throws: ``PlanError`` naming the step that does not fit, or the end of the plan when it does
     ///   not give N×`classNames.count` values.
     public init(steps: [ExportStep], inputHeight: Int, inputWidth: Int, inputChannels: Int = 3, classNames: [String],
@@ -55,7 +62,13 @@ public struct PackedModel: Sendable, Equatable {
 
     /// Exports `model` (evaluation semantics) with ``ModelExporter`` and assembles it.
     ///
-    /// - Parameter classNames: one name per output; nil: `class0`, `class1`, ….
+    /// - Parameters:
+    ///   - model: The trained model; its BatchNorm running statistics are folded.
+    ///   - inputHeight: The image height the packed model will take.
+    ///   - inputWidth: The image width the packed model will take.
+    ///   - inputChannels: The image channels (3 for RGB).
+    ///   - classNames: One name per output; nil: `class0`, `class1`, ….
+    ///   - architecture: A free description of the network, kept in the file.
     /// - Throws: ``ExportError`` for a layer the exporter cannot lower, ``PlanError`` when the plan
     ///   does not fit the input size or the class names.
     public init(exporting model: any TensorLayer, inputHeight: Int, inputWidth: Int, inputChannels: Int = 3,

@@ -22,7 +22,10 @@ public struct PlanError: Error, Equatable, Sendable, CustomStringConvertible {
 public enum PlanValidation {
     /// The output shape of `steps` for an input of `shape` (N×H×W×C or N×F), checking every step.
     ///
-    /// - Parameter path: the name of the step list in messages (`steps`).
+    /// - Parameters:
+    ///   - steps: The plan.
+    ///   - shape: The input shape, N×H×W×C or N×F.
+    ///   - path: The name of the step list in messages (`steps`).
     /// - Throws: ``PlanError`` naming the first step that does not fit.
     public static func outputShape(of steps: [ExportStep], input shape: [Int], path: String = "steps") throws -> [Int] {
         var current = shape
@@ -32,7 +35,13 @@ public enum PlanValidation {
         return current
     }
 
-    /// The output shape of one step; see ``outputShape(of:input:path:)``.
+    /// The output shape of one step; see ``outputShape(of:input:path:)-(ExportStep,_,_)``.
+    ///
+    /// - Parameters:
+    ///   - step: The step.
+    ///   - shape: Its input shape.
+    ///   - path: The step's index path in messages (`steps[3]`).
+    /// - Throws: ``PlanError`` naming the step when it does not fit.
     public static func outputShape(of step: ExportStep, input shape: [Int], path: String) throws -> [Int] {
         func fail(_ reason: String, name: String = "") -> PlanError {
             PlanError(step: name.isEmpty ? path : "\(path) (\(name))", reason: reason)

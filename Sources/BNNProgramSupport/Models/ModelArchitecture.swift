@@ -6,7 +6,7 @@ import ReActNet
 /// A network the programs build by name: `--arch` with the classes, stage widths, blocks, stem and
 /// variant around it. `birealnet-train` stores it in every checkpoint's `bnn.configuration`
 /// metadata (``metadata(imageSize:)``), and `birealnet-export` and `birealnet-infer` read it back
-/// (``init(metadata:file:)``), so that a checkpoint needs no architecture flags; flags override.
+/// (``stored(in:file:)``), so that a checkpoint needs no architecture flags; flags override.
 public struct ModelArchitecture: Sendable, Equatable {
     /// Every `--arch` value: Bi-Real Net 18 and 34, ReActNet-A, ReAct-ResNet-18 and the float ResNets.
     public static let names = BiRealNetConfiguration.architectureNames + ReActNetConfiguration.architectureNames
