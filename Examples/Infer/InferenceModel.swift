@@ -28,8 +28,9 @@ enum InferenceModel {
                      inputSize: (height: Int, width: Int)? = nil) throws -> InferenceModel {
         let url = URL(fileURLWithPath: try arguments.required("weights"))
         let file = try SafeTensorsFile(contentsOf: url)
-        // Every .bnnpack version names a `bnn-packed-…` format (PackedModel reports an old one); checkpoints do not.
-        let isPacked = file.metadata["format"]?.hasPrefix("bnn-packed") ?? false
+        // Every .bnnpack version names a `bnn-packed-…` format (PackedModel reports an old one), and
+        // one whose format entry was lost still has its graph; checkpoints have neither.
+        let isPacked = file.metadata["format"]?.hasPrefix("bnn-packed") ?? PackedModel.looksPacked(file)
         let engine = try arguments.string("engine").map { text -> Engine in
             guard let engine = Engine(rawValue: text) else {
                 throw CommandLineError("--engine must be packed or float, got '\(text)'")

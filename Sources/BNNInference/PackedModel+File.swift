@@ -103,12 +103,18 @@ extension PackedModel {
         }
     }
 
+    /// Whether a file has the parts of a packed model (a `graph`, or only `steps.…` tensors) whatever
+    /// its `format` says: a `.bnnpack` whose metadata was damaged, not a checkpoint.
+    public static func looksPacked(_ file: SafeTensorsFile) -> Bool {
+        file.metadata["graph"] != nil || (!file.tensors.isEmpty && file.tensorNames.allSatisfy { $0.hasPrefix("steps.") })
+    }
+
     /// Checks `format` and `format_version`, recognising float checkpoints and version 1 files.
     private static func checkFormat(of file: SafeTensorsFile) throws {
         let format = file.metadata["format"]
         guard format != formerFormatName else { throw PackedModelError.formerFormat(file: file.source) }
         guard format == formatName else {
-            let checkpoint = (format == nil || format == "pt") && !file.tensors.isEmpty
+            let checkpoint = (format == nil || format == "pt") && !file.tensors.isEmpty && !looksPacked(file)
             throw checkpoint ? PackedModelError.floatCheckpoint(file: file.source)
                 : PackedModelError.notAPackedModel(file: file.source, found: format)
         }

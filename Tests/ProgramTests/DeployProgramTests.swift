@@ -53,6 +53,18 @@ import Testing
             #expect(refused.status != 0 && refused.message.contains("NaN or infinite"), "\(refused.message)")
         }
 
+        // A packed file whose `format` entry is gone is still recognised as one, not read as a checkpoint.
+        let stripped = root.appendingPathComponent("stripped.bnnpack")
+        let file = try SafeTensorsFile(contentsOf: packedURL)
+        var writer = SafeTensorsWriter(metadata: file.metadata.filter { $0.key != "format" })
+        for info in file.tensors { writer.add(bytes: try file.bytes(info.name), shape: info.shape, dtype: info.dtype, named: info.name) }
+        try writer.write(to: stripped)
+        let unnamed = try ProgramRunner.run(Self.tool("birealnet-infer"), [
+            "--weights", stripped.path, "--input", input.path, "--output", root.appendingPathComponent("s.npy").path,
+        ])
+        #expect(unnamed.status == 1 && unnamed.message.contains("\(stripped.path) is not a packed model (metadata 'format' is missing"),
+                "\(unnamed.message)")
+
         // A damaged packed file is refused, naming the file.
         var bytes = try Data(contentsOf: packedURL)
         bytes[bytes.count - 3] ^= 0x40
