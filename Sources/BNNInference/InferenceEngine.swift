@@ -23,12 +23,19 @@ public final class InferenceEngine: @unchecked Sendable {
     /// Compiles `model`: packs the float weights into the SGEMM layout and the binary signs into the
     /// kernels' blocked layout, and chooses every kernel (`BNN_KERNELS` forces one family).
     ///
-    /// - Throws: `BinaryKernelError` when a binary kernel cannot be prepared on this CPU.
+    /// - Throws: `BinaryKernelError` when a binary kernel cannot be prepared on this CPU, and
+    ///   ``InferenceError/tooLarge(batch:bytes:limit:)`` when the buffers of one image would take more
+    ///   than half the memory.
     public init(model: PackedModel) throws {
         self.model = model
         program = try EngineCompiler.compile(model.steps, height: model.inputHeight, width: model.inputWidth,
                                              channels: model.inputChannels)
+        let (bytes, limit) = (program.workspaceBytes(batch: 1), Self.memoryLimit)
+        guard bytes <= limit else { throw InferenceError.tooLarge(batch: 1, bytes: bytes, limit: limit) }
     }
+
+    /// The most the buffers of a run may take: half the physical memory.
+    private static var memoryLimit: Int { Int(ProcessInfo.processInfo.physicalMemory / 2) }
 
     /// Loads a packed model file and compiles it; see ``PackedModel/init(contentsOf:)`` for the errors.
     public convenience init(contentsOf url: URL) throws {
@@ -71,7 +78,7 @@ public final class InferenceEngine: @unchecked Sendable {
             ws = existing
         } else {
             workspace = nil
-            let (bytes, limit) = (program.workspaceBytes(batch: batch), Int(ProcessInfo.processInfo.physicalMemory / 2))
+            let (bytes, limit) = (program.workspaceBytes(batch: batch), Self.memoryLimit)
             guard bytes <= limit else { throw InferenceError.tooLarge(batch: batch, bytes: bytes, limit: limit) }
             ws = EngineWorkspace(program: program, batch: batch)
             workspace = ws

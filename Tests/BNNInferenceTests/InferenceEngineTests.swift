@@ -169,4 +169,17 @@ struct InferenceEngineTests {
             try engine.logits(for: Tensor(zeros: [1, 16, 15, 3]))
         }
     }
+
+    @Test("A model whose buffers would not fit in memory is refused before anything is allocated")
+    func tooLarge() throws {
+        let classifier = LinearStep(weight: [1, 2, 3, 4, 5, 6], inputFeatures: 3, outputFeatures: 2, scale: [1, 1], shift: [0, 0])
+        let model = try PackedModel(steps: [.globalAveragePool, .linear(classifier)], inputHeight: 60_000, inputWidth: 60_000,
+                                    classNames: ["a", "b"])
+        #expect {
+            try InferenceEngine(model: model)
+        } throws: { error in
+            guard case let .tooLarge(batch, bytes, _)? = error as? InferenceError else { return false }
+            return batch == 1 && bytes > 40_000_000_000 && (error as? InferenceError)?.description.contains("smaller batch or input size") == true
+        }
+    }
 }
