@@ -1,4 +1,5 @@
-// Fuzzes the .bnnpack reader: any bytes must give a PackedModel or a thrown error, never a trap, and
+// Fuzzes the .bnnpack reader and the engine's compiler: any bytes must give a PackedModel (compiled
+// into an InferenceEngine, whose preparation must not trap either) or a thrown error, never a trap, and
 // no allocation larger than the input allows. A mutated file almost never matches its checksum, so
 // each input is also read resealed (its `checksum` metadata set to the right value), which takes the
 // mutations past the checksum into the graph, the tensors and the plan.
@@ -28,9 +29,10 @@ func resealed(_ file: SafeTensorsFile) -> Data? {
 @_cdecl("LLVMFuzzerTestOneInput")
 func testOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     guard let file = try? SafeTensorsFile(data: fuzzData(start, count), source: "fuzz") else { return 0 }
-    _ = try? PackedModel(file: file)
-    if let bytes = resealed(file), let sealed = try? SafeTensorsFile(data: bytes, source: "fuzz-resealed") {
-        _ = try? PackedModel(file: sealed)
+    if let model = try? PackedModel(file: file) { _ = try? InferenceEngine(model: model) }
+    if let bytes = resealed(file), let sealed = try? SafeTensorsFile(data: bytes, source: "fuzz-resealed"),
+       let model = try? PackedModel(file: sealed) {
+        _ = try? InferenceEngine(model: model)
     }
     return 0
 }
