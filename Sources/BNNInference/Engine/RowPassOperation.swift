@@ -84,15 +84,31 @@ final class RowPassOperation: EngineOperation {
                 chain.apply(o, pixels: ow, channels: c)
                 if let packed { count += pack(o, into: packed.base, margin: packed.margin, n: n, oy: oy) }
                 if let thresholded, let shifted {
-                    for p in 0..<ow {
-                        for ch in 0..<c { shifted[p * c + ch] = o[p * c + ch] + thresholded.offset[ch] }
-                    }
+                    for p in 0..<ow { Self.add(o + p * c, thresholded.offset, into: shifted + p * c, count: c) }
                     count += pack(shifted, into: thresholded.base, margin: thresholded.margin, n: n, oy: oy)
                 }
             }
             zeros.add(count)
         }
         return zeros.value
+    }
+
+    /// `o[i] = a[i] + b[i]` for `count` values, 16 at a time in SIMD registers (`o` may be `a`).
+    @inline(__always)
+    private static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into o: UnsafeMutablePointer<Float>,
+                            count: Int) {
+        let (x, y, z) = (UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeMutableRawPointer(o))
+        var i = 0
+        while i + 16 <= count {
+            let sum = x.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                + y.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            z.storeBytes(of: sum, toByteOffset: 4 * i, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            o[i] = a[i] + b[i]
+            i += 1
+        }
     }
 
     /// The maximum over the window `ys`×`xs` of an H×W×C image, per channel, 16 channels at a time
@@ -133,8 +149,7 @@ final class RowPassOperation: EngineOperation {
             if i != o { o.update(from: i, count: ow * c) }
         case let .sum(a, b):
             let offset = (n * outputHeight + oy) * ow * c
-            let (x, y) = (frame.values[a] + offset, frame.values[b] + offset)
-            for i in 0..<ow * c { o[i] = x[i] + y[i] }
+            Self.add(frame.values[a] + offset, frame.values[b] + offset, into: o, count: ow * c)
         case let .maxPool(v, k, stride, padding):
             let image = frame.values[v] + n * h * w * c
             let ys = max(0, oy * stride - padding)..<min(h, oy * stride - padding + k)
@@ -153,10 +168,7 @@ final class RowPassOperation: EngineOperation {
                 let p = o + ox * c
                 p.update(repeating: 0, count: c)
                 for y in ys {
-                    for x in xs {
-                        let i = image + (y * w + x) * c
-                        for ch in 0..<c { p[ch] += i[ch] }
-                    }
+                    for x in xs { Self.add(p, image + (y * w + x) * c, into: p, count: c) }
                 }
                 let scale = 1 / Float((y1 - y0) * (x1 - x0))
                 for ch in 0..<c { p[ch] *= scale }
