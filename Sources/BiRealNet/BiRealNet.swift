@@ -60,10 +60,7 @@ public final class BiRealNet: LayerPipeline, BackwardProgressReporting {
         bn2 = c.variant == .reference ? BatchNorm2D(channels: inputChannels) : nil
         fc = Linear(inputFeatures: inputChannels, outputFeatures: c.classes)
         // Drop-path generators are seeded after every weight, so the initial weights do not depend on the rate.
-        for (index, residual) in residuals.enumerated() {
-            let rate = c.dropPathRate * Double(index) / Double(max(residuals.count - 1, 1))
-            if rate > 0 { residual.dropPath = DropPath(rate: rate) }
-        }
+        DropPath.assign(maximumRate: c.dropPathRate, to: residuals)
     }
 
     /// One Bi-Real block: `post(bn1(binary_conv(x)) + shortcut(x))`, where the shortcut is the identity or,

@@ -48,11 +48,14 @@ import Testing
 /// A resumed run draws the same drop-path masks as an uninterrupted one: the generators travel in
 /// the training checkpoint.
 @Suite struct DropPathResumeTests {
-    static func makeTrainer(seed: UInt64) -> (Trainer, Residual) {
+    /// With `inlined`, the block's names are inlined into the sequence's (as in ReActNet-A), so it has
+    /// no module path of its own.
+    static func makeTrainer(seed: UInt64, inlined: Bool = false) -> (Trainer, Residual) {
         let (model, block) = Initializer.withSeed(seed) {
             let block = Residual(body: Linear(inputFeatures: 3, outputFeatures: 3))
             block.dropPath = DropPath(rate: 0.5)
-            return (Sequential { block; Linear(inputFeatures: 3, outputFeatures: 2) }, block)
+            let head = Linear(inputFeatures: 3, outputFeatures: 2)
+            return (inlined ? Sequential(named: [("", block), ("head", head)]) : Sequential { block; head }, block)
         }
         let trainer = Trainer(model: model, optimizer: Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-2),
                               schedule: ConstantSchedule(learningRate: 1e-2))
@@ -64,18 +67,19 @@ import Testing
         return LabeledBatch(images: Tensor(randomNormal: [16, 3], generator: &g), labels: (0..<16).map { ($0 + i) % 2 })
     }
 
-    @Test func checkpointCarriesTheMaskGenerator() throws {
-        let (uninterrupted, reference) = Self.makeTrainer(seed: 8)
+    @Test(arguments: [false, true])
+    func checkpointCarriesTheMaskGenerator(inlined: Bool) throws {
+        let (uninterrupted, reference) = Self.makeTrainer(seed: 8, inlined: inlined)
         uninterrupted.runEpoch(training: (0..<4).map(Self.batch), validation: [LabeledBatch]?.none)
 
-        let (first, _) = Self.makeTrainer(seed: 8)
+        let (first, _) = Self.makeTrainer(seed: 8, inlined: inlined)
         first.runEpoch(training: (0..<2).map(Self.batch), validation: [LabeledBatch]?.none)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-droppath-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try first.saveCheckpoint(to: url)
 
         // Another seed: without the saved generator the resumed run would draw other masks.
-        let (resumed, block) = Self.makeTrainer(seed: 9)
+        let (resumed, block) = Self.makeTrainer(seed: 9, inlined: inlined)
         #expect(block.dropPath?.generator != reference.dropPath?.generator)
         try resumed.restore(from: url)
         resumed.runEpoch(training: (2..<4).map(Self.batch), validation: [LabeledBatch]?.none)

@@ -58,3 +58,36 @@ public final class DropPath {
         }
     }
 }
+
+extension DropPath {
+    /// The residual blocks of `layer` in data-flow order, found through ``LayerPipeline``s,
+    /// `Residual` bodies, shortcuts and posts and `Concatenate` branches — also those whose names are
+    /// inlined into their parent's (ReActNet-A's), which `namedModules()` does not list.
+    public static func residuals(in layer: any TensorLayer) -> [Residual] {
+        switch layer {
+        case let residual as Residual:
+            return [residual] + residuals(in: residual.body) + (residual.shortcut.map(residuals(in:)) ?? [])
+                + (residual.post.map(residuals(in:)) ?? [])
+        case let pipeline as any LayerPipeline:
+            return pipeline.pipelineLayers.flatMap { residuals(in: $0.layer) }
+        case let concatenation as Concatenate:
+            return concatenation.branches.flatMap { residuals(in: $0.layer) }
+        default:
+            return []
+        }
+    }
+
+    /// Gives the residual blocks of a network stochastic depth linear in depth, as timm does: block
+    /// `i` of `n` drops its branch at `maximumRate · i / (n − 1)` (the first block never). Call it
+    /// inside the model's `Initializer.withSeed` scope, after the weights, so that the masks are
+    /// seeded and the weights do not depend on the rate.
+    ///
+    /// - Precondition: `maximumRate` is in 0..<1 (programmer error; the trainer checks the flag).
+    public static func assign(maximumRate: Double, to residuals: [Residual]) {
+        precondition(maximumRate >= 0 && maximumRate < 1, "DropPath.assign: rate must be in 0..<1, got \(maximumRate)")
+        for (index, residual) in residuals.enumerated() {
+            let rate = maximumRate * Double(index) / Double(max(residuals.count - 1, 1))
+            residual.dropPath = rate > 0 ? DropPath(rate: rate) : nil
+        }
+    }
+}

@@ -10,8 +10,15 @@ extension Trainer {
     /// The model's drop paths under their module paths.
     private var dropPaths: [String: DropPath] {
         var result: [String: DropPath] = [:]
+        var named = Set<ObjectIdentifier>()
         for (path, module) in model.namedModules() {
-            if let dropPath = (module as? Residual)?.dropPath { result[path] = dropPath }
+            guard let residual = module as? Residual else { continue }
+            named.insert(ObjectIdentifier(residual))
+            if let dropPath = residual.dropPath { result[path] = dropPath }
+        }
+        // Blocks whose names are inlined into their parent's have no path: keyed by data-flow position.
+        for (index, residual) in DropPath.residuals(in: model).enumerated() where !named.contains(ObjectIdentifier(residual)) {
+            if let dropPath = residual.dropPath { result["residual[\(index)]"] = dropPath }
         }
         return result
     }

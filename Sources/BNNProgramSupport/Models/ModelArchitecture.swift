@@ -29,7 +29,7 @@ public struct ModelArchitecture: Sendable, Equatable {
     public var variant: BiRealNetConfiguration.Variant
     /// The ReActNet training stage: 1 keeps float weights, 2 binarises them.
     public var stage: Int
-    /// The largest drop-path rate of the residual blocks (Bi-Real Net).
+    /// The largest drop-path rate of the residual blocks, linear in depth (every family).
     public var dropPathRate: Double
 
     /// Creates an architecture description.
@@ -97,7 +97,11 @@ public struct ModelArchitecture: Sendable, Equatable {
     public func makeModel(seed: UInt64) throws -> (model: any TensorLayer, blocks: String) {
         let configuration = try biRealConfiguration()
         if let react = try reactNetConfiguration() {
-            let model = Initializer.withSeed(seed) { ReActNet.model(react, binarizesWeights: stage != 1) }
+            let model = Initializer.withSeed(seed) { () -> Sequential in
+                let model = ReActNet.model(react, binarizesWeights: stage != 1)
+                DropPath.assign(maximumRate: dropPathRate, to: DropPath.residuals(in: model))
+                return model
+            }
             return (model, "\(react.architecture.rawValue), widths \(react.widths)")
         }
         guard stage == 2 else { throw CommandLineError("--stage 1 needs a ReActNet architecture (\(ReActNetConfiguration.architectureNames))") }
