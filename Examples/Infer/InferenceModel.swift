@@ -105,10 +105,7 @@ enum InferenceModel {
             guard images.rank == 4, images.shape[3] == 3, images.shape.allSatisfy({ $0 > 0 }) else {
                 throw CommandLineError("input must be N×H×W×3 images, found shape \(images.shape)")
             }
-            let scalars = images.scalars
-            if let first = scalars.firstIndex(where: { !$0.isFinite }) {
-                throw InferenceError.nonFiniteInput(count: scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }, firstIndex: first)
-            }
+            try InferenceEngine.checkFinite(images)
             return model.forward(images, mode: mode)
         }
     }

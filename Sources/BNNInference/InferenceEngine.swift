@@ -68,9 +68,7 @@ public final class InferenceEngine: @unchecked Sendable {
             throw InferenceError.inputShape(expected: "N×\(h)×\(w)×\(c) (N ≥ 1, channels last)", found: images.shape)
         }
         let batch = images.shape[0]
-        if let (count, firstIndex) = images.withUnsafeBufferPointer(Self.nonFinite) {
-            throw InferenceError.nonFiniteInput(count: count, firstIndex: firstIndex)
-        }
+        try Self.checkFinite(images)
         lock.lock()
         defer { lock.unlock() }
         let ws: EngineWorkspace
@@ -113,6 +111,16 @@ public final class InferenceEngine: @unchecked Sendable {
         let classes = model.classCount
         let output = frame.values[program.output]
         return Tensor(shape: [batch, classes], unsafeUninitialized: { $0.baseAddress!.update(from: output, count: batch * classes) })
+    }
+
+    /// Refuses input with NaN or infinite values, as every engine of the package does: a 1-bit sign of
+    /// NaN means nothing, and the float model would give NaN rows.
+    ///
+    /// - Throws: ``InferenceError/nonFiniteInput(count:firstIndex:)``.
+    public static func checkFinite(_ images: Tensor) throws {
+        if let (count, firstIndex) = images.withUnsafeBufferPointer(nonFinite) {
+            throw InferenceError.nonFiniteInput(count: count, firstIndex: firstIndex)
+        }
     }
 
     /// How many values are NaN or infinite and the index of the first, or nil when all are finite.

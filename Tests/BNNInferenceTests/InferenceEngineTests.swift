@@ -43,72 +43,24 @@ struct InferenceEngineTests {
         return profile
     }
 
-    private func vgg(_ c: Int) -> Sequential {
-        Sequential {
-            Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
-            BatchNorm2D(channels: c)
-            BinaryConv2D(inputChannels: c, outputChannels: c)
-            BatchNorm2D(channels: c)
-            MaxPool2D(kernelSize: 2)
-            HardTanh()
-            BinaryConv2D(inputChannels: c, outputChannels: 100, groups: c == 48 ? 4 : 1)
-            BatchNorm2D(channels: 100)
-            MaxPool2D(kernelSize: 2)
-            PReLU(channels: 100)
-            GlobalAvgPool()
-            Linear(inputFeatures: 100, outputFeatures: 10)
-        }
-    }
-
-    /// Two binary convolutions per block, a 1×1 shortcut without pooling, a user layer, a binary classifier.
-    private func residual(_ c: Int) -> Sequential {
-        Sequential {
-            Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
-            BatchNorm2D(channels: c)
-            Residual(body: Sequential {
-                BinaryConv2D(inputChannels: c, outputChannels: 100)
-                BatchNorm2D(channels: 100)
-                PReLU(channels: 100)
-                BinaryConv2D(inputChannels: 100, outputChannels: 100)
-                BatchNorm2D(channels: 100)
-            }, shortcut: Sequential {
-                Conv2D(inputChannels: c, outputChannels: 100, kernelSize: 1)
-                BatchNorm2D(channels: 100)
-            }, post: HardTanh())
-            Identity()
-            ShiftedClamp()
-            Flatten()
-            BinaryLinear(inputFeatures: 100 * 6 * 6, outputFeatures: 10)
-        }
-    }
-
     @Test("VGG-style binary net with max-pools, no residuals (grouped binary convolution at 48)",
           arguments: [3, 48, 100], [1, 7])
     func vggStyle(channels: Int, batch: Int) throws {
-        try check(Initializer.withSeed(UInt64(channels)) { vgg(channels) }, height: 8, width: 8, batch: batch, seed: 21)
+        try check(Initializer.withSeed(UInt64(channels)) { InferenceTestSupport.vgg(channels) }, height: 8, width: 8, batch: batch,
+                  seed: 21)
     }
 
     @Test("Residual net: two binary convolutions per block, 1×1 shortcut, binary classifier", arguments: [3, 48, 100], [1, 7])
     func residualNet(channels: Int, batch: Int) throws {
-        try check(Initializer.withSeed(UInt64(channels)) { residual(channels) }, height: 6, width: 6, batch: batch, seed: 22)
+        let model = Initializer.withSeed(UInt64(channels)) {
+            InferenceTestSupport.residual(channels, activation: PReLU(channels: 100), userLayer: ShiftedClamp())
+        }
+        try check(model, height: 6, width: 6, batch: batch, seed: 22)
     }
 
     @Test("The README's example model", arguments: [1, 7])
     func readmeExample(batch: Int) throws {
-        let model = Initializer.withSeed(42) {
-            Sequential {
-                Conv2D(inputChannels: 3, outputChannels: 32, kernelSize: 3, padding: 1)
-                BatchNorm2D(channels: 32)
-                HardTanh()
-                Residual(body: Sequential(named: [
-                    ("binary_conv", BinaryConv2D(inputChannels: 32, outputChannels: 32,
-                                                 inputQuantizer: SignActivation(quantizer: ApproxSign()))),
-                    ("bn1", BatchNorm2D(channels: 32)),
-                ]), post: HardTanh())
-                GlobalAvgPool()
-                Linear(inputFeatures: 32, outputFeatures: 10)
-            }
-        }
+        let model = InferenceTestSupport.readmeModel()
         try check(model, height: 12, width: 10, batch: batch, seed: 23)
     }
 

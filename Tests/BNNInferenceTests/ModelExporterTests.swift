@@ -110,44 +110,6 @@ private final class MyCappedReLU: ExportableLayer {
 
 @Suite("Module tree export into a plan")
 struct ModelExporterTests {
-    private func vgg(_ c: Int) -> Sequential {
-        Sequential {
-            Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
-            BatchNorm2D(channels: c)
-            BinaryConv2D(inputChannels: c, outputChannels: c)
-            BatchNorm2D(channels: c)
-            MaxPool2D(kernelSize: 2)
-            HardTanh()
-            BinaryConv2D(inputChannels: c, outputChannels: 100, groups: c == 48 ? 4 : 1)
-            BatchNorm2D(channels: 100)
-            MaxPool2D(kernelSize: 2)
-            PReLU(channels: 100)
-            GlobalAvgPool()
-            Linear(inputFeatures: 100, outputFeatures: 10)
-        }
-    }
-
-    private func residual(_ c: Int) -> Sequential {
-        Sequential {
-            Conv2D(inputChannels: 3, outputChannels: c, kernelSize: 3, padding: 1)
-            BatchNorm2D(channels: c)
-            Residual(body: Sequential {
-                BinaryConv2D(inputChannels: c, outputChannels: 100)
-                BatchNorm2D(channels: 100)
-                ReLU()
-                BinaryConv2D(inputChannels: 100, outputChannels: 100)
-                BatchNorm2D(channels: 100)
-            }, shortcut: Sequential {
-                Conv2D(inputChannels: c, outputChannels: 100, kernelSize: 1)
-                BatchNorm2D(channels: 100)
-            }, post: HardTanh())
-            Identity()
-            MyCappedReLU()
-            Flatten()
-            BinaryLinear(inputFeatures: 100 * 6 * 6, outputFeatures: 10)
-        }
-    }
-
     private func check(_ model: any TensorLayer, batch: Int, seed: UInt64) throws {
         InferenceTestSupport.randomise(model, seed: seed)
         let plan = try ModelExporter().plan(for: model)
@@ -162,30 +124,20 @@ struct ModelExporterTests {
 
     @Test("VGG-style binary net with max-pools: plan equals the float evaluation", arguments: [3, 48, 100], [1, 7])
     func vggStyle(channels: Int, batch: Int) throws {
-        try check(Initializer.withSeed(UInt64(channels)) { vgg(channels) }, batch: batch, seed: 11)
+        try check(Initializer.withSeed(UInt64(channels)) { InferenceTestSupport.vgg(channels) }, batch: batch, seed: 11)
     }
 
     @Test("Residual net with a 1×1 shortcut and a user layer: plan equals the float evaluation", arguments: [3, 48, 100], [1, 7])
     func residualNet(channels: Int, batch: Int) throws {
-        try check(Initializer.withSeed(UInt64(channels)) { residual(channels) }, batch: batch, seed: 12)
+        let model = Initializer.withSeed(UInt64(channels)) {
+            InferenceTestSupport.residual(channels, activation: ReLU(), userLayer: MyCappedReLU())
+        }
+        try check(model, batch: batch, seed: 12)
     }
 
     @Test("The README's example model: plan equals the float evaluation", arguments: [1, 7])
     func readmeExample(batch: Int) throws {
-        let model = Initializer.withSeed(42) {
-            Sequential {
-                Conv2D(inputChannels: 3, outputChannels: 32, kernelSize: 3, padding: 1)
-                BatchNorm2D(channels: 32)
-                HardTanh()
-                Residual(body: Sequential(named: [
-                    ("binary_conv", BinaryConv2D(inputChannels: 32, outputChannels: 32,
-                                                 inputQuantizer: SignActivation(quantizer: ApproxSign()))),
-                    ("bn1", BatchNorm2D(channels: 32)),
-                ]), post: HardTanh())
-                GlobalAvgPool()
-                Linear(inputFeatures: 32, outputFeatures: 10)
-            }
-        }
+        let model = InferenceTestSupport.readmeModel()
         try check(model, batch: batch, seed: 13)
     }
 
