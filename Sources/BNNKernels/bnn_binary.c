@@ -227,29 +227,34 @@ void bnn_binary_zero_correct(const bnn_binary_conv_params *p, int64_t pixel, int
 
 int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_t o0, int64_t count,
                           const int32_t *dots, uint64_t *packed) {
-    const int64_t oc = p->out_channels;
-    const int64_t base = pixel * oc + o0;
-    if (p->dots) memcpy(p->dots + base, dots, (size_t)count * sizeof(int32_t));
+    if (p->dots) memcpy(p->dots + pixel * p->out_channels + o0, dots, (size_t)count * sizeof(int32_t));
     if (!p->output && !p->packed_output) return 0;
+    const int64_t out_at = pixel * bnn_binary_output_stride(p) + o0;
+    const int64_t residual_at = pixel * p->out_channels + o0;
     int64_t unrepresentable = 0;
     for (int64_t i = 0; i < count; i++) {
         const int64_t o = o0 + i;
         float v = p->scale[o] * (float)dots[i];
         if (p->bias) v = v + p->bias[o];
-        if (p->residual) v = v + p->residual[base + i];
+        if (p->residual) v = v + p->residual[residual_at + i];
         if (p->clamp) v = v < p->clamp_lo ? p->clamp_lo : (v > p->clamp_hi ? p->clamp_hi : v);
-        if (p->output) p->output[base + i] = v;
+        if (p->activation_shift) v = v + p->activation_shift[o];
+        if (p->activation_slope) v = v > 0 ? v : p->activation_slope[o] * v;
+        if (p->activation_bias) v = v + p->activation_bias[o];
+        if (p->output) p->output[out_at + i] = v;
         if (packed) {
-            if (v < 0) packed[o / 64] |= (uint64_t)1 << (o % 64);
-            if (!(v < 0) && !(v > 0)) unrepresentable++;
+            const float t = p->pack_threshold ? v + p->pack_threshold[o] : v;
+            const int64_t c = p->packed_channel + o;
+            if (t < 0) packed[c / 64] |= (uint64_t)1 << (c % 64);
+            if (!(t < 0) && !(t > 0)) unrepresentable++;
         }
     }
     return unrepresentable;
 }
 
 void bnn_binary_clear_packed(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
-    if (!p->packed_output) return;
-    const size_t bytes = (size_t)(p->out_w * bnn_binary_words(p->out_channels)) * sizeof(uint64_t);
+    if (!p->packed_output || p->packed_channel != 0) return;
+    const size_t bytes = (size_t)(p->out_w * bnn_binary_packed_stride(p)) * sizeof(uint64_t);
     for (int64_t row = row_begin; row < row_end; row++) {
         memset(bnn_binary_packed_output_at(p, row / p->out_h, row % p->out_h, 0), 0, bytes);
     }

@@ -96,18 +96,25 @@ int64_t bnn_binary_finish_block_avx2(const bnn_binary_conv_params *p, int64_t pi
         _mm256_storeu_si256((__m256i *)lanes, dots);
         return bnn_binary_finish(p, pixel, o0, count, lanes, where->packed);
     }
-    const int64_t base = pixel * p->out_channels + o0;
-    if (p->dots) _mm256_storeu_si256((__m256i *)(p->dots + base), dots);
+    if (p->dots) _mm256_storeu_si256((__m256i *)(p->dots + pixel * p->out_channels + o0), dots);
     if (!p->output && !where->packed) return 0;
     __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p->scale + o0), _mm256_cvtepi32_ps(dots));
     if (p->bias) v = _mm256_add_ps(v, _mm256_loadu_ps(p->bias + o0));
-    if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + base));
+    if (p->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(p->residual + pixel * p->out_channels + o0));
     if (p->clamp) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(p->clamp_lo)), _mm256_set1_ps(p->clamp_hi));
-    if (p->output) _mm256_storeu_ps(p->output + base, v);
-    if (!where->packed) return 0;
     const __m256 zero = _mm256_setzero_ps();
+    if (p->activation_shift) v = _mm256_add_ps(v, _mm256_loadu_ps(p->activation_shift + o0));
+    if (p->activation_slope) {
+        const __m256 scaled = _mm256_mul_ps(v, _mm256_loadu_ps(p->activation_slope + o0));
+        v = _mm256_blendv_ps(scaled, v, _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
+    }
+    if (p->activation_bias) v = _mm256_add_ps(v, _mm256_loadu_ps(p->activation_bias + o0));
+    if (p->output) _mm256_storeu_ps(p->output + pixel * bnn_binary_output_stride(p) + o0, v);
+    if (!where->packed) return 0;
+    if (p->pack_threshold) v = _mm256_add_ps(v, _mm256_loadu_ps(p->pack_threshold + o0));
     const uint64_t negative = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-    where->packed[o0 / 64] |= negative << (o0 % 64);
+    const int64_t c = p->packed_channel + o0;
+    where->packed[c / 64] |= negative << (c % 64);
     return __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, zero, _CMP_EQ_UQ)));
 }
 

@@ -89,29 +89,38 @@ finish_tile(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const __m512
         }
         return unrepresentable;
     }
+    if (bnn_binary_has_activation(p)) {
+        // The activation and threshold: the shared AVX2 epilogue, one pixel at a time.
+        for (int i = 0; i < pixels; i++) {
+            int32_t differing[BNN_BINARY_BLOCK];
+            _mm256_storeu_si256((__m256i *)differing, _mm512_cvtepi64_epi32(sums[i]));
+            unrepresentable += bnn_binary_finish_block_avx2(p, q + i, o0, differing, &where[i]);
+        }
+        return unrepresentable;
+    }
     int32_t *const dots_out = p->dots;
     float *const output = p->output;
     const float *const residual = p->residual;
+    const int64_t out_stride = bnn_binary_output_stride(p);
     const int has_bias = p->bias != NULL, clamp = p->clamp;
     const int values = output || p->packed_output;
     const __m256 scale = values ? _mm256_loadu_ps(p->scale + o0) : _mm256_setzero_ps();
     const __m256 bias = has_bias ? _mm256_loadu_ps(p->bias + o0) : _mm256_setzero_ps();
     const __m256 lo = _mm256_set1_ps(p->clamp_lo), hi = _mm256_set1_ps(p->clamp_hi);
     const __m256 zero = _mm256_setzero_ps();
-    const int64_t word = o0 / 64, shift = o0 % 64;
-    int64_t base = q * oc + o0;
-    for (int i = 0; i < pixels; i++, base += oc) {
+    const int64_t word = (p->packed_channel + o0) / 64, shift = (p->packed_channel + o0) % 64;
+    for (int i = 0; i < pixels; i++) {
         __m256i differing = _mm512_cvtepi64_epi32(sums[i]);
         if (where[i].touches_padding) differing = _mm256_sub_epi32(differing, bnn_binary_correction_avx2(p, o0, &where[i]));
         const __m256i dots = bnn_binary_zero_correct_avx2(
             p, q + i, o0, _mm256_sub_epi32(_mm256_set1_epi32(where[i].valid_bits), _mm256_slli_epi32(differing, 1)));
-        if (dots_out) _mm256_storeu_si256((__m256i *)(dots_out + base), dots);
+        if (dots_out) _mm256_storeu_si256((__m256i *)(dots_out + (q + i) * oc + o0), dots);
         if (!values) continue;
         __m256 v = _mm256_mul_ps(scale, _mm256_cvtepi32_ps(dots));
         if (has_bias) v = _mm256_add_ps(v, bias);
-        if (residual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual + base));
+        if (residual) v = _mm256_add_ps(v, _mm256_loadu_ps(residual + (q + i) * oc + o0));
         if (clamp) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-        if (output) _mm256_storeu_ps(output + base, v);
+        if (output) _mm256_storeu_ps(output + (q + i) * out_stride + o0, v);
         if (where[i].packed) {
             where[i].packed[word] |= (uint64_t)_mm256_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
             unrepresentable += __builtin_popcount((unsigned)_mm256_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
@@ -161,21 +170,48 @@ emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i dots[BNN_
     float *const output = p->output;
     if (!output && !p->packed_output) return 0;
     const float *const residual = p->residual;
+    const int64_t out_stride = bnn_binary_output_stride(p);
     const __m512 scale = _mm512_loadu_ps(p->scale + o0);
     const __m512 bias = p->bias ? _mm512_loadu_ps(p->bias + o0) : _mm512_setzero_ps();
     const __m512 lo = _mm512_set1_ps(p->clamp_lo), hi = _mm512_set1_ps(p->clamp_hi);
     const __m512 zero = _mm512_setzero_ps();
     const int has_bias = p->bias != NULL, clamp = p->clamp;
-    const int64_t word = o0 / 64, shift = o0 % 64;
+    const int64_t word = (p->packed_channel + o0) / 64, shift = (p->packed_channel + o0) % 64;
     int64_t unrepresentable = 0;
+    if (bnn_binary_has_activation(p)) {
+        // RPReLU and the RSign threshold, each step only when its table is there.
+        const __m512 one = _mm512_set1_ps(1);
+        const __m512 act_shift = p->activation_shift ? _mm512_loadu_ps(p->activation_shift + o0) : zero;
+        const __m512 act_bias = p->activation_bias ? _mm512_loadu_ps(p->activation_bias + o0) : zero;
+        const __m512 threshold = p->pack_threshold ? _mm512_loadu_ps(p->pack_threshold + o0) : zero;
+        const __m512 slope = p->activation_slope ? _mm512_loadu_ps(p->activation_slope + o0) : one;
+        const int has_shift = p->activation_shift != NULL, has_slope = p->activation_slope != NULL;
+        const int has_act_bias = p->activation_bias != NULL, has_threshold = p->pack_threshold != NULL;
+#pragma clang loop unroll(full)
+        for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+            __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
+            if (has_bias) v = _mm512_add_ps(v, bias);
+            if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + (q + i) * oc + o0));
+            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+            if (has_shift) v = _mm512_add_ps(v, act_shift);
+            if (has_slope) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_NGT_UQ), v, slope);
+            if (has_act_bias) v = _mm512_add_ps(v, act_bias);
+            if (output) _mm512_storeu_ps(output + (q + i) * out_stride + o0, v);
+            if (packed[i]) {
+                const __m512 t = has_threshold ? _mm512_add_ps(v, threshold) : v;
+                packed[i][word] |= (uint64_t)_mm512_cmp_ps_mask(t, zero, _CMP_LT_OQ) << shift;
+                unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(t, zero, _CMP_EQ_UQ));
+            }
+        }
+        return unrepresentable;
+    }
 #pragma clang loop unroll(full)
     for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
-        const int64_t at = (q + i) * oc + o0;
         __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
         if (has_bias) v = _mm512_add_ps(v, bias);
-        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + at));
+        if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + (q + i) * oc + o0));
         if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-        if (output) _mm512_storeu_ps(output + at, v);
+        if (output) _mm512_storeu_ps(output + (q + i) * out_stride + o0, v);
         if (packed[i]) {
             packed[i][word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
             unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
@@ -275,7 +311,7 @@ BNN_AVX512 static int64_t row_tile_avx512(const bnn_binary_conv_params *p, int64
                                           const int32_t *offsets, int64_t k_words, int64_t o_end) {
     int64_t unrepresentable = 0;
     uint64_t *packed[BNN_TILE512_PIXELS];
-    for (int i = 0; i < BNN_TILE512_PIXELS; i++) packed[i] = t->packed ? t->packed + i * bnn_binary_words(p->out_channels) : NULL;
+    for (int i = 0; i < BNN_TILE512_PIXELS; i++) packed[i] = t->packed ? t->packed + i * bnn_binary_packed_stride(p) : NULL;
     for (int64_t o0 = 0; o0 < o_end; o0 += 2 * BNN_BINARY_BLOCK) {
         const uint64_t *w0 = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
         __m512i s0[BNN_TILE512_PIXELS], s1[BNN_TILE512_PIXELS], dots[BNN_TILE512_PIXELS];

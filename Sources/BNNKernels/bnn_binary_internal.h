@@ -19,13 +19,29 @@ static inline const uint64_t *bnn_binary_pixel_base(const bnn_binary_conv_params
     return p->input + ((n * ph + oy * p->stride + shift) * pw + ox * p->stride + shift) * bnn_binary_words(p->channels);
 }
 
+/// Floats between consecutive pixels of `output`.
+static inline int64_t bnn_binary_output_stride(const bnn_binary_conv_params *p) {
+    return p->output_stride > 0 ? p->output_stride : p->out_channels;
+}
+
+/// Words between consecutive pixels of `packed_output`.
+static inline int64_t bnn_binary_packed_stride(const bnn_binary_conv_params *p) {
+    return p->packed_stride > 0 ? p->packed_stride : bnn_binary_words(p->out_channels);
+}
+
 /// The first packed output word of output pixel (n, oy, ox), or NULL without `packed_output`.
 static inline uint64_t *bnn_binary_packed_output_at(const bnn_binary_conv_params *p, int64_t n, int64_t oy,
                                                     int64_t ox) {
     if (!p->packed_output) return NULL;
     const int64_t m = p->packed_output_margin;
     const int64_t ph = p->out_h + 2 * m, pw = p->out_w + 2 * m;
-    return p->packed_output + ((n * ph + oy + m) * pw + ox + m) * bnn_binary_words(p->out_channels);
+    return p->packed_output + ((n * ph + oy + m) * pw + ox + m) * bnn_binary_packed_stride(p);
+}
+
+/// Whether the epilogue goes past `scale·dot + bias (+ residual), clamp`: an activation or a packing
+/// threshold (the optimised kernels keep a lean path without them).
+static inline int bnn_binary_has_activation(const bnn_binary_conv_params *p) {
+    return p->activation_shift || p->activation_slope || p->activation_bias || p->pack_threshold;
 }
 
 /// For output pixel (oy, ox): the number of its taps inside the image; when some fall into the

@@ -31,37 +31,97 @@ final class FloatConvolutionOperation: EngineOperation {
     }
 }
 
-/// A binary convolution or dense layer through ``PreparedBinaryConvolution``: packed input, the fused
-/// epilogue `scale·dot + shift (+ residual), clamp`, float output and, when a later binary layer
-/// reads the result, its packed signs written in the same pass.
+/// A binary convolution or dense layer through ``PreparedBinaryConvolution``, or several side by side
+/// (the branches of a concatenation along channels, each writing its slice of one output): packed
+/// input, the fused epilogue `scale·dot + shift (+ residual), clamp`, then the activation the
+/// compiler moved into the kernel (RPReLU), float output and, when a later binary layer reads the
+/// result, its packed signs (with RSign's threshold) written in the same pass.
 final class BinaryConvolutionOperation: EngineOperation {
+    /// One convolution: output channels [channel, channel + O); it adds the whole residual (O channels).
+    struct Part {
+        let prepared: PreparedBinaryConvolution
+        let channel: Int
+    }
+
     let name: String
     var kind: InferenceProfile.Kind { .binaryConvolution }
-    let prepared: PreparedBinaryConvolution
+    let parts: [Part]
     let input: Int, packedInput: Int, inputMargin: Int
     let residual: Int?
     let output: Int
-    /// The packed value written beside the floats, set by the compiler when a binary layer reads the output.
-    var packedOutput: (index: Int, margin: Int)?
+    /// Channels of the output.
+    let outputChannels: Int
     let height: Int, width: Int
+    /// The packed value written beside the floats, set by the compiler when a binary layer reads the output.
+    private(set) var packedOutput: (index: Int, margin: Int)?
+    /// Whether an activation was moved into the epilogue.
+    private(set) var hasActivation = false
+    /// Per part: the activation, threshold and slice layout of its kernel's epilogue.
+    private var epilogues: [BinaryEpilogue]
     var inputs: [Int] { [input] + (residual.map { [$0] } ?? []) }
     var outputs: [Int] { [output] }
 
-    init(name: String, prepared: PreparedBinaryConvolution, input: Int, packedInput: Int, inputMargin: Int, residual: Int?,
-         output: Int, height: Int, width: Int) {
-        (self.name, self.prepared, self.input, self.packedInput, self.inputMargin) = (name, prepared, input, packedInput, inputMargin)
-        (self.residual, self.output, self.height, self.width) = (residual, output, height, width)
+    init(name: String, parts: [Part], input: Int, packedInput: Int, inputMargin: Int, residual: Int?, output: Int,
+         outputChannels: Int, height: Int, width: Int) {
+        (self.name, self.parts, self.input, self.packedInput, self.inputMargin) = (name, parts, input, packedInput, inputMargin)
+        (self.residual, self.output, self.outputChannels) = (residual, output, outputChannels)
+        (self.height, self.width) = (height, width)
+        let sliced = parts.count > 1
+        epilogues = parts.map { _ in
+            BinaryEpilogue(outputStride: sliced ? outputChannels : nil, packedStride: sliced ? binaryWordCount(channels: outputChannels) : nil)
+        }
+    }
+
+    /// Whether the kernels can write the packed signs of the whole output: each slice starts at a
+    /// packed channel that is a multiple of 16.
+    var canPack: Bool { parts.allSatisfy { $0.channel % 16 == 0 } }
+
+    /// Makes the kernels write the output's packed signs into packed value `index` (border `margin`),
+    /// each the sign of the value plus `threshold` (per output channel; nil for 0).
+    func setPackedOutput(index: Int, margin: Int, threshold: AlignedBuffer<Float>?) {
+        precondition(packedOutput == nil && canPack, "BinaryConvolutionOperation: packed output set twice")
+        packedOutput = (index, margin)
+        for (k, part) in parts.enumerated() {
+            epilogues[k].packedChannel = part.channel
+            epilogues[k].packThreshold = threshold.map { Self.slice($0, part) }
+        }
+    }
+
+    /// Moves `v = v > 0 ? v : slope·v` between adding `shift` and `bias` (each per output channel
+    /// and optional) into the kernels' epilogue.
+    func setActivation(shift: AlignedBuffer<Float>?, slope: AlignedBuffer<Float>?, bias: AlignedBuffer<Float>?) {
+        precondition(!hasActivation && packedOutput == nil, "BinaryConvolutionOperation: activation set after packing")
+        hasActivation = true
+        for (k, part) in parts.enumerated() {
+            epilogues[k].activationShift = shift.map { Self.slice($0, part) }
+            epilogues[k].activationSlope = slope.map { Self.slice($0, part) }
+            epilogues[k].activationBias = bias.map { Self.slice($0, part) }
+        }
+    }
+
+    /// The values of `table` for the part's output channels.
+    private static func slice(_ table: AlignedBuffer<Float>, _ part: Part) -> AlignedBuffer<Float> {
+        AlignedBuffer(Array(UnsafeBufferPointer(start: table.base + part.channel, count: part.prepared.outputChannels)))
     }
 
     func macs(batch: Int) -> Int {
-        batch * prepared.outputExtent(height, kernel: prepared.kernelHeight) * prepared.outputExtent(width, kernel: prepared.kernelWidth)
-            * prepared.outputChannels * prepared.kernelHeight * prepared.kernelWidth * prepared.inputChannels
+        parts.reduce(0) { total, part in
+            let p = part.prepared
+            return total + batch * p.outputExtent(height, kernel: p.kernelHeight) * p.outputExtent(width, kernel: p.kernelWidth)
+                * p.outputChannels * p.kernelHeight * p.kernelWidth * p.inputChannels
+        }
     }
 
     func run(_ frame: EngineFrame) -> Int {
-        prepared.run(input: frame.packed[packedInput], inputMargin: inputMargin, batch: frame.batch, height: height, width: width,
-                     residual: residual.map { UnsafePointer(frame.values[$0]) }, output: frame.values[output],
-                     packedOutput: packedOutput.map { frame.packed[$0.index] }, outputMargin: packedOutput?.margin ?? 0)
+        var unrepresentable = 0
+        for (part, epilogue) in zip(parts, epilogues) {
+            unrepresentable += part.prepared.run(
+                input: frame.packed[packedInput], inputMargin: inputMargin, batch: frame.batch, height: height, width: width,
+                residual: residual.map { UnsafePointer(frame.values[$0]) },
+                output: frame.values[output] + part.channel, packedOutput: packedOutput.map { frame.packed[$0.index] },
+                outputMargin: packedOutput?.margin ?? 0, epilogue: epilogue)
+        }
+        return unrepresentable
     }
 }
 

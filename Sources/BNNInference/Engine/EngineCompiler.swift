@@ -90,8 +90,8 @@ struct EngineCompiler {
         packedIndex[value, default: [:]][margin] = index
         if let pass = producer[value] as? RowPassOperation, pass.packedOutput == nil {
             pass.packedOutput = (index, margin)
-        } else if let binary = producer[value] as? BinaryConvolutionOperation, binary.packedOutput == nil {
-            binary.packedOutput = (index, margin)
+        } else if let binary = producer[value] as? BinaryConvolutionOperation, binary.packedOutput == nil, binary.canPack {
+            binary.setPackedOutput(index: index, margin: margin, threshold: nil)
         } else {
             emit(PackOperation(name: "pack", input: value, packed: index, margin: margin, height: h, width: w, channels: c))
         }
@@ -102,12 +102,19 @@ struct EngineCompiler {
     /// bias left on a row pass's output becomes the threshold of a packing that pass writes (no pass
     /// of its own), anything else is materialised and packed.
     private mutating func binaryInput(_ pending: Pending, margin: Int) -> (value: Int, packed: Int) {
-        if case .value = pending.source, let offset = pending.chain.singleBias,
-           let pass = producer[pending.value] as? RowPassOperation, pass.thresholdedOutput == nil {
+        if case .value = pending.source, let offset = pending.chain.singleBias {
             let (h, w, c) = shape(pending.value)
-            program.packedValues.append(PackedValue(value: pending.value, margin: margin, height: h, width: w, channels: c))
-            pass.thresholdedOutput = (program.packedValues.count - 1, margin, offset)
-            return (pending.value, program.packedValues.count - 1)
+            let packed = PackedValue(value: pending.value, margin: margin, height: h, width: w, channels: c)
+            if let pass = producer[pending.value] as? RowPassOperation, pass.thresholdedOutput == nil {
+                program.packedValues.append(packed)
+                pass.thresholdedOutput = (program.packedValues.count - 1, margin, offset)
+                return (pending.value, program.packedValues.count - 1)
+            }
+            if let binary = producer[pending.value] as? BinaryConvolutionOperation, binary.packedOutput == nil, binary.canPack {
+                program.packedValues.append(packed)
+                binary.setPackedOutput(index: program.packedValues.count - 1, margin: margin, threshold: offset)
+                return (pending.value, program.packedValues.count - 1)
+            }
         }
         let x = materialize(pending)
         return (x, packed(x, margin: margin))
@@ -186,22 +193,19 @@ struct EngineCompiler {
     /// `residual`, the binary kernel adds it and applies `clamp`.
     private mutating func convolution(_ s: ConvolutionStep, binary: Bool, input x: Int, packedInput: Int? = nil, path: String,
                                       residual: Int? = nil, extraShift: [Float]? = nil,
-                                      clamp: ClosedRange<Float>? = nil) throws -> Pending {
+                                      clamp: ClosedRange<Float>? = nil, activation: EpilogueActivation? = nil) throws -> Pending {
         let (h, w, _) = shape(x)
         let (oh, ow) = ((h + 2 * s.padding - s.kernelSize) / s.stride + 1, (w + 2 * s.padding - s.kernelSize) / s.stride + 1)
         let output = program.addValue(height: oh, width: ow, channels: s.outputChannels)
         let name = s.name.isEmpty ? path : s.name
         if binary && s.groups == 1 {
-            let weights = Tensor(shape: [s.outputChannels, s.kernelSize, s.kernelSize, s.inputChannels], scalars: s.weight)
-            let (signs, zeroMask) = try PackedWeights.signWords(of: weights)
-            let shift = extraShift.map { zip(s.shift, $0).map(+) } ?? s.shift
-            let prepared = try PreparedBinaryConvolution(
-                signs: signs, zeroMask: zeroMask, outputChannels: s.outputChannels, inputChannels: s.inputChannels,
-                kernelHeight: s.kernelSize, kernelWidth: s.kernelSize, stride: s.stride, padding: s.padding,
-                transform: BinaryOutputTransform(scale: s.scale, bias: shift, clamp: clamp))
+            let prepared = try preparedBinary(s, extraShift: extraShift, clamp: clamp)
             let packedInput = packedInput ?? packed(x, margin: s.padding)
-            emit(BinaryConvolutionOperation(name: name, prepared: prepared, input: x, packedInput: packedInput,
-                                            inputMargin: s.padding, residual: residual, output: output, height: h, width: w))
+            let operation = BinaryConvolutionOperation(
+                name: name, parts: [.init(prepared: prepared, channel: 0)], input: x, packedInput: packedInput,
+                inputMargin: s.padding, residual: residual, output: output, outputChannels: s.outputChannels, height: h, width: w)
+            emit(operation)
+            if let activation { operation.setActivation(shift: activation.shift, slope: activation.slope, bias: activation.bias) }
             return Pending(value: output, name: name)
         }
         precondition(residual == nil, "EngineCompiler: only a binary kernel adds a residual")
@@ -224,8 +228,48 @@ struct EngineCompiler {
         return pending
     }
 
-    /// `post(body(x) + shortcut(x))`, fused into the body's last binary convolution when there is one.
+    /// A binary convolution step's signs, zero mask and transform (with `extraShift` added to its shift) in
+    /// the kernels' layout.
+    private func preparedBinary(_ s: ConvolutionStep, extraShift: [Float]?, clamp: ClosedRange<Float>?) throws
+        -> PreparedBinaryConvolution {
+        let weights = Tensor(shape: [s.outputChannels, s.kernelSize, s.kernelSize, s.inputChannels], scalars: s.weight)
+        let (signs, zeroMask) = try PackedWeights.signWords(of: weights)
+        let shift = extraShift.map { zip(s.shift, $0).map(+) } ?? s.shift
+        return try PreparedBinaryConvolution(
+            signs: signs, zeroMask: zeroMask, outputChannels: s.outputChannels, inputChannels: s.inputChannels,
+            kernelHeight: s.kernelSize, kernelWidth: s.kernelSize, stride: s.stride, padding: s.padding,
+            transform: BinaryOutputTransform(scale: s.scale, bias: shift, clamp: clamp))
+    }
+
+    /// A residual's post steps split into what the binary epilogue applies (a clamp, then RPReLU:
+    /// bias, PReLU, bias, each optional) and the rest.
+    private func epiloguePost(_ post: [ExportStep]) -> (clamp: ClosedRange<Float>?, activation: EpilogueActivation?, rest: [ExportStep]) {
+        var rest = post[...]
+        var clamp: ClosedRange<Float>?
+        if case let .clamp(lo, hi)? = rest.first {
+            clamp = lo...hi
+            rest = rest.dropFirst()
+        }
+        var activation = EpilogueActivation()
+        if case let .addBias(b)? = rest.first {
+            activation.shift = AlignedBuffer(b)
+            rest = rest.dropFirst()
+        }
+        if case let .prelu(a)? = rest.first {
+            activation.slope = AlignedBuffer(a)
+            rest = rest.dropFirst()
+            if case let .addBias(b)? = rest.first {
+                activation.bias = AlignedBuffer(b)
+                rest = rest.dropFirst()
+            }
+        }
+        return (clamp, activation.isEmpty ? nil : activation, Array(rest))
+    }
+
+    /// `post(body(x) + shortcut(x))`, fused into the body's last binary convolution when there is one,
+    /// or into the binary convolutions of a closing concatenation of them.
     private mutating func residual(_ r: ResidualStep, input x: Int, path: String) throws -> Pending {
+        if let fused = try concatenatedResidual(r, input: x, path: path) { return fused }
         let shortcut = try compile(r.shortcut, Pending(value: x, name: path), path: "\(path).shortcut")
         if case let .binaryConvolution(last)? = r.body.last, last.groups == 1 {
             let head = binaryInput(try compile(Array(r.body.dropLast()), Pending(value: x, name: path), path: "\(path).body"),
@@ -237,21 +281,66 @@ struct EngineCompiler {
             } else {
                 (residual, extraShift) = (materialize(shortcut), nil)
             }
-            var post = r.post[...]
-            var clamp: ClosedRange<Float>?
-            if case let .clamp(lo, hi)? = post.first {
-                clamp = lo...hi
-                post = post.dropFirst()
-            }
+            let (clamp, activation, post) = epiloguePost(r.post)
             let fused = try convolution(last, binary: true, input: head.value, packedInput: head.packed,
                                         path: "\(path).body[\(r.body.count - 1)]", residual: residual, extraShift: extraShift,
-                                        clamp: clamp)
-            return try compile(Array(post), fused, path: "\(path).post")
+                                        clamp: clamp, activation: activation)
+            return try compile(post, fused, path: "\(path).post")
         }
         let body = materialize(try compile(r.body, Pending(value: x, name: path), path: "\(path).body"))
         let sum = Pending(value: body, source: .sum(materialize(shortcut)), name: path)
         return try compile(r.post, sum, path: "\(path).post")
     }
+
+    /// ReActNet-A's reduction: `post(concat(conv₁(h), …, convₙ(h)) + shortcut(x))` with h the body's
+    /// steps before the concatenation, each branch one binary convolution. One operation runs the
+    /// branches, each writing its slice of the output with its share of the residual and of the
+    /// post steps in its epilogue. The shortcut must be n copies of x, so each branch adds x (as many
+    /// channels as the branch, the same extent). Nil when the residual has another form.
+    private mutating func concatenatedResidual(_ r: ResidualStep, input x: Int, path: String) throws -> Pending? {
+        guard case let .concatenate(branches)? = r.body.last, branches.count > 1 else { return nil }
+        var convolutions: [ConvolutionStep] = []
+        for branch in branches {
+            guard branch.count == 1, case let .binaryConvolution(s) = branch[0], s.groups == 1,
+                  s.padding == convolutions.first?.padding ?? s.padding, s.stride == convolutions.first?.stride ?? s.stride,
+                  s.kernelSize == convolutions.first?.kernelSize ?? s.kernelSize else { return nil }
+            convolutions.append(s)
+        }
+        let (h, w, c) = shape(x)
+        let total = convolutions.reduce(0) { $0 + $1.outputChannels }
+        guard r.shortcut.count == 1, case let .concatenate(identities) = r.shortcut[0], identities.count == branches.count,
+              identities.allSatisfy(\.isEmpty), convolutions.allSatisfy({ $0.outputChannels == c }) else { return nil }
+        let first = convolutions[0]
+        let (oh, ow) = ((h + 2 * first.padding - first.kernelSize) / first.stride + 1, (w + 2 * first.padding - first.kernelSize) / first.stride + 1)
+        guard (oh, ow) == (h, w) else { return nil }
+        let head = binaryInput(try compile(Array(r.body.dropLast()), Pending(value: x, name: path), path: "\(path).body"),
+                               margin: first.padding)
+        let (clamp, activation, post) = epiloguePost(r.post)
+        var parts: [BinaryConvolutionOperation.Part] = []
+        var channel = 0
+        for s in convolutions {
+            parts.append(.init(prepared: try preparedBinary(s, extraShift: nil, clamp: clamp), channel: channel))
+            channel += s.outputChannels
+        }
+        let output = program.addValue(height: oh, width: ow, channels: total)
+        let name = convolutions.map(\.name).filter { !$0.isEmpty }.joined(separator: " + ")
+        let operation = BinaryConvolutionOperation(
+            name: name.isEmpty ? "\(path).body[\(r.body.count - 1)]" : name, parts: parts, input: head.value, packedInput: head.packed,
+            inputMargin: first.padding, residual: x, output: output, outputChannels: total, height: h, width: w)
+        emit(operation)
+        if let activation { operation.setActivation(shift: activation.shift, slope: activation.slope, bias: activation.bias) }
+        return try compile(post, Pending(value: output, name: name), path: "\(path).post")
+    }
+}
+
+/// The activation a residual's post steps give a binary epilogue (see ``BinaryEpilogue``).
+struct EpilogueActivation {
+    var shift: AlignedBuffer<Float>?
+    var slope: AlignedBuffer<Float>?
+    var bias: AlignedBuffer<Float>?
+
+    /// Whether there is nothing to apply.
+    var isEmpty: Bool { shift == nil && slope == nil && bias == nil }
 }
 
 extension LinearStep {

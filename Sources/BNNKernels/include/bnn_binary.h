@@ -75,7 +75,15 @@ void bnn_binary_remargin(const uint64_t *input, int64_t batch, int64_t height, i
 /// over the channel's zero taps, through `bnn_binary_zero_correct`):
 /// `v = scale[o]·dot + bias[o]` (float multiply, then add; bias 0 when NULL), then
 /// `v += residual[q·O + o]` when `residual` is set, then `v = min(max(v, clamp_lo), clamp_hi)` when
-/// `clamp` is nonzero.
+/// `clamp` is nonzero, then the activation (ReActNet's RPReLU; each step skipped when its table is
+/// NULL): `v += activation_shift[o]`, `v = v > 0 ? v : activation_slope[o]·v`,
+/// `v += activation_bias[o]`. `output[q·OS + o] = v`; the packed sign is that of
+/// `v + pack_threshold[o]` (of `v` when NULL: ReActNet's RSign folded into the packing).
+///
+/// The strides let a convolution write its channels as a slice of a wider tensor (a concatenation
+/// along channels): `output` points at the slice's first channel, OS is the floats between pixels
+/// (0 means O), and the packed signs go to channels `packed_channel + o` of pixels `packed_stride`
+/// words apart.
 typedef struct {
     int64_t batch, height, width, channels;        ///< input N, H, W, C
     int64_t out_channels, kernel_h, kernel_w;     ///< O, kH, kW
@@ -103,6 +111,15 @@ typedef struct {
     const int32_t *zero_channels;  ///< per entry, its output channel (ascending)
     const uint64_t *zero_masks;    ///< per entry, K = kH·kW·words(C) words in the weights' tap-major order:
                                    ///< bit set where the weight's sign is 0 (it is packed as +1, bit clear)
+    const float *activation_shift; ///< O floats added after the clamp, or NULL
+    const float *activation_slope; ///< O PReLU slopes applied after that, or NULL (no PReLU)
+    const float *activation_bias;  ///< O floats added last, or NULL
+    const float *pack_threshold;   ///< O floats added before taking the packed sign, or NULL
+    int64_t output_stride;         ///< OS: floats between consecutive pixels of `output` (0: O)
+    int64_t packed_stride;         ///< words between consecutive pixels of `packed_output` (0: words(O))
+    int64_t packed_channel;        ///< the packed channel of output channel 0; a multiple of 16. At 0 the
+                                   ///< kernel clears each pixel's `packed_stride` words first; otherwise it
+                                   ///< only sets bits (the slice at channel 0 must have run before)
 } bnn_binary_conv_params;
 
 /// Marks the values whose sign is 0 in the float model (±0, and NaN, which `sign` also maps to 0):

@@ -11,7 +11,7 @@ import BNNKernels
 /// fills the C parameters and splits the output rows over the worker pool.
 ///
 /// Per output channel `o` the float output is `v = scale[o]·dot + bias[o]` (multiply, then add), then
-/// `v += residual`, then the clamp; `dot` is the exact dot product of the signs over the taps inside
+/// `v += residual`, then the clamp, then any activation of the run's ``BinaryEpilogue``; `dot` is the exact dot product of the signs over the taps inside
 /// the image. Weights of sign 0 (exact zeros of the float model) count 0: the output channels that
 /// have any keep a mask of them, and every kernel variant subtracts their share, Σ sign(x) over the
 /// zero taps (`bnn_binary_zero_correct`); channels without zeros, and layers without any, run the
@@ -192,6 +192,8 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
     ///   - packedOutput: N·(OH+2m')·(OW+2m')·⌈O/64⌉ words with a zeroed border, m' = `outputMargin`, or nil.
     ///   - outputMargin: m' (0 without `packedOutput`).
     ///   - dots: N·OH·OW·O integers to write, or nil.
+    ///   - epilogue: an activation, a packing threshold and a slice layout beyond the transform
+    ///     (none by default); with an output stride, `output` points at the slice's first channel.
     ///   - rows: the output rows (of N·OH) to compute, all by default; a range runs on the calling thread.
     /// - Returns: how many packed outputs were ±0 or NaN (0 without `packedOutput`).
     /// - Precondition: a transform was prepared when `output` or `packedOutput` is set, and the kernel
@@ -200,9 +202,11 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
     public func run(input: UnsafePointer<UInt64>, inputMargin: Int, batch: Int, height: Int, width: Int,
                     residual: UnsafePointer<Float>? = nil, output: UnsafeMutablePointer<Float>?,
                     packedOutput: UnsafeMutablePointer<UInt64>? = nil, outputMargin: Int = 0,
-                    dots: UnsafeMutablePointer<Int32>? = nil, rows: Range<Int>? = nil) -> Int {
+                    dots: UnsafeMutablePointer<Int32>? = nil, epilogue: BinaryEpilogue = BinaryEpilogue(),
+                    rows: Range<Int>? = nil) -> Int {
         precondition((output == nil && packedOutput == nil) || scale != nil,
                      "PreparedBinaryConvolution.run: output needs a transform")
+        epilogue.check(outputChannels: outputChannels)
         precondition(height + 2 * padding >= kernelHeight && width + 2 * padding >= kernelWidth,
                      "PreparedBinaryConvolution.run: the kernel does not fit the padded input")
         let (oh, ow) = (outputExtent(height, kernel: kernelHeight), outputExtent(width, kernel: kernelWidth))
@@ -215,7 +219,11 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
             clamp: clamp == nil ? 0 : 1, clamp_lo: clamp?.lowerBound ?? 0, clamp_hi: clamp?.upperBound ?? 0,
             output: output, packed_output: packedOutput, packed_output_margin: Int64(outputMargin),
             zero_blocks: zeroTables?.blocks.base, zero_channels: zeroTables?.channels.base,
-            zero_masks: zeroTables?.masks.base)
+            zero_masks: zeroTables?.masks.base,
+            activation_shift: epilogue.activationShift?.base, activation_slope: epilogue.activationSlope?.base,
+            activation_bias: epilogue.activationBias?.base, pack_threshold: epilogue.packThreshold?.base,
+            output_stride: Int64(epilogue.outputStride ?? 0),
+            packed_stride: Int64(epilogue.packedStride ?? 0), packed_channel: Int64(epilogue.packedChannel))
         if let rows { return variant.convolveRows(&params, rows.lowerBound, rows.upperBound) }
         let variant = self.variant
         let rowMACs = max(1, ow * outputChannels * kernelHeight * kernelWidth * inputChannels)
