@@ -264,7 +264,7 @@ int bnn_binary_fast_input(const bnn_binary_conv_params *p) { return p->input_mar
 
 int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end,
                                int tile_pixels, bnn_binary_tile_fn tile, bnn_binary_row_tile_fn row_tile,
-                               int64_t row_channels) {
+                               int64_t row_channels, int row_pixels) {
     if (!bnn_binary_fast_input(p)) return bnn_binary_conv_rows_reference(p, row_begin, row_end);
     const int64_t k_words = p->kernel_h * p->kernel_w * bnn_binary_words(p->channels);
     int32_t local_offsets[1024];
@@ -272,22 +272,23 @@ int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begi
     if (!offsets) return bnn_binary_conv_rows_reference(p, row_begin, row_end);
     bnn_binary_word_offsets(p, offsets);
     bnn_binary_clear_packed(p, row_begin, row_end);
-    const int use_rows = row_tile != NULL && row_channels > 0;
+    const int use_rows = row_tile != NULL && row_channels > 0 && row_pixels > 0 && row_pixels <= tile_pixels;
     const int64_t step = p->stride * bnn_binary_words(p->channels);
     const int32_t interior_bits = (int32_t)(p->kernel_h * p->kernel_w * p->channels);
     int64_t unrepresentable = 0;
     const int64_t pixel_end = row_end * p->out_w;
     int64_t n = row_begin / p->out_h, oy = row_begin % p->out_h, ox = 0;
-    for (int64_t q = row_begin * p->out_w; q < pixel_end; q += tile_pixels) {
-        const int pixels = pixel_end - q < tile_pixels ? (int)(pixel_end - q) : tile_pixels;
+    for (int64_t q = row_begin * p->out_w; q < pixel_end;) {
         bnn_binary_pixel where[BNN_BINARY_MAX_TILE_PIXELS];
-        if (use_rows && pixels == tile_pixels && ox + pixels <= p->out_w) {
+        if (use_rows && ox + row_pixels <= p->out_w) {
+            // A row tile (output rows are whole, so it ends before pixel_end).
+            const int pixels = row_pixels;
             const int64_t y0 = oy * p->stride - p->padding, x0 = ox * p->stride - p->padding;
             const int border = y0 < 0 || y0 + p->kernel_h > p->height || x0 < 0
                                || x0 + (pixels - 1) * p->stride + p->kernel_w > p->width;
             const bnn_binary_row_tile row = {bnn_binary_pixel_base(p, n, oy, ox), step,
                                              bnn_binary_packed_output_at(p, n, oy, ox), interior_bits,
-                                             border ? where : NULL};
+                                             border ? where : NULL, pixels};
             if (border || row_channels < p->out_channels) {
                 bnn_binary_next_pixels(p, &n, &oy, &ox, pixels, where);
             } else if ((ox += pixels) == p->out_w) {
@@ -301,10 +302,13 @@ int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begi
             if (row_channels < p->out_channels) {
                 unrepresentable += tile(p, q, pixels, where, offsets, k_words, row_channels);
             }
+            q += pixels;
             continue;
         }
+        const int pixels = pixel_end - q < tile_pixels ? (int)(pixel_end - q) : tile_pixels;
         bnn_binary_next_pixels(p, &n, &oy, &ox, pixels, where);
         unrepresentable += tile(p, q, pixels, where, offsets, k_words, 0);
+        q += pixels;
     }
     if (offsets != local_offsets) free(offsets);
     return unrepresentable;

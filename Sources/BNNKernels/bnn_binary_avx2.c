@@ -152,7 +152,7 @@ BNN_AVX2 static int64_t tile_pixels_avx2(const bnn_binary_conv_params *p, int64_
 }
 
 BNN_AVX2 int64_t bnn_binary_conv_rows_avx2(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
-    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_avx2, NULL, 0);
+    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_avx2, NULL, 0, 0);
 }
 
 #endif

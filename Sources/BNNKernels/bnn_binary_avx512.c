@@ -151,11 +151,11 @@ dots16(const bnn_binary_conv_params *p, int64_t o0, __m512i s0, __m512i s1, cons
 /// (made exact for zero weights here, see `bnn_binary_zero_correct`): raw dots, then the transform and the signs into `packed[i]` (pixel i's packed output
 /// words, NULL when not packing), each pass over the 8 pixels with its constants loaded once.
 BNN_AVX512 __attribute__((always_inline)) static inline int64_t
-emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i dots[BNN_TILE512_PIXELS],
+emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pixels, __m512i dots[BNN_TILE512_PIXELS],
        uint64_t *const packed[BNN_TILE512_PIXELS]) {
     const int64_t oc = p->out_channels;
     if (__builtin_expect(p->zero_blocks != NULL, 0)) {
-        for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+        for (int i = 0; i < pixels; i++) {
             int32_t lanes[2 * BNN_BINARY_BLOCK];
             _mm512_storeu_si512((void *)lanes, dots[i]);
             bnn_binary_zero_correct(p, q + i, o0, 2 * BNN_BINARY_BLOCK, lanes);
@@ -165,7 +165,7 @@ emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i dots[BNN_
     int32_t *const dots_out = p->dots;
     if (dots_out) {
 #pragma clang loop unroll(full)
-        for (int i = 0; i < BNN_TILE512_PIXELS; i++) _mm512_storeu_si512((void *)(dots_out + (q + i) * oc + o0), dots[i]);
+        for (int i = 0; i < pixels; i++) _mm512_storeu_si512((void *)(dots_out + (q + i) * oc + o0), dots[i]);
     }
     float *const output = p->output;
     if (!output && !p->packed_output) return 0;
@@ -188,7 +188,7 @@ emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i dots[BNN_
         const int has_shift = p->activation_shift != NULL, has_slope = p->activation_slope != NULL;
         const int has_act_bias = p->activation_bias != NULL, has_threshold = p->pack_threshold != NULL;
 #pragma clang loop unroll(full)
-        for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+        for (int i = 0; i < pixels; i++) {
             __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
             if (has_bias) v = _mm512_add_ps(v, bias);
             if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + (q + i) * oc + o0));
@@ -206,7 +206,7 @@ emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, __m512i dots[BNN_
         return unrepresentable;
     }
 #pragma clang loop unroll(full)
-    for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+    for (int i = 0; i < pixels; i++) {
         __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
         if (has_bias) v = _mm512_add_ps(v, bias);
         if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + (q + i) * oc + o0));
@@ -243,7 +243,7 @@ BNN_AVX512 static int64_t tile_pixels_avx512(const bnn_binary_conv_params *p, in
                                  where[i].valid_bits);
                 packed[i] = where[i].packed;
             }
-            unrepresentable += emit16(p, q, o0, dots, packed);
+            unrepresentable += emit16(p, q, o0, BNN_TILE512_PIXELS, dots, packed);
             o0 += 2 * BNN_BINARY_BLOCK;
             continue;
         }
@@ -272,14 +272,15 @@ BNN_AVX512 static int64_t tile_pixels_avx512(const bnn_binary_conv_params *p, in
     return unrepresentable;
 }
 
-// MARK: - Row tiles: 8 pixels of one output row × 16 channels
+// MARK: - Row tiles: 7 or 8 pixels of one output row × 16 channels
 
-/// XOR-popcounts of 8 pixels of one output row (pixel i reads `base + i·step`) against the 8-channel
-/// weight blocks `w0` and `w1` over all K words; lane o of `s0[i]` / `s1[i]` is channel o of the
-/// block. One base pointer and named accumulators keep everything in registers.
+/// XOR-popcounts of `pixels` (7 or 8, a constant after inlining) pixels of one output row (pixel i
+/// reads `base + i·step`) against the 8-channel weight blocks `w0` and `w1` over all K words; lane o
+/// of `s0[i]` / `s1[i]` is channel o of the block. One base pointer and named accumulators keep
+/// everything in registers.
 BNN_AVX512 __attribute__((always_inline)) static inline void
-row_sums(const uint64_t *base, int64_t step, const int32_t *offsets, int64_t k_words, const uint64_t *w0,
-         const uint64_t *w1, __m512i s0[BNN_TILE512_PIXELS], __m512i s1[BNN_TILE512_PIXELS]) {
+row_sums(const uint64_t *base, int64_t step, const int pixels, const int32_t *offsets, int64_t k_words,
+         const uint64_t *w0, const uint64_t *w1, __m512i s0[BNN_TILE512_PIXELS], __m512i s1[BNN_TILE512_PIXELS]) {
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     __m512i b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
     for (int64_t k = 0; k < k_words; k++) {
@@ -287,7 +288,7 @@ row_sums(const uint64_t *base, int64_t step, const int32_t *offsets, int64_t k_w
         const __m512i v0 = _mm512_loadu_si512((const void *)(w0 + k * BNN_BINARY_BLOCK));
         const __m512i v1 = _mm512_loadu_si512((const void *)(w1 + k * BNN_BINARY_BLOCK));
 #define BNN_ROW_STEP(i, a, b)                                                          \
-    {                                                                                  \
+    if ((i) < pixels) {                                                                \
         const __m512i input = _mm512_set1_epi64((long long)x[(i) * step]);            \
         a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_xor_si512(input, v0)));    \
         b = _mm512_add_epi64(b, _mm512_popcnt_epi64(_mm512_xor_si512(input, v1)));    \
@@ -306,36 +307,46 @@ row_sums(const uint64_t *base, int64_t step, const int32_t *offsets, int64_t k_w
     s1[0] = b0, s1[1] = b1, s1[2] = b2, s1[3] = b3, s1[4] = b4, s1[5] = b5, s1[6] = b6, s1[7] = b7;
 }
 
-/// The row-tile fast path: channels [0, o_end) in groups of 16 (two weight blocks).
-BNN_AVX512 static int64_t row_tile_avx512(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,
-                                          const int32_t *offsets, int64_t k_words, int64_t o_end) {
+/// The row-tile fast path for `pixels` (7 or 8, a constant after inlining) pixels: channels [0, o_end)
+/// in groups of 16 (two weight blocks).
+BNN_AVX512 __attribute__((always_inline)) static inline int64_t
+row_tile_body(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t, const int pixels,
+              const int32_t *offsets, int64_t k_words, int64_t o_end) {
     int64_t unrepresentable = 0;
     uint64_t *packed[BNN_TILE512_PIXELS];
     for (int i = 0; i < BNN_TILE512_PIXELS; i++) packed[i] = t->packed ? t->packed + i * bnn_binary_packed_stride(p) : NULL;
     for (int64_t o0 = 0; o0 < o_end; o0 += 2 * BNN_BINARY_BLOCK) {
         const uint64_t *w0 = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
         __m512i s0[BNN_TILE512_PIXELS], s1[BNN_TILE512_PIXELS], dots[BNN_TILE512_PIXELS];
-        row_sums(t->base, t->step, offsets, k_words, w0, w0 + k_words * BNN_BINARY_BLOCK, s0, s1);
+        row_sums(t->base, t->step, pixels, offsets, k_words, w0, w0 + k_words * BNN_BINARY_BLOCK, s0, s1);
         if (t->border) {
 #pragma clang loop unroll(full)
-            for (int i = 0; i < BNN_TILE512_PIXELS; i++) {
+            for (int i = 0; i < pixels; i++) {
                 dots[i] = dots16(p, o0, s0[i], s1[i], t->border[i].touches_padding ? &t->border[i] : NULL,
                                  t->valid_bits);
             }
         } else {
             // Interior tiles (most of them): no padding test per pixel.
 #pragma clang loop unroll(full)
-            for (int i = 0; i < BNN_TILE512_PIXELS; i++) dots[i] = dots16(p, o0, s0[i], s1[i], NULL, t->valid_bits);
+            for (int i = 0; i < pixels; i++) dots[i] = dots16(p, o0, s0[i], s1[i], NULL, t->valid_bits);
         }
-        unrepresentable += emit16(p, q, o0, dots, packed);
+        unrepresentable += emit16(p, q, o0, pixels, dots, packed);
     }
     return unrepresentable;
 }
 
+/// The row-tile fast path: 8 pixels, or 7 for rows of 7, 14, 28… pixels, so that no tile crosses a row.
+BNN_AVX512 static int64_t row_tile_avx512(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,
+                                          const int32_t *offsets, int64_t k_words, int64_t o_end) {
+    if (t->pixels == 7) return row_tile_body(p, q, t, 7, offsets, k_words, o_end);
+    return row_tile_body(p, q, t, BNN_TILE512_PIXELS, offsets, k_words, o_end);
+}
+
 BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
     const int64_t row_channels = p->out_channels / (2 * BNN_BINARY_BLOCK) * (2 * BNN_BINARY_BLOCK);
+    const int row_pixels = p->out_w % BNN_TILE512_PIXELS != 0 && p->out_w % 7 == 0 ? 7 : BNN_TILE512_PIXELS;
     return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512, row_tile_avx512,
-                                  row_channels);
+                                  row_channels, row_pixels);
 }
 
 #endif

@@ -141,6 +141,7 @@ typedef struct {
                                     ///< pixel i's are at `packed + i · words(O)`
     int32_t valid_bits;             ///< kH·kW·C: the dot product of equal signs off the border
     const bnn_binary_pixel *border; ///< every pixel's description when some touch the padding, else NULL
+    int pixels;                     ///< pixels in the tile (the variant's row-tile width)
 } bnn_binary_row_tile;
 
 /// A variant's fast path for a `bnn_binary_row_tile`: output channels [0, o_end) (a multiple of the
@@ -151,11 +152,11 @@ typedef int64_t (*bnn_binary_row_tile_fn)(const bnn_binary_conv_params *p, int64
 /// The loop every optimised variant shares: falls back to the reference when the input margin is
 /// too small, prepares the word offsets, clears packed output rows, walks output rows
 /// [row_begin, row_end) in tiles of `tile_pixels` (≤ BNN_BINARY_MAX_TILE_PIXELS) and calls `tile`.
-/// When `row_tile` is set, full tiles inside one output row go to it for channels
-/// [0, `row_channels`), and to `tile` for the rest.
+/// When `row_tile` is set, tiles of `row_pixels` (≤ `tile_pixels`) pixels inside one output row go
+/// to it for channels [0, `row_channels`), and to `tile` for the rest.
 int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end,
                                int tile_pixels, bnn_binary_tile_fn tile, bnn_binary_row_tile_fn row_tile,
-                               int64_t row_channels);
+                               int64_t row_channels, int row_pixels);
 
 /// Whether the optimised kernels can read the input: its margin covers the padding.
 int bnn_binary_fast_input(const bnn_binary_conv_params *p);

@@ -83,7 +83,7 @@ static int64_t tile_pixels_neon(const bnn_binary_conv_params *p, int64_t q, int 
 }
 
 int64_t bnn_binary_conv_rows_neon(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
-    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_neon, NULL, 0);
+    return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE_PIXELS, tile_pixels_neon, NULL, 0, 0);
 }
 
 #endif

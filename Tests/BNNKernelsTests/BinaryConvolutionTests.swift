@@ -89,7 +89,7 @@ struct BinaryConvolutionTests {
     }
 
     @Test("Bi-Real Net layer widths (many row tiles per output row, border and interior) match the reference",
-          arguments: [(56, 64, 64, 1), (56, 64, 128, 2), (28, 128, 144, 1), (20, 32, 40, 2)])
+          arguments: [(56, 64, 64, 1), (56, 64, 128, 2), (28, 128, 144, 1), (20, 32, 40, 2), (14, 64, 40, 1), (14, 130, 32, 1)])
     func modelWidths(size: Int, channels: Int, outputs: Int, stride: Int) throws {
         var generator = SeededGenerator(seed: 2_700 + UInt64(size * outputs + stride))
         let height = 5
