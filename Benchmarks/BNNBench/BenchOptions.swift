@@ -42,11 +42,14 @@ struct BenchOptions {
     var imagesDirectory: String?
     /// Operand precisions the `training` section measures.
     var precisions: [PrecisionPolicy] = [.fp32]
+    /// Precisions of the float layers of the packed models the `models` section measures.
+    var floatPrecisions: [ComputePrecision] = [.fp32]
 
     /// The usage text printed for `--help` and after an invalid option.
     static let usage = """
         usage: bnn-bench [kernels|models|training|gemm|data] [--quick] [--json] [--svg FILE] [--batch N[,N…]] [--threads N[,N…]]
-                         [--layer TEXT] [--no-float] [--ort-MODEL-ms MS] [--images DIR] [--precision P[,P]] [--help]
+                         [--layer TEXT] [--no-float] [--ort-MODEL-ms MS] [--images DIR] [--precision P[,P]]
+                         [--float-precision P[,P]] [--help]
           kernels           peak probes and the convolutions of Bi-Real Net 34 (default)
           models            whole Bi-Real Net 18/34: packed engine vs float evaluation, per-step times
           training          training images/s (forward, backward, Adam) and peak memory, Bi-Real Net 34 at 224
@@ -66,6 +69,8 @@ struct BenchOptions {
           --images DIR      folder of JPEG files (data)
           --precision fp32,bf16,bf16-o2  precision policies of the training section (default fp32;
                             bf16 = bfloat16 backward passes (O1), bf16-o2 = forward too)
+          --float-precision fp32,bf16  precision of the packed models' float layers (models; default fp32;
+                            bf16 rows are named MODEL+bf16)
         """
 
     /// Parses `arguments` (without the program name).
@@ -113,6 +118,13 @@ struct BenchOptions {
                                                          found: text)
                 }
                 options.precisions = precisions.compactMap { $0 }
+            case "--float-precision":
+                let text = try value(for: argument)
+                let precisions = text.split(separator: ",").map { ComputePrecision(rawValue: String($0)) }
+                guard !precisions.isEmpty, precisions.allSatisfy({ $0 != nil }) else {
+                    throw BenchOptionsError.invalidValue(flag: argument, expected: "fp32 or bf16, separated by commas", found: text)
+                }
+                options.floatPrecisions = precisions.compactMap { $0 }
             case "--ort-resnet18-ms", "--ort-resnet34-ms", "--ort-mobilenet-v1-ms":
                 let text = try value(for: argument)
                 guard let ms = Double(text), ms > 0 else {

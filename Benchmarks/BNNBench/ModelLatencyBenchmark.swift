@@ -127,54 +127,58 @@ struct ModelLatencyBenchmark {
         let kernel = String(cString: bnn_binary_kernel_name())
         for network in Self.networks where options.layerFilter.map(network.name.contains) ?? true {
             let model = Initializer.withSeed(1) { network.make() }
-            let size = network.inputSize
-            let packedModel = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, architecture: network.name)
-            let packedURL = folder.appendingPathComponent("\(network.name).bnnpack")
-            let floatURL = folder.appendingPathComponent("\(network.name).safetensors")
-            try packedModel.write(to: packedURL)
-            try Checkpoint.save(model, to: floatURL)
-            sizes.append(Sizes(model: network.name, packedFileBytes: try fileSize(packedURL),
-                               floatCheckpointBytes: try fileSize(floatURL)))
-            let engine = try InferenceEngine(contentsOf: packedURL)
-            for threads in options.threads {
-                Parallel.threadCount = threads
-                let peak = PeakProbes.measure(threads: threads, seconds: options.quick ? 0.05 : 0.2)
-                for batch in options.batches {
-                    var generator = SeededGenerator(seed: 5)
-                    let images = Tensor(randomNormal: [batch, size, size, 3], generator: &generator)
-                    let packed = try fastest(runs: options.quick ? 3 : 20, seconds: options.quick ? 0.3 : 2) {
-                        _ = try engine.logits(for: images)
-                    }
-                    // Per step, the fastest of several profiled runs (the least disturbed on a shared machine).
-                    var steps: [Step] = []
-                    for _ in 0..<(options.quick ? 5 : 20) {
-                        var profile = InferenceProfile()
-                        _ = try engine.logits(for: images, profile: &profile)
-                        if steps.isEmpty {
-                            steps = profile.steps.map {
-                                Step(name: $0.name, kind: $0.kind.rawValue, macs: $0.macs, seconds: $0.seconds)
+            for floatPrecision in options.floatPrecisions {
+                let size = network.inputSize
+                let name = network.name + (floatPrecision == .fp32 ? "" : "+\(floatPrecision)")
+                let packedModel = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, architecture: network.name,
+                                                  floatPrecision: floatPrecision)
+                let packedURL = folder.appendingPathComponent("\(name).bnnpack")
+                let floatURL = folder.appendingPathComponent("\(network.name).safetensors")
+                try packedModel.write(to: packedURL)
+                try Checkpoint.save(model, to: floatURL)
+                sizes.append(Sizes(model: name, packedFileBytes: try fileSize(packedURL),
+                                   floatCheckpointBytes: try fileSize(floatURL)))
+                let engine = try InferenceEngine(contentsOf: packedURL)
+                for threads in options.threads {
+                    Parallel.threadCount = threads
+                    let peak = PeakProbes.measure(threads: threads, seconds: options.quick ? 0.05 : 0.2)
+                    for batch in options.batches {
+                        var generator = SeededGenerator(seed: 5)
+                        let images = Tensor(randomNormal: [batch, size, size, 3], generator: &generator)
+                        let packed = try fastest(runs: options.quick ? 3 : 20, seconds: options.quick ? 0.3 : 2) {
+                            _ = try engine.logits(for: images)
+                        }
+                        // Per step, the fastest of several profiled runs (the least disturbed on a shared machine).
+                        var steps: [Step] = []
+                        for _ in 0..<(options.quick ? 5 : 20) {
+                            var profile = InferenceProfile()
+                            _ = try engine.logits(for: images, profile: &profile)
+                            if steps.isEmpty {
+                                steps = profile.steps.map {
+                                    Step(name: $0.name, kind: $0.kind.rawValue, macs: $0.macs, seconds: $0.seconds)
+                                }
+                            } else {
+                                for (i, step) in profile.steps.enumerated() { steps[i].seconds = min(steps[i].seconds, step.seconds) }
                             }
-                        } else {
-                            for (i, step) in profile.steps.enumerated() { steps[i].seconds = min(steps[i].seconds, step.seconds) }
                         }
-                    }
-                    var floatSeconds: Double?
-                    if !options.skipFloat {
-                        floatSeconds = try fastest(runs: options.quick ? 1 : 3, seconds: options.quick ? 0.1 : 1) {
-                            _ = model.forward(images, mode: .evaluation)
+                        var floatSeconds: Double?
+                        if !options.skipFloat {
+                            floatSeconds = try fastest(runs: options.quick ? 1 : 3, seconds: options.quick ? 0.1 : 1) {
+                                _ = model.forward(images, mode: .evaluation)
+                            }
                         }
+                        func macs(_ kind: InferenceProfile.Kind) -> Int {
+                            steps.filter { $0.kind == kind.rawValue }.reduce(0) { $0 + $1.macs } / batch
+                        }
+                        let row = Row(model: name, batch: batch, threads: threads,
+                                      binaryMACs: macs(.binaryConvolution), floatMACs: macs(.floatConvolution),
+                                      popcountPeakBitsPerSecond: peak.popcountBitsPerSecond(forKernel: kernel),
+                                      fmaPeakFlopsPerSecond: peak.fmaFlopsPerSecond,
+                                      packedSeconds: packed, floatSeconds: floatSeconds, steps: steps)
+                        progress(String(format: "bnn-bench: %@ N=%d threads=%d packed %.2f ms", name, batch, threads, packed * 1e3)
+                                 + (floatSeconds.map { String(format: ", float %.1f ms", $0 * 1e3) } ?? ""))
+                        rows.append(row)
                     }
-                    func macs(_ kind: InferenceProfile.Kind) -> Int {
-                        steps.filter { $0.kind == kind.rawValue }.reduce(0) { $0 + $1.macs } / batch
-                    }
-                    let row = Row(model: network.name, batch: batch, threads: threads,
-                                  binaryMACs: macs(.binaryConvolution), floatMACs: macs(.floatConvolution),
-                                  popcountPeakBitsPerSecond: peak.popcountBitsPerSecond(forKernel: kernel),
-                                  fmaPeakFlopsPerSecond: peak.fmaFlopsPerSecond,
-                                  packedSeconds: packed, floatSeconds: floatSeconds, steps: steps)
-                    progress(String(format: "bnn-bench: %@ N=%d threads=%d packed %.2f ms", network.name, batch, threads, packed * 1e3)
-                             + (floatSeconds.map { String(format: ", float %.1f ms", $0 * 1e3) } ?? ""))
-                    rows.append(row)
                 }
             }
         }
@@ -203,7 +207,7 @@ extension ModelLatencyBenchmark.Report {
         var lines = ["bnn-bench models: whole-model latency (fastest run), packed engine (binary kernel "
                      + "\(binaryKernel)) vs the same network evaluated in float; bit-MACs and float MACs per image; "
                      + "binary layers' share of the in-run XOR-popcount peak", ""]
-        let widths = [14, 3, 4, 11, 10, 9, 13, 11, 10, 10]
+        let widths = [18, 3, 4, 11, 10, 9, 13, 11, 10, 10]
         lines.append(pad(["model", "N", "thr", "packed ms", "float ms", "speed-up", "packed img/s", "bit-MACs G",
                           "float G", "% peak"], widths))
         for r in rows {

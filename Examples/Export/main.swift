@@ -5,6 +5,7 @@
 //
 //   birealnet-export --weights runs/x/best.safetensors --output model.bnnpack
 //   birealnet-export --arch birealnet34 --weights ckpt.safetensors --class-folder imagenet/train --output bnn34.bnnpack
+//   birealnet-export --weights runs/x/best.safetensors --float-precision bf16 --output model-bf16.bnnpack
 import BNN
 import BNNData
 import BNNInference
@@ -18,6 +19,10 @@ let options: [CommandLineArguments.Option] = [
     .init("class-folder", help: "image-folder split whose sorted class folders are the classes (e.g. DIR/train)"),
     .init("image-size", help: "input size in pixels the model will accept (default: the checkpoint's training size, "
           + "else 224, small stem 32)"),
+    .init("float-precision", help: "fp32 (default) or bf16: the float layers (stem, shortcuts, classifier) keep bfloat16 "
+          + "weights, half their bytes, and run bfloat16 products on CPUs with bfloat16 instructions"),
+    .init("float-precision-layers", help: "with --float-precision: only the float layers whose names contain one of these "
+          + "comma-separated texts (e.g. fc: the classifier alone, which no binary layer follows)"),
 ] + ModelArchitecture.options + [
     .init("help", takesValue: false, help: "show this help"),
 ]
@@ -60,13 +65,19 @@ runCommand {
     if let classNames, classNames.count != architecture.classes {
         throw CommandLineError("\(classNames.count) class names for a \(architecture.classes)-class classifier (--num-classes)")
     }
+    let floatPrecision = try arguments.choice("float-precision", default: ComputePrecision.fp32)
+    let floatLayers = arguments.string("float-precision-layers").map { $0.split(separator: ",").map(String.init) }
+    if floatLayers != nil, !arguments.has("float-precision") {
+        throw CommandLineError("--float-precision-layers chooses the layers of --float-precision; give --float-precision too")
+    }
     let size = try arguments.integer("image-size", in: 1...4096) ?? stored?.imageSize ?? (architecture.stem == .imagenet ? 224 : 32)
     let model = try architecture.makeModel(seed: 0).model
     if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
         FileHandle.standardError.write(Data("\(note)\n".utf8))
     }
     let packed = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, classNames: classNames,
-                                 architecture: architecture.summary)
+                                 architecture: architecture.summary, floatPrecision: floatPrecision,
+                                 floatLayers: floatLayers)
     try packed.write(to: output)
     let packedBytes = (try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0
     let floatBytes = (try FileManager.default.attributesOfItem(atPath: weights.path)[.size] as? NSNumber)?.intValue ?? 0

@@ -14,6 +14,14 @@ struct Evaluation: Encodable {
     var wallSeconds = 0.0
     /// Unreadable images left out of the figures (without `--strict`).
     var skippedImages = 0
+    /// Each image's label and top-1 class, in folder order, when asked for (`--predictions`).
+    var predictions: [Prediction] = []
+
+    /// One image's label and the class with the largest logit.
+    struct Prediction: Encodable {
+        var label: Int
+        var predicted: Int
+    }
 
     var top1: Double { Double(top1Correct) / Double(max(1, images)) }
     var top5: Double { Double(top5Correct) / Double(max(1, images)) }
@@ -26,8 +34,9 @@ struct Evaluation: Encodable {
     ///
     /// - Throws: `BNNDataError` for a missing or empty folder (or an undecodable image with `strict`),
     ///   `ProgramExit` when the folder has more classes than the model, and the model's errors.
+    /// With `recordsPredictions`, ``predictions`` lists every image.
     static func run(_ model: InferenceModel, folder: String, batchSize: Int, loaderThreads: Int, strict: Bool,
-                    progress: (Evaluation) -> Void) throws -> Evaluation {
+                    recordsPredictions: Bool = false, progress: (Evaluation) -> Void) throws -> Evaluation {
         var isDirectory: ObjCBool = false
         let val = (folder as NSString).appendingPathComponent("val")
         let (root, split) = FileManager.default.fileExists(atPath: val, isDirectory: &isDirectory) && isDirectory.boolValue
@@ -54,6 +63,15 @@ struct Evaluation: Encodable {
             result.top1Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 1)
             result.top5Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 5)
             result.images += batch.labels.count
+            if recordsPredictions {
+                let classes = logits.shape[1]
+                let values = logits.scalars
+                for (row, label) in batch.labels.enumerated() {
+                    let scores = values[row * classes..<(row + 1) * classes]
+                    let best = scores.indices.max { scores[$0] < scores[$1] } ?? row * classes
+                    result.predictions.append(Prediction(label: label, predicted: best - row * classes))
+                }
+            }
             result.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             progress(result)
         }

@@ -20,6 +20,8 @@ let options: [CommandLineArguments.Option] = [
     .init("output", help: "where to write the float32 N×classes logits (.npy); with --input"),
     .init("mode", help: "eval (default) or train: BatchNorm/activation mode of the float forward pass"),
     .init("evaluate", help: "image-folder validation set (DIR/val/<class>/… or DIR/<class>/…): top-1/top-5, images/s"),
+    .init("predictions", help: "with --evaluate: write each image's label and top-1 class as CSV (label,predicted), "
+          + "in folder order, e.g. to compare two models image by image"),
     .init("top", help: "classes listed per image (default 5)"),
     .init("batch", help: "images per batch (default 16)"),
     .init("json", takesValue: false, help: "print JSON instead of tables"),
@@ -58,6 +60,9 @@ runCommand {
     let strict = arguments.has("strict")
     try arguments.require("input", for: "output")
     try arguments.forbid("input", with: "evaluate", because: "give one job at a time")
+    if arguments.has("predictions"), !arguments.has("evaluate") {
+        throw CommandLineError("--predictions writes the results of --evaluate DIR; give --evaluate too")
+    }
     if arguments.has("input") || arguments.has("evaluate") {
         try arguments.rejectPositional("image arguments are not read with --input or --evaluate")
     }
@@ -92,8 +97,9 @@ runCommand {
     }
     let model = try InferenceModel.load(arguments, mode: mode)
     if let folder = arguments.string("evaluate") {
+        let predictionsPath = arguments.string("predictions")
         let result = try Evaluation.run(model, folder: folder, batchSize: batchSize, loaderThreads: loaderThreads,
-                                        strict: strict) { partial in
+                                        strict: strict, recordsPredictions: predictionsPath != nil) { partial in
             if !json {
                 FileHandle.standardError.write(Data(String(format: "\r%d images, top-1 %.2f%%", partial.images,
                                                            100 * partial.top1).utf8))
@@ -116,6 +122,12 @@ runCommand {
                          Double(result.images) / result.wallSeconds))
         }
         if result.skippedImages > 0 { warnSkipped(result.skippedImages, "left out of the figures") }
+        if let predictionsPath {
+            let text = "label,predicted\n" + result.predictions.map { "\($0.label),\($0.predicted)\n" }.joined()
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: predictionsPath), options: .atomic) } catch {
+                throw ProgramExit(.failure, "--predictions \(predictionsPath): \(FileErrorReason.describe(error, path: predictionsPath))")
+            }
+        }
         return
     }
     guard !arguments.positional.isEmpty else {

@@ -53,20 +53,21 @@ struct PackedGraphDecoder {
         case .convolution, .binaryConvolution:
             let (input, output) = try (extent(node.inputChannels, "input_channels"), extent(node.outputChannels, "output_channels"))
             let (kernelSize, groups) = try (extent(node.kernelSize, "kernel_size"), extent(node.groups, "groups"))
+            let (weight, precision) = try self.weight(of: node, shape: [output, kernelSize, kernelSize, input / groups], path: path)
             let step = ConvolutionStep(
-                name: try present(node.name, "name", at: path),
-                weight: try weight(of: node, shape: [output, kernelSize, kernelSize, input / groups], path: path),
+                name: try present(node.name, "name", at: path), weight: weight,
                 inputChannels: input, outputChannels: output, kernelSize: kernelSize, stride: try extent(node.stride, "stride"),
                 padding: try extent(node.padding, "padding", minimum: 0), groups: groups,
                 scale: try floats(node.scale, "scale", [output], path: path),
-                shift: try floats(node.shift, "shift", [output], path: path))
+                shift: try floats(node.shift, "shift", [output], path: path), precision: precision)
             return node.kind == .binaryConvolution ? .binaryConvolution(step) : .convolution(step)
         case .linear, .binaryLinear:
             let (input, output) = try (extent(node.inputFeatures, "input_features"), extent(node.outputFeatures, "output_features"))
+            let (weight, precision) = try self.weight(of: node, shape: [output, input], path: path)
             let step = LinearStep(
-                name: try present(node.name, "name", at: path), weight: try weight(of: node, shape: [output, input], path: path),
+                name: try present(node.name, "name", at: path), weight: weight,
                 inputFeatures: input, outputFeatures: output, scale: try floats(node.scale, "scale", [output], path: path),
-                shift: try floats(node.shift, "shift", [output], path: path))
+                shift: try floats(node.shift, "shift", [output], path: path), precision: precision)
             return node.kind == .binaryLinear ? .binaryLinear(step) : .linear(step)
         case .scaleShift:
             let scale = try floats(node.scale, "scale", nil, path: path)
@@ -100,17 +101,21 @@ struct PackedGraphDecoder {
         }
     }
 
-    /// The weights of a convolution or dense node, of `shape`: `F32` for a float step; for a binary
-    /// step its sign bits (set: −1, clear: +1), 0 where its zero mask is set.
-    private mutating func weight(of node: PackedGraphNode, shape: [Int], path: String) throws -> [Float] {
+    /// The weights of a convolution or dense node, of `shape`, and their precision: `F32` or `BF16`
+    /// (``ComputePrecision/bf16``) for a float step; for a binary step its sign bits (set: −1, clear:
+    /// +1), 0 where its zero mask is set.
+    private mutating func weight(of node: PackedGraphNode, shape: [Int], path: String) throws -> ([Float], ComputePrecision) {
         guard node.kind == .binaryConvolution || node.kind == .binaryLinear else {
-            return try floats(node.weight, "weight", shape, path: path)
+            if let name = node.weight, file.contains(name), try file.info(name).dtype == .bfloat16 {
+                return (try floats(name, "weight", shape, path: path, dtype: .bfloat16), .bf16)
+            }
+            return (try floats(node.weight, "weight", shape, path: path), .fp32)
         }
         let channels = shape[shape.count - 1], wordsPerRow = binaryWordCount(channels: channels)
         let byteShape = Array(shape.dropLast()) + [8 * wordsPerRow]
         let signsName = try claim(node.weight, "weight", .uint8, byteShape, path: path)
         let maskName = try node.zeroMask.map { try claim($0, "zero_mask", .uint8, byteShape, path: path) }
-        guard channels > 0 else { return [] }
+        guard channels > 0 else { return ([], .fp32) }
         let signs = try words(signsName), zeros = try maskName.map(words)
         let lastWord = channels % 64 == 0 ? UInt64.max : (1 << UInt64(channels % 64)) - 1
         func invalid(_ name: String, _ row: Int, _ found: String) -> PackedModelError {
@@ -133,12 +138,14 @@ struct PackedGraphDecoder {
                 bits &= bits - 1
             }
         }
-        return weights
+        return (weights, .fp32)
     }
 
-    /// The finite `F32` tensor that a node's `key` names, of `shape`, or of any rank-1 shape when `shape` is nil.
-    private mutating func floats(_ name: String?, _ key: String, _ shape: [Int]?, path: String) throws -> [Float] {
-        let name = try claim(name, key, .float32, shape, path: path)
+    /// The finite `F32` (or `dtype`) tensor that a node's `key` names, of `shape`, or of any rank-1
+    /// shape when `shape` is nil.
+    private mutating func floats(_ name: String?, _ key: String, _ shape: [Int]?, path: String,
+                                 dtype: SafeTensorsDType = .float32) throws -> [Float] {
+        let name = try claim(name, key, dtype, shape, path: path)
         let values = try file.tensor(name).scalars
         if let index = values.firstIndex(where: { !$0.isFinite }) {
             throw PackedModelError.nonFiniteValue(file: file.source, tensor: name, index: index, value: values[index])

@@ -1,9 +1,10 @@
 import BNN
+import BNNKernels
 import Foundation
 
 /// Turns a plan into the `graph` nodes and the tensors of a `.bnnpack` file (<doc:PackedModelFormat>):
-/// float arrays as `F32`, the weights of binary steps as their sign bits and, when some weight is 0,
-/// a zero mask.
+/// float arrays as `F32` (the weights of a float step in ``ComputePrecision/bf16`` as `BF16`), the
+/// weights of binary steps as their sign bits and, when some weight is 0, a zero mask.
 struct PackedGraphEncoder {
     /// One tensor to write: little-endian bytes declared as `dtype` with `shape`.
     struct EncodedTensor {
@@ -41,7 +42,8 @@ struct PackedGraphEncoder {
         case let .convolution(s), let .binaryConvolution(s):
             let binary = if case .binaryConvolution = step { true } else { false }
             let shape = [s.outputChannels, s.kernelSize, s.kernelSize, s.inputChannels / s.groups]
-            let (weight, zeroMask) = try binary ? signs(prefix, s.weight, shape) : (floats(prefix, "weight", s.weight, shape), nil)
+            let (weight, zeroMask) = try binary ? signs(prefix, s.weight, shape)
+                : (floats(prefix, "weight", s.weight, shape, as: s.precision), nil)
             return PackedGraphNode(
                 kind: binary ? .binaryConvolution : .convolution, name: s.name, inputChannels: s.inputChannels,
                 outputChannels: s.outputChannels, kernelSize: s.kernelSize, stride: s.stride, padding: s.padding, groups: s.groups,
@@ -50,7 +52,8 @@ struct PackedGraphEncoder {
         case let .linear(s), let .binaryLinear(s):
             let binary = if case .binaryLinear = step { true } else { false }
             let shape = [s.outputFeatures, s.inputFeatures]
-            let (weight, zeroMask) = try binary ? signs(prefix, s.weight, shape) : (floats(prefix, "weight", s.weight, shape), nil)
+            let (weight, zeroMask) = try binary ? signs(prefix, s.weight, shape)
+                : (floats(prefix, "weight", s.weight, shape, as: s.precision), nil)
             return PackedGraphNode(
                 kind: binary ? .binaryLinear : .linear, name: s.name, inputFeatures: s.inputFeatures,
                 outputFeatures: s.outputFeatures, weight: weight, zeroMask: zeroMask,
@@ -90,14 +93,19 @@ struct PackedGraphEncoder {
         }
     }
 
-    /// Adds `prefix.key`, an `F32` tensor of `shape`, and returns its name.
-    private mutating func floats(_ prefix: String, _ key: String, _ values: [Float], _ shape: [Int]) throws -> String {
+    /// Adds `prefix.key`, an `F32` tensor of `shape` (`BF16`, each value rounded to the nearest, in
+    /// ``ComputePrecision/bf16``), and returns its name.
+    private mutating func floats(_ prefix: String, _ key: String, _ values: [Float], _ shape: [Int],
+                                 as precision: ComputePrecision = .fp32) throws -> String {
         let name = "\(prefix).\(key)"
         if let index = values.firstIndex(where: { !$0.isFinite }) {
             throw PackedModelError.nonFiniteValue(file: file, tensor: name, index: index, value: values[index])
         }
-        tensors.append(EncodedTensor(name: name, dtype: .float32, shape: shape,
-                                     bytes: values.map(\.bitPattern.littleEndian).withUnsafeBytes { Data($0) }))
+        let bytes = switch precision {
+        case .fp32: values.map(\.bitPattern.littleEndian).withUnsafeBytes { Data($0) }
+        case .bf16: values.map { bnn_bf16_from_float($0).littleEndian }.withUnsafeBytes { Data($0) }
+        }
+        tensors.append(EncodedTensor(name: name, dtype: precision == .bf16 ? .bfloat16 : .float32, shape: shape, bytes: bytes))
         return name
     }
 

@@ -52,7 +52,7 @@ public struct PackedModel: Sendable, Equatable {
             throw PlanError(step: "output", reason: "the plan gives \(output.dropFirst()) values per image, "
                                 + "\(classNames.count) class names expected one each")
         }
-        self.steps = steps.map(Self.signsOfBinaryWeights)
+        self.steps = steps.map(Self.storedForm)
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth
         self.inputChannels = inputChannels
@@ -69,11 +69,31 @@ public struct PackedModel: Sendable, Equatable {
     ///   - inputChannels: The image channels (3 for RGB).
     ///   - classNames: One name per output; nil: `class0`, `class1`, ….
     ///   - architecture: A free description of the network, kept in the file.
+    ///   - floatPrecision: The precision of the float layers (the stem, shortcuts, classifier):
+    ///     ``ComputePrecision/bf16`` keeps their weights as bfloat16, half the bytes, and the engine
+    ///     multiplies them with bfloat16-rounded inputs where the CPU has bfloat16 instructions.
+    ///   - floatLayers: The float layers `floatPrecision` applies to: those whose path contains one of
+    ///     these texts (`["fc"]`: the classifier, the only float layer after the last sign, whose
+    ///     rounding cannot flip a binary layer's input); nil for all. The others stay single precision.
     /// - Throws: ``ExportError`` for a layer the exporter cannot lower, ``PlanError`` when the plan
     ///   does not fit the input size or the class names.
     public init(exporting model: any TensorLayer, inputHeight: Int, inputWidth: Int, inputChannels: Int = 3,
-                classNames: [String]? = nil, architecture: String = "") throws {
-        let steps = try ModelExporter().plan(for: model)
+                classNames: [String]? = nil, architecture: String = "", floatPrecision: ComputePrecision = .fp32,
+                floatLayers: [String]? = nil) throws {
+        let steps = try ModelExporter().plan(for: model).map { step in
+            step.mapped { step in
+                switch step {
+                case var .convolution(s) where Self.selects(floatLayers, s.name):
+                    s.precision = floatPrecision
+                    return .convolution(s)
+                case var .linear(s) where Self.selects(floatLayers, s.name):
+                    s.precision = floatPrecision
+                    return .linear(s)
+                default:
+                    return step
+                }
+            }
+        }
         let names: [String]
         if let classNames {
             names = classNames
@@ -85,25 +105,35 @@ public struct PackedModel: Sendable, Equatable {
                       classNames: names, architecture: architecture)
     }
 
-    /// A binary step with its weights replaced by their signs (sign(0) = 0); other steps unchanged.
-    private static func signsOfBinaryWeights(_ step: ExportStep) -> ExportStep {
+    /// Whether the layer at `path` is one of `layers` (its path contains one of them; nil: every layer).
+    private static func selects(_ layers: [String]?, _ path: String) -> Bool {
+        layers.map { $0.contains(where: path.contains) } ?? true
+    }
+
+    /// A step as a file stores it: binary weights replaced by their signs (sign(0) = 0), the weights
+    /// of float steps in ``ComputePrecision/bf16`` rounded to bfloat16; other steps unchanged.
+    private static func storedForm(_ step: ExportStep) -> ExportStep {
         func sign(_ v: Float) -> Float { v > 0 ? 1 : (v < 0 ? -1 : 0) }
-        switch step {
-        case var .binaryConvolution(s):
-            s.weight = s.weight.map(sign)
-            return .binaryConvolution(s)
-        case var .binaryLinear(s):
-            s.weight = s.weight.map(sign)
-            return .binaryLinear(s)
-        case var .residual(r):
-            r.body = r.body.map(signsOfBinaryWeights)
-            r.shortcut = r.shortcut.map(signsOfBinaryWeights)
-            r.post = r.post.map(signsOfBinaryWeights)
-            return .residual(r)
-        case let .concatenate(branches):
-            return .concatenate(branches.map { $0.map(signsOfBinaryWeights) })
-        default:
-            return step
+        func rounded(_ weights: [Float], _ precision: ComputePrecision) -> [Float] {
+            precision == .bf16 ? weights.map(BFloat16GEMM.rounded) : weights
+        }
+        return step.mapped { step in
+            switch step {
+            case var .binaryConvolution(s):
+                s.weight = s.weight.map(sign)
+                return .binaryConvolution(s)
+            case var .binaryLinear(s):
+                s.weight = s.weight.map(sign)
+                return .binaryLinear(s)
+            case var .convolution(s):
+                s.weight = rounded(s.weight, s.precision)
+                return .convolution(s)
+            case var .linear(s):
+                s.weight = rounded(s.weight, s.precision)
+                return .linear(s)
+            default:
+                return step
+            }
         }
     }
 

@@ -103,6 +103,66 @@ struct InferenceEngineTests {
         try check(model, height: 20, width: 20, batch: 2, seed: 27, randomises: false)
     }
 
+    @Test("Float layers in bfloat16: weights stored as BF16 (half the bytes), logits near fp32's, read back the same")
+    func bfloat16FloatLayers() throws {
+        let model = InferenceTestSupport.model(.birealnet18(classes: 6, widths: [16, 32, 48, 64]), seed: 30)
+        let fp32 = try PackedModel(exporting: model, inputHeight: 20, inputWidth: 20)
+        let bf16 = try PackedModel(exporting: model, inputHeight: 20, inputWidth: 20, floatPrecision: .bf16)
+        /// The float layers' weights and precisions, residual paths included.
+        func floatLayers(_ steps: [ExportStep]) -> [([Float], ComputePrecision)] {
+            var found: [([Float], ComputePrecision)] = []
+            for step in steps {
+                _ = step.mapped { inner in
+                    if case let .convolution(c) = inner { found.append((c.weight, c.precision)) }
+                    if case let .linear(l) = inner { found.append((l.weight, l.precision)) }
+                    return inner
+                }
+            }
+            return found
+        }
+        let (before, after) = (floatLayers(fp32.steps), floatLayers(bf16.steps))
+        #expect(before.count == 5)   // the stem, three 1×1 shortcuts, the classifier
+        #expect(before.count == after.count)
+        for ((a, p), (b, q)) in zip(before, after) {
+            #expect(p == .fp32 && q == .bf16)
+            #expect(b == a.map(BFloat16GEMM.rounded))
+            #expect(b != a)
+        }
+        // Only the layers asked for: the classifier, the last of them.
+        let head = floatLayers(try PackedModel(exporting: model, inputHeight: 20, inputWidth: 20, floatPrecision: .bf16,
+                                               floatLayers: ["fc"]).steps)
+        #expect(head.map(\.1) == [.fp32, .fp32, .fp32, .fp32, .bf16])
+        #expect(head.dropLast().map(\.0) == before.dropLast().map(\.0))
+        let images = InferenceTestSupport.images(batch: 3, height: 20, width: 20, seed: 31)
+        let logits = try InferenceEngine(model: bf16).logits(for: images)
+        #expect(logits != (try InferenceEngine(model: fp32).logits(for: images)))
+        // Without binary layers (whose signs flip wherever a value lies within the rounding of 0, which
+        // in an untrained network changes the logits at random), the error is that of the rounding:
+        // 8 of 24 mantissa bits, a relative 2⁻⁸ per operand.
+        let float = Sequential {
+            Conv2D(inputChannels: 3, outputChannels: 24, kernelSize: 3, stride: 2, padding: 1)
+            BatchNorm2D(channels: 24)
+            ReLU()
+            GlobalAvgPool()
+            Linear(inputFeatures: 24, outputFeatures: 7, bias: true)
+        }
+        InferenceTestSupport.randomise(float, seed: 32)
+        let expected = float.forward(images, mode: .evaluation)
+        let rounded = try InferenceEngine(model: PackedModel(exporting: float, inputHeight: 20, inputWidth: 20,
+                                                             floatPrecision: .bf16)).logits(for: images)
+        let error = InferenceTestSupport.relativeError(rounded, expected)
+        #expect(error > 1e-5 && error < 2e-2, "relative error \(error)")
+        let (a, b) = (InferenceTestSupport.temporaryURL("fp32.bnnpack"), InferenceTestSupport.temporaryURL("bf16.bnnpack"))
+        defer { for url in [a, b] { try? FileManager.default.removeItem(at: url) } }
+        try fp32.write(to: a)
+        try bf16.write(to: b)
+        let read = try PackedModel(contentsOf: b)
+        #expect(read == bf16)
+        #expect(try InferenceEngine(model: read).logits(for: images) == logits)
+        let size = { (url: URL) in try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0 }
+        #expect(try size(b) < size(a))
+    }
+
     @Test("Batch 1 and a larger batch give the same logits per image")
     func batchIndependence() throws {
         let model = InferenceTestSupport.model(.birealnet18(classes: 4, widths: [8, 16, 24, 32]), seed: 28)

@@ -108,4 +108,58 @@ struct PreparedConvolutionTests {
             #expect(worst <= 1e-5, "\(kernel): largest relative difference \(worst)")
         }
     }
+
+    @Test("the prepared float convolution in bfloat16 equals the double-precision convolution of the rounded operands",
+          arguments: [(3, 32, 3, 2, 1), (48, 100, 3, 1, 1), (65, 9, 1, 1, 0), (40, 20, 1, 2, 0)])
+    func bfloat16MatchesRoundedOperands(channels: Int, outputs: Int, kernelSize: Int, stride: Int, padding: Int) {
+        var generator = SeededGenerator(seed: 95 + UInt64(channels))
+        let (h, w) = (9, 11)
+        let x = Tensor(randomNormal: [2, h, w, channels], generator: &generator).scalars
+        let weight = Tensor(randomNormal: [outputs, kernelSize, kernelSize, channels], generator: &generator).scalars
+        let (rx, rw) = (x.map(BFloat16GEMM.rounded), weight.map(BFloat16GEMM.rounded))
+        let (oh, ow) = ((h + 2 * padding - kernelSize) / stride + 1, (w + 2 * padding - kernelSize) / stride + 1)
+        // Exact products of the rounded operands, summed in double: the kernels differ only in how
+        // their single-precision sums round, within K·2⁻²⁴·Σ|terms| (K ≤ 585 here).
+        var expected = [Double](repeating: 0, count: 2 * oh * ow * outputs), magnitude = expected
+        for n in 0..<2 {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    for o in 0..<outputs {
+                        let at = ((n * oh + oy) * ow + ox) * outputs + o
+                        for ky in 0..<kernelSize {
+                            let iy = oy * stride - padding + ky
+                            guard (0..<h).contains(iy) else { continue }
+                            for kx in 0..<kernelSize {
+                                let ix = ox * stride - padding + kx
+                                guard (0..<w).contains(ix) else { continue }
+                                for c in 0..<channels {
+                                    let term = Double(rx[((n * h + iy) * w + ix) * channels + c])
+                                        * Double(rw[((o * kernelSize + ky) * kernelSize + kx) * channels + c])
+                                    expected[at] += term
+                                    magnitude[at] += abs(term)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let prepared = PreparedFloatConvolution(outputChannels: outputs, inputChannels: channels, kernelSize: kernelSize,
+                                                stride: stride, padding: padding, weight: weight, bias: nil, precision: .bf16)
+        #expect(prepared.precision == .bf16)
+        var padded = [Float](repeating: 0, count: prepared.paddedCount(batch: 2, height: h, width: w))
+        var actual = [Float](repeating: .nan, count: expected.count)
+        x.withUnsafeBufferPointer { input in
+            padded.withUnsafeMutableBufferPointer { p in
+                actual.withUnsafeMutableBufferPointer { out in
+                    prepared.convolve(input.baseAddress!, batch: 2, height: h, width: w, output: out.baseAddress!,
+                                      padded: p.baseAddress)
+                }
+            }
+        }
+        let k = Double(kernelSize * kernelSize * channels)
+        for i in expected.indices {
+            #expect(abs(Double(actual[i]) - expected[i]) <= k * 0x1p-24 * magnitude[i] + 1e-30, "output \(i)")
+        }
+    }
 }

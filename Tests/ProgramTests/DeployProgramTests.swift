@@ -74,4 +74,60 @@ import Testing
         ])
         #expect(damaged.status == 1 && damaged.message.contains(packedURL.path), "\(damaged.message)")
     }
+
+    /// `--float-precision bf16` writes the float layers' weights as bfloat16 (a smaller file the
+    /// engine runs); `--evaluate DIR --predictions FILE` lists each image's label and top-1 class, so
+    /// two models can be compared image by image; `--predictions` alone is a command-line mistake.
+    @Test func bfloat16FloatLayersAndPerImagePredictions() throws {
+        let root = try TrainProgramTests.directory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let run = root.appendingPathComponent("run")
+        let trained = try ProgramRunner.run(Self.tool("birealnet-train"), [
+            "--run-dir", run.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4",
+            "--widths", "[8, 16, 24, 40]", "--image-size", "20",
+        ])
+        #expect(trained.status == 0, "\(trained.message)")
+        let checkpoint = run.appendingPathComponent("last.safetensors")
+        // Four real images in two class folders, from the data tests' fixtures.
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../BNNDataTests/Fixtures/images").standardizedFileURL
+        let folder = root.appendingPathComponent("images")
+        for (name, files) in [("a", ["rgb.png", "baseline.jpg"]), ("b", ["gray.jpg", "palette.png"])] {
+            let classFolder = folder.appendingPathComponent("val/\(name)")
+            try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true)
+            for file in files {
+                try FileManager.default.copyItem(at: fixtures.appendingPathComponent(file), to: classFolder.appendingPathComponent(file))
+            }
+        }
+        var sizes: [Int] = []
+        for precision in ["fp32", "bf16"] {
+            let packed = root.appendingPathComponent("\(precision).bnnpack")
+            let exported = try ProgramRunner.run(Self.tool("birealnet-export"), [
+                "--weights", checkpoint.path, "--output", packed.path, "--float-precision", precision,
+            ])
+            #expect(exported.status == 0, "\(exported.message)")
+            sizes.append((try FileManager.default.attributesOfItem(atPath: packed.path)[.size] as? Int) ?? 0)
+            let csv = root.appendingPathComponent("\(precision).csv")
+            let evaluated = try ProgramRunner.run(Self.tool("birealnet-infer"), [
+                "--weights", packed.path, "--evaluate", folder.path, "--predictions", csv.path,
+            ])
+            #expect(evaluated.status == 0, "\(evaluated.message)")
+            let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(lines.first == "label,predicted" && lines.count == 5, "\(lines)")
+            #expect(lines.dropFirst().map { $0.split(separator: ",").first.map(String.init) ?? "" } == ["0", "0", "1", "1"])
+        }
+        #expect(sizes[1] < sizes[0], "bf16 file \(sizes[1]) bytes, fp32 \(sizes[0])")
+        let refused = try ProgramRunner.run(Self.tool("birealnet-infer"), [
+            "--weights", root.appendingPathComponent("fp32.bnnpack").path, "--predictions", root.appendingPathComponent("p.csv").path,
+        ])
+        #expect(refused.status == 2 && refused.message.contains("--predictions"), "\(refused.message)")
+        let wrong = try ProgramRunner.run(Self.tool("birealnet-export"), [
+            "--weights", checkpoint.path, "--output", root.appendingPathComponent("x.bnnpack").path, "--float-precision", "fp16",
+        ])
+        #expect(wrong.status == 2 && wrong.message.contains("--float-precision must be one of fp32, bf16"), "\(wrong.message)")
+        let alone = try ProgramRunner.run(Self.tool("birealnet-export"), [
+            "--weights", checkpoint.path, "--output", root.appendingPathComponent("y.bnnpack").path, "--float-precision-layers", "fc",
+        ])
+        #expect(alone.status == 2 && alone.message.contains("give --float-precision too"), "\(alone.message)")
+    }
 }

@@ -2,7 +2,9 @@ import BNN
 
 /// Lowers a plan of ``ExportStep``s into an ``EngineProgram``, fusing by pattern:
 ///
-/// - a float convolution's epilogue scale into its weights, its shift into the pass after it;
+/// - a float convolution's epilogue scale into its weights, its shift into the pass after it (a step
+///   in ``ComputePrecision/bf16`` runs the bfloat16 kernels where the CPU has bfloat16 instructions,
+///   else single precision on its rounded weights);
 /// - runs of element-wise steps into one pass (``PointwiseChain``), after the producing layer;
 /// - a max-pool before a non-decreasing chain (the stem's bias, clamp, pool become pool, bias, clamp);
 /// - the signs a binary layer reads into the pass or binary kernel that produces its input, and a
@@ -218,7 +220,8 @@ struct EngineCompiler {
             }
             let prepared = PreparedFloatConvolution(outputChannels: s.outputChannels, inputChannels: s.inputChannels,
                                                     kernelSize: s.kernelSize, stride: s.stride, padding: s.padding,
-                                                    weight: weight, bias: nil)
+                                                    weight: weight, bias: nil,
+                                                    precision: ComputePrecision.granted(s.precision).precision)
             emit(FloatConvolutionOperation(name: name, prepared: prepared, input: x, output: output, height: h, width: w))
             if s.shift.contains(where: { $0 != 0 }) { pending.chain.append(.addBias(AlignedBuffer(s.shift))) }
         } else {
@@ -347,6 +350,6 @@ extension LinearStep {
     /// The dense layer as a 1×1 convolution of a 1×1 image.
     fileprivate var asConvolution: ConvolutionStep {
         ConvolutionStep(name: name, weight: weight, inputChannels: inputFeatures, outputChannels: outputFeatures, kernelSize: 1,
-                        stride: 1, padding: 0, groups: 1, scale: scale, shift: shift)
+                        stride: 1, padding: 0, groups: 1, scale: scale, shift: shift, precision: precision)
     }
 }

@@ -63,10 +63,15 @@ public struct ConvolutionStep: Equatable, Sendable {
     public var scale: [Float]
     /// Epilogue offset per output channel.
     public var shift: [Float]
+    /// The operand precision of a float convolution's product: ``ComputePrecision/bf16`` keeps its
+    /// weights as bfloat16 (in the plan they are already rounded, in a `.bnnpack` file they are
+    /// stored as `BF16`) and rounds its input to bfloat16. Binary steps ignore it.
+    public var precision: ComputePrecision
 
     /// Creates a convolution step.
     public init(name: String = "", weight: [Float], inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int,
-                padding: Int, groups: Int, scale: [Float], shift: [Float]) {
+                padding: Int, groups: Int, scale: [Float], shift: [Float], precision: ComputePrecision = .fp32) {
+        self.precision = precision
         self.name = name
         self.weight = weight
         self.inputChannels = inputChannels
@@ -94,9 +99,13 @@ public struct LinearStep: Equatable, Sendable {
     public var scale: [Float]
     /// Epilogue offset per output.
     public var shift: [Float]
+    /// The operand precision of a float dense layer's product (see ``ConvolutionStep/precision``).
+    public var precision: ComputePrecision
 
     /// Creates a dense step.
-    public init(name: String = "", weight: [Float], inputFeatures: Int, outputFeatures: Int, scale: [Float], shift: [Float]) {
+    public init(name: String = "", weight: [Float], inputFeatures: Int, outputFeatures: Int, scale: [Float], shift: [Float],
+                precision: ComputePrecision = .fp32) {
+        self.precision = precision
         self.name = name
         self.weight = weight
         self.inputFeatures = inputFeatures
@@ -120,5 +129,23 @@ public struct ResidualStep: Equatable, Sendable {
         self.body = body
         self.shortcut = shortcut
         self.post = post
+    }
+}
+
+extension ExportStep {
+    /// The step with `transform` applied to every step inside it (residual paths, concatenation
+    /// branches), innermost first, and then to itself.
+    public func mapped(_ transform: (ExportStep) -> ExportStep) -> ExportStep {
+        switch self {
+        case var .residual(r):
+            r.body = r.body.map { $0.mapped(transform) }
+            r.shortcut = r.shortcut.map { $0.mapped(transform) }
+            r.post = r.post.map { $0.mapped(transform) }
+            return transform(.residual(r))
+        case let .concatenate(branches):
+            return transform(.concatenate(branches.map { $0.map { $0.mapped(transform) } }))
+        default:
+            return transform(self)
+        }
     }
 }

@@ -7,7 +7,7 @@ import BNNKernels
 ///
 /// Every binary convolution of the package runs through one of these: ``BinaryConvolution`` (and
 /// so ``BinaryConv2D``'s training forward pass), the inference engine, `bnn-bench` and the kernel
-/// tests. ``run(input:inputMargin:batch:height:width:residual:output:packedOutput:outputMargin:dots:rows:)``
+/// tests. ``run(input:inputMargin:batch:height:width:residual:output:packedOutput:outputMargin:dots:epilogue:rows:)``
 /// fills the C parameters and splits the output rows over the worker pool.
 ///
 /// Per output channel `o` the float output is `v = scale[o]·dot + bias[o]` (multiply, then add), then

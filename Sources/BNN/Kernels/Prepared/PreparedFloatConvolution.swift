@@ -1,15 +1,12 @@
 import BNNKernels
 
-/// The element type a ``PreparedFloatConvolution`` keeps its packed weights in and multiplies with.
-/// Chosen when the convolution is prepared; today only single precision exists.
-public enum OperandPrecision: String, Sendable, CaseIterable {
-    /// IEEE 754 single precision: the SGEMM kernels of `bnn_sgemm.h`.
-    case float32
-}
-
 /// A real-valued convolution (or, with a 1×1 kernel, a matrix product) prepared once and run many
-/// times: the O×kH×kW×C weights packed into the SGEMM kernels' 16-column panels (64-byte aligned), the
-/// kernel family (``GEMM/Kernel``) and the operand precision chosen when prepared.
+/// times: the O×kH×kW×C weights packed into the kernels' 16-column panels (64-byte aligned), the
+/// kernel family and the operand precision chosen when prepared.
+///
+/// In ``ComputePrecision/fp32`` the SGEMM kernels (``GEMM/Kernel``) run on single-precision panels;
+/// in ``ComputePrecision/bf16`` the weights are kept as bfloat16 pairs (half the memory) and each run
+/// rounds its input to bfloat16 for the ``BFloat16GEMM`` kernels, with single-precision sums.
 ///
 /// The float twin of ``PreparedBinaryConvolution``: the inference engine runs its stem, shortcuts and
 /// classifier through it. ``convolve(_:batch:height:width:output:padded:)`` and
@@ -28,11 +25,14 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
     public let padding: Int
     /// Bias per output channel (O values), or nil; kept for the caller's epilogue.
     public let bias: [Float]?
-    /// The SGEMM kernel family every run calls.
+    /// The SGEMM kernel family every single-precision run calls.
     public let kernel: GEMM.Kernel
-    /// The element type of the packed weights.
-    public let precision: OperandPrecision
-    private let packed: AlignedBuffer<Float>
+    /// The operand precision of the products (and the element type of the packed weights).
+    public let precision: ComputePrecision
+    /// The weights in single-precision panels (``ComputePrecision/fp32``) or bfloat16 pairs.
+    private let packed: AlignedBuffer<Float>?
+    private let packedPairs: AlignedBuffer<UInt16>?
+    private let pairKernel: BFloat16GEMM.Kernel
 
     /// Packs O×k×k×C weights (O×F for a linear layer: k = 1, C = F).
     ///
@@ -45,11 +45,12 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
     ///   - weight: O·k·k·C floats, row-major O×k×k×C.
     ///   - bias: O floats or nil.
     ///   - kernel: the SGEMM kernel family; ``GEMM/Kernel/active`` (which honours `BNN_KERNELS`) by default.
-    ///   - precision: the operand precision; ``OperandPrecision/float32``.
+    ///   - precision: the operand precision, ``ComputePrecision/fp32`` by default; ``ComputePrecision/bf16``
+    ///     runs ``BFloat16GEMM/Kernel/active`` (the portable loop where the CPU has no bfloat16 instructions).
     /// - Precondition: the sizes are positive, `weight` and `bias` have the counts above and `kernel`
     ///   runs on this CPU (programmer errors: callers validate user data first).
     public init(outputChannels: Int, inputChannels: Int, kernelSize: Int, stride: Int, padding: Int, weight: [Float],
-                bias: [Float]?, kernel: GEMM.Kernel = .active, precision: OperandPrecision = .float32) {
+                bias: [Float]?, kernel: GEMM.Kernel = .active, precision: ComputePrecision = .fp32) {
         precondition(outputChannels > 0 && inputChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
                      "PreparedFloatConvolution: invalid geometry")
         precondition(weight.count == outputChannels * kernelSize * kernelSize * inputChannels
@@ -64,11 +65,22 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
         self.bias = bias
         self.kernel = kernel
         self.precision = precision
+        pairKernel = .active
         let k = kernelSize * kernelSize * inputChannels
-        packed = AlignedBuffer(count: bnn_sgemm_packed_b_count(outputChannels, k))
         let panels = (outputChannels + Int(BNN_SGEMM_NR) - 1) / Int(BNN_SGEMM_NR)
-        weight.withUnsafeBufferPointer { w in
-            bnn_sgemm_pack_b(1, outputChannels, k, w.baseAddress!, k, 0, panels, packed.base)
+        switch precision {
+        case .fp32:
+            let panelled = AlignedBuffer<Float>(count: bnn_sgemm_packed_b_count(outputChannels, k))
+            weight.withUnsafeBufferPointer { w in
+                bnn_sgemm_pack_b(1, outputChannels, k, w.baseAddress!, k, 0, panels, panelled.base)
+            }
+            (packed, packedPairs) = (panelled, nil)
+        case .bf16:
+            let pairs = AlignedBuffer<UInt16>(count: bnn_bgemm_packed_b_count(outputChannels, k))
+            weight.withUnsafeBufferPointer { w in
+                bnn_bgemm_pack_b(1, outputChannels, k, w.baseAddress!, k, 0, panels, pairs.base)
+            }
+            (packed, packedPairs) = (nil, pairs)
         }
     }
 
@@ -85,41 +97,67 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
     /// matrix product).
     public var needsPaddedInput: Bool { !(kernelSize == 1 && stride == 1 && padding == 0) }
 
-    /// Floats of the padded input copy for an N×H×W input.
+    /// Floats of the scratch a run on an N×H×W input needs: the padded input copy, and in
+    /// ``ComputePrecision/bf16`` its bfloat16 rounding after it (two values per float).
     public func paddedCount(batch: Int, height: Int, width: Int) -> Int {
         var s = shape(batch: batch, height: height, width: width)
-        return bnn_sconv_padded_count(&s)
+        let count = bnn_sconv_padded_count(&s)
+        return precision == .bf16 ? count + (count + 1) / 2 : count
     }
 
     /// `output = conv(input)` without the bias (N·OH·OW·O floats); `padded` is the scratch of
-    /// ``paddedCount(batch:height:width:)`` floats when ``needsPaddedInput``.
+    /// ``paddedCount(batch:height:width:)`` floats (64-byte aligned) when ``needsPaddedInput``.
     ///
     /// - Precondition: `padded` is set when ``needsPaddedInput`` (programmer error).
     public func convolve(_ input: UnsafePointer<Float>, batch: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
                   padded: UnsafeMutablePointer<Float>?) {
-        let s = shape(batch: batch, height: height, width: width)
+        var s = shape(batch: batch, height: height, width: width)
         let m = batch * outputExtent(height) * outputExtent(width)
-        let k = kernelSize * kernelSize * inputChannels
-        let weights = UnsafePointer(packed.base), kernel = self.kernel.cValue, n = outputChannels
+        let k = kernelSize * kernelSize * inputChannels, n = outputChannels
         guard needsPaddedInput else {
             multiply(input, rows: m, output: output)
             return
         }
         guard let padded else { preconditionFailure("PreparedFloatConvolution.convolve: a padded-input scratch is needed") }
+        let local = s
         Parallel.forEachChunk(batch) { images in
-            var local = s
-            bnn_sconv_pad_input(&local, input, images.lowerBound, images.upperBound, padded)
+            var shape = local
+            bnn_sconv_pad_input(&shape, input, images.lowerBound, images.upperBound, padded)
         }
+        if let pairs = packedPairs {
+            // The padded copy rounded once (the patches are read from it), right after it in the scratch.
+            let count = bnn_sconv_padded_count(&s)
+            let rounded = UnsafeMutableRawPointer(padded + count).bindMemory(to: UInt16.self, capacity: max(1, count))
+            Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
+                bnn_bf16_round(padded + range.lowerBound, rounded + range.lowerBound, range.count)
+            }
+            let (weights, kernel) = (UnsafePointer(pairs.base), pairKernel.cValue)
+            Self.forEachRowTile(rows: m, macsPerRow: n * k) { m0, m1 in
+                var shape = local
+                bnn_bconv_forward_direct(kernel, &shape, padded, rounded, weights, output, m0, m1, 0, n)
+            }
+            return
+        }
+        guard let panels = packed else { return }
+        let (weights, kernel) = (UnsafePointer(panels.base), self.kernel.cValue)
         Self.forEachRowTile(rows: m, macsPerRow: n * k) { m0, m1 in
-            var local = s
-            bnn_sconv_forward_direct(kernel, &local, padded, weights, output, m0, m1, 0, n)
+            var shape = local
+            bnn_sconv_forward_direct(kernel, &shape, padded, weights, output, m0, m1, 0, n)
         }
     }
 
     /// `output = input·Wᵀ` for `rows` rows of C values (1×1 convolution or linear layer), bias not added.
     public func multiply(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
-        let weights = UnsafePointer(packed.base), kernel = self.kernel.cValue
         let (n, k) = (outputChannels, inputChannels)
+        if let pairs = packedPairs {
+            let (weights, kernel) = (UnsafePointer(pairs.base), pairKernel.cValue)
+            Self.forEachRowTile(rows: rows, macsPerRow: n * k) { m0, m1 in
+                bnn_bgemm_packed(kernel, 0, k, input, k, weights, output, n, 0, m0, m1, 0, n)
+            }
+            return
+        }
+        guard let panels = packed else { return }
+        let (weights, kernel) = (UnsafePointer(panels.base), self.kernel.cValue)
         Self.forEachRowTile(rows: rows, macsPerRow: n * k) { m0, m1 in
             bnn_sgemm_packed(kernel, 0, k, input, k, weights, output, n, 0, m0, m1, 0, n)
         }
