@@ -253,7 +253,79 @@ size_t bnn_sgemm_pack_a_panels(const float *a, size_t lda, size_t m, size_t coun
 size_t bnn_sgemm_rows_transposed(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
                                  const float **rows) {
     const bnn_sgemm_transposed_rows *ctx = context;
+    if (ctx->lda <= BNN_SGEMM_DIRECT_LDA_MAX) {
+        for (size_t i = 0; i < count; ++i) rows[i] = ctx->a + block->k0 * ctx->lda + m + i;
+        return ctx->lda;
+    }
     return bnn_sgemm_pack_a_panels(ctx->a, ctx->lda, m, count, block->k0, block->length, ctx->scratch, rows);
+}
+
+void bnn_sgemm_drive_packing(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *block, bnn_sgemm_rows rows,
+                             void *rows_context, bnn_sgemm_pack_panels pack, void *pack_context, float *panels,
+                             float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0, size_t n1) {
+    const float *row[BNN_SGEMM_MC + BNN_SGEMM_MR_MAX];
+    size_t panel_stride = (block->length + 1) * BNN_SGEMM_NR;
+    for (size_t ic = m0; ic < m1; ic += BNN_SGEMM_MC) {
+        size_t mc = min_size(BNN_SGEMM_MC, m1 - ic);
+        size_t a_step = rows(rows_context, ic, mc, block, row);
+        for (size_t r = mc; r < mc + BNN_SGEMM_MR_MAX; ++r) row[r] = row[0];
+        for (size_t jr = n0; jr < n1; jr += kernel.nr) {
+            size_t nr = min_size(kernel.nr, n1 - jr);
+            pack(pack_context, block->k0, block->length, jr, nr, panels, panel_stride);
+            for (size_t ir = 0; ir < mc; ir += kernel.mr) {
+                kernel.run(block->length, row + ir, a_step, block->a_offsets, panels, panel_stride,
+                           c + (ic + ir) * ldc + jr, ldc, min_size(kernel.mr, mc - ir), nr, accumulate);
+            }
+        }
+    }
+}
+
+/// Panel source of `bnn_sgemm_streamed`: op(B) stored K×N, or N×K when `transposed`.
+typedef struct {
+    const float *b;
+    size_t ldb;
+    int transposed;
+} matrix_panels;
+
+static void pack_matrix_panels(void *context, size_t k0, size_t kc, size_t j, size_t width, float *panels,
+                               size_t panel_stride) {
+    const matrix_panels *ctx = context;
+    for (size_t panel = 0; panel * BNN_SGEMM_NR < width; ++panel) {
+        size_t j0 = j + panel * BNN_SGEMM_NR, w = min_size(BNN_SGEMM_NR, width - panel * BNN_SGEMM_NR);
+        const float *source = ctx->transposed ? ctx->b + j0 * ctx->ldb + k0 : ctx->b + k0 * ctx->ldb + j0;
+        bnn_sgemm_pack_b(ctx->transposed, w, kc, source, ctx->ldb, 0, 1, panels + panel * panel_stride);
+    }
+}
+
+void bnn_sgemm_streamed(bnn_sgemm_kernel kernel, int trans_a, int trans_b, size_t k0, size_t k1,
+                        const float *a, size_t lda, const float *b, size_t ldb,
+                        float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0, size_t n1) {
+    if (m0 >= m1 || n0 >= n1) return;
+    bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
+    size_t k = k1 > k0 ? k1 - k0 : 0;
+    size_t block_capacity = (k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC;
+    bnn_sgemm_kblock stack_blocks[64];
+    bnn_sgemm_kblock *blocks = block_capacity <= 64 ? stack_blocks : bnn_sgemm_alloc(block_capacity * sizeof *blocks);
+    size_t count = bnn_sgemm_split_k(k0, k, 0, blocks, 0);
+    float *panels = bnn_sgemm_alloc(BNN_SGEMM_PAIR_FLOATS * sizeof(float));
+    float *scratch = trans_a && lda > BNN_SGEMM_DIRECT_LDA_MAX
+                         ? bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float))
+                         : NULL;
+    bnn_sgemm_transposed_rows transposed = {a, lda, scratch};
+    matrix_rows plain = {a, lda};
+    bnn_sgemm_rows rows = trans_a ? bnn_sgemm_rows_transposed : rows_of_matrix;
+    void *rows_context = trans_a ? (void *)&transposed : (void *)&plain;
+    matrix_panels source = {b, ldb, trans_b};
+    if (count == 0) {
+        bnn_sgemm_drive(micro, NULL, 0, rows, rows_context, panels, 0, n0, c, ldc, accumulate, m0, m1, n0, n1);
+    }
+    for (size_t bi = 0; bi < count; ++bi) {
+        bnn_sgemm_drive_packing(micro, &blocks[bi], rows, rows_context, pack_matrix_panels, &source, panels, c, ldc,
+                                accumulate || bi > 0, m0, m1, n0, n1);
+    }
+    free(scratch);
+    free(panels);
+    if (blocks != stack_blocks) free(blocks);
 }
 
 void bnn_sgemm_packed(bnn_sgemm_kernel kernel, int trans_a, size_t k,
@@ -271,7 +343,9 @@ void bnn_sgemm_packed(bnn_sgemm_kernel kernel, int trans_a, size_t k,
         bnn_sgemm_drive(micro, blocks, count, rows_of_matrix, &ctx, packed_b, k * BNN_SGEMM_NR, 0, c, ldc,
                         accumulate, m0, m1, n0, n1);
     } else {
-        float *scratch = bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float));
+        float *scratch = lda > BNN_SGEMM_DIRECT_LDA_MAX
+                             ? bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float))
+                             : NULL;
         bnn_sgemm_transposed_rows ctx = {a, lda, scratch};
         bnn_sgemm_drive(micro, blocks, count, bnn_sgemm_rows_transposed, &ctx, packed_b, k * BNN_SGEMM_NR, 0,
                         c, ldc, accumulate, m0, m1, n0, n1);

@@ -118,30 +118,28 @@ static void gather_patch(const bnn_conv_shape *s, const float *input, pixel_curs
     }
 }
 
-/// Writes patch entries `[q0, q1)` of one output pixel straight into packed B panels, entry `q`
-/// at `dst[(q − q0) / 16 · panel_stride + (q − q0) % 16]`. Needs C, `q0` and `q1` to be multiples
-/// of 16, so every 16 entries are one tap's channels: one 64-byte copy (or zero fill) each.
-static void gather_patch_panels(const bnn_conv_shape *s, const float *input, pixel_cursor at,
-                                size_t q0, size_t q1, float *dst, size_t panel_stride) {
-    size_t channels = s->channels;
-    size_t tap = q0 / channels, c = q0 % channels;
-    size_t ky = tap / s->kernel_w, kx = tap % s->kernel_w;
-    for (size_t q = q0; q < q1; c = 0) {
-        ptrdiff_t iy = (ptrdiff_t)(at.y * s->stride + ky) - (ptrdiff_t)s->padding;
-        ptrdiff_t ix = (ptrdiff_t)(at.x * s->stride + kx) - (ptrdiff_t)s->padding;
-        size_t end = min_size(q1, q + channels - c);
+/// Writes patch entries `[q0, q1)` (all within one tap, multiples of 16) of pixels `[p0, p0 + kc)`
+/// straight into packed B panels, entry `q` of pixel `p0 + p` at `dst[(q − q0) / 16 · panel_stride
+/// + p · 16 + (q − q0) % 16]`, zero outside the input. Tap by tap, consecutive pixels read
+/// consecutive input pixels and write each panel row after row.
+static void gather_tap_panels(const bnn_conv_shape *s, const float *input, size_t p0, size_t kc, size_t q0,
+                              size_t q1, float *dst, size_t panel_stride) {
+    size_t channels = s->channels, oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
+    size_t tap = q0 / channels, c = q0 % channels, groups = (q1 - q0) / BNN_SGEMM_NR;
+    ptrdiff_t ky = (ptrdiff_t)(tap / s->kernel_w) - (ptrdiff_t)s->padding;
+    ptrdiff_t kx = (ptrdiff_t)(tap % s->kernel_w) - (ptrdiff_t)s->padding;
+    pixel_cursor at = cursor_at(p0, oh, ow);
+    for (size_t p = 0; p < kc; ++p, dst += BNN_SGEMM_NR) {
+        ptrdiff_t iy = (ptrdiff_t)(at.y * s->stride) + ky, ix = (ptrdiff_t)(at.x * s->stride) + kx;
         if (iy >= 0 && iy < (ptrdiff_t)s->height && ix >= 0 && ix < (ptrdiff_t)s->width) {
             const float *src = input + ((at.image * s->height + (size_t)iy) * s->width + (size_t)ix) * channels + c;
-            for (; q < end; q += BNN_SGEMM_NR, src += BNN_SGEMM_NR, dst += panel_stride) {
-                memcpy(dst, src, BNN_SGEMM_NR * sizeof(float));
+            for (size_t g = 0; g < groups; ++g) {
+                memcpy(dst + g * panel_stride, src + g * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
             }
         } else {
-            for (; q < end; q += BNN_SGEMM_NR, dst += panel_stride) memset(dst, 0, BNN_SGEMM_NR * sizeof(float));
+            for (size_t g = 0; g < groups; ++g) memset(dst + g * panel_stride, 0, BNN_SGEMM_NR * sizeof(float));
         }
-        if (++kx == s->kernel_w) {
-            kx = 0;
-            ++ky;
-        }
+        cursor_advance(&at, oh, ow);
     }
 }
 
@@ -252,61 +250,71 @@ void bnn_sconv_gather_patch_panels(const bnn_conv_shape *s, const float *input, 
                                    size_t nc, float *b_block, size_t panel_stride, float *patch_row) {
     // Straight from the input when channels come in whole panels, else gathered into a row
     // (zero-padded to whole panels) and scattered.
+    size_t panels = (nc + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR;
+    if (s->channels % BNN_SGEMM_NR == 0 && nc % BNN_SGEMM_NR == 0) {
+        for (size_t q = jc; q < jc + nc;) {
+            size_t end = min_size(jc + nc, (q / s->channels + 1) * s->channels);
+            gather_tap_panels(s, input, p0, kc, q, end, b_block + (q - jc) / BNN_SGEMM_NR * panel_stride,
+                              panel_stride);
+            q = end;
+        }
+        return;
+    }
     size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
     pixel_cursor at = cursor_at(p0, oh, ow);
-    size_t panels = (nc + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR;
-    int aligned = s->channels % BNN_SGEMM_NR == 0 && nc % BNN_SGEMM_NR == 0;
     memset(patch_row + nc, 0, (panels * BNN_SGEMM_NR - nc) * sizeof(float));
     for (size_t p = 0; p < kc; ++p) {
         float *dst = b_block + p * BNN_SGEMM_NR;
-        if (aligned) {
-            gather_patch_panels(s, input, at, jc, jc + nc, dst, panel_stride);
-        } else {
-            gather_patch(s, input, at, jc, jc + nc, patch_row);
-            for (size_t j = 0; j < panels; ++j, dst += panel_stride) {
-                memcpy(dst, patch_row + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
-            }
+        gather_patch(s, input, at, jc, jc + nc, patch_row);
+        for (size_t j = 0; j < panels; ++j, dst += panel_stride) {
+            memcpy(dst, patch_row + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
         }
         cursor_advance(&at, oh, ow);
     }
 }
 
+/// Panel source of the weight gradient: the patches of pixels `k0 ..< k0 + kc` (`pixel0` +
+/// the K step), gathered from the unpadded input.
+typedef struct {
+    const bnn_conv_shape *shape;
+    const float *input;
+    size_t pixel0;
+    float *patch_row;
+} patch_panels;
+
+static void pack_patch_panels(void *context, size_t k0, size_t kc, size_t j, size_t width, float *panels,
+                              size_t panel_stride) {
+    const patch_panels *ctx = context;
+    bnn_sconv_gather_patch_panels(ctx->shape, ctx->input, ctx->pixel0 + k0, kc, j, width, panels, panel_stride,
+                                  ctx->patch_row);
+}
+
 void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
                                const float *output_gradient, float *weight_gradient, int accumulate,
-                               size_t n0, size_t n1) {
+                               size_t pixel0, size_t pixel1, size_t n0, size_t n1) {
     if (n0 >= n1) return;
-    size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
     size_t o = s->out_channels, patch = s->kernel_h * s->kernel_w * s->channels;
-    size_t pixels = s->batch * oh * ow;
     bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
-    float *a_block = bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float));
-    // B panels one cache line apart from a multiple of 4 KiB, so that writing one pixel's row of
-    // every panel does not fill a single L1 set.
-    size_t max_panel_stride = (BNN_SGEMM_KC + 1) * BNN_SGEMM_NR;
-    float *b_block = bnn_sgemm_alloc(BNN_SCONV_NC / BNN_SGEMM_NR * max_panel_stride * sizeof(float));
-    float *patch_row = bnn_sgemm_alloc(BNN_SCONV_NC * sizeof(float));
+    float *a_block = o > BNN_SGEMM_DIRECT_LDA_MAX
+                         ? bnn_sgemm_alloc((BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) * BNN_SGEMM_KC * sizeof(float))
+                         : NULL;
+    float *panels = bnn_sgemm_alloc(BNN_SGEMM_PAIR_FLOATS * sizeof(float));
+    float patch_row[2 * BNN_SGEMM_NR];
     // A is dYᵀ: the output gradient (pixels × O) read as a transposed O×pixels matrix.
     bnn_sgemm_transposed_rows ctx = {output_gradient, o, a_block};
-    if (pixels == 0) {
-        bnn_sgemm_drive(micro, NULL, 0, bnn_sgemm_rows_transposed, &ctx, b_block, 0, n0, weight_gradient, patch,
+    patch_panels source = {s, input, pixel0, patch_row};
+    if (pixel0 >= pixel1) {
+        bnn_sgemm_drive(micro, NULL, 0, bnn_sgemm_rows_transposed, &ctx, panels, 0, n0, weight_gradient, patch,
                         accumulate, 0, o, n0, n1);
     }
-    for (size_t jc = n0; jc < n1; jc += BNN_SCONV_NC) {
-        size_t nc = min_size(BNN_SCONV_NC, n1 - jc);
-        int add = accumulate;
-        for (size_t p0 = 0; p0 < pixels; p0 += BNN_SGEMM_KC) {
-            size_t kc = min_size(BNN_SGEMM_KC, pixels - p0);
-            size_t panel_stride = (kc + 1) * BNN_SGEMM_NR;
-            bnn_sconv_gather_patch_panels(s, input, p0, kc, jc, nc, b_block, panel_stride, patch_row);
-            ctx.a = output_gradient + p0 * o;
-            bnn_sgemm_kblock block = {0, kc, 0, 0, NULL};
-            bnn_sgemm_drive(micro, &block, 1, bnn_sgemm_rows_transposed, &ctx, b_block, panel_stride, jc,
-                            weight_gradient, patch, add, 0, o, jc, jc + nc);
-            add = 1;
-        }
+    for (size_t p0 = pixel0; p0 < pixel1; p0 += BNN_SGEMM_KC) {
+        // Block k0 is relative to pixel0 for the patches; A starts at the block's first pixel.
+        bnn_sgemm_kblock block = {p0 - pixel0, min_size(BNN_SGEMM_KC, pixel1 - p0), 0, 0, NULL};
+        ctx.a = output_gradient + (p0 - block.k0) * o;
+        bnn_sgemm_drive_packing(micro, &block, bnn_sgemm_rows_transposed, &ctx, pack_patch_panels, &source, panels,
+                                weight_gradient, patch, accumulate || p0 > pixel0, 0, o, n0, n1);
     }
-    free(patch_row);
-    free(b_block);
+    free(panels);
     free(a_block);
 }
 

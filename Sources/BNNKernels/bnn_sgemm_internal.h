@@ -78,8 +78,14 @@ typedef size_t (*bnn_sgemm_rows)(void *context, size_t m, size_t count, const bn
 size_t bnn_sgemm_pack_a_panels(const float *a, size_t lda, size_t m, size_t count, size_t k0, size_t length,
                                float *panels, const float **rows);
 
-/// Row provider context of a transposed A (stored K×M, row stride `lda`): each block is packed
-/// into MR-row panels in `scratch`, which holds (BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) × BNN_SGEMM_KC floats.
+/// Largest row stride (floats) of a transposed A that the micro-kernels read in place: a register
+/// tile's elements of one K step are then a few contiguous floats, K steps `lda` floats apart. Wider
+/// strides (4 KiB and up put every K step of a tile in the same L1 set) are packed into panels.
+#define BNN_SGEMM_DIRECT_LDA_MAX 256
+
+/// Row provider context of a transposed A (stored K×M, row stride `lda`): read in place when `lda`
+/// ≤ BNN_SGEMM_DIRECT_LDA_MAX (K step `lda`), else each block is packed into MR-row panels in
+/// `scratch`, which holds (BNN_SGEMM_MC + BNN_SGEMM_MR_MAX) × BNN_SGEMM_KC floats.
 typedef struct {
     const float *a;
     size_t lda;
@@ -107,6 +113,25 @@ void bnn_sgemm_drive(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *
                      size_t b_col0, float *c, size_t ldc, int accumulate,
                      size_t m0, size_t m1, size_t n0, size_t n1);
 
+/// Writes op(B)'s rows `[k0, k0 + kc)` × columns `[j, j + width)` (`width` ≤ 32, `j` a multiple of
+/// 16) into one or two 16-column panels `[kc][16]`, the second `panel_stride` floats after the
+/// first, zero past `width`.
+typedef void (*bnn_sgemm_pack_panels)(void *context, size_t k0, size_t kc, size_t j, size_t width, float *panels,
+                                      size_t panel_stride);
+
+/// Floats of the panel buffer of `bnn_sgemm_drive_packing`: two panels of a full K block, one
+/// cache line apart from a multiple of 4 KiB.
+#define BNN_SGEMM_PAIR_FLOATS (2 * (BNN_SGEMM_KC + 1) * BNN_SGEMM_NR)
+
+/// One K block of `C[m0..<m1, n0..<n1] (+)= A·B` (`n0` a multiple of 16) with B packed on the fly:
+/// per block of rows, A comes from `rows`, and the (one or two) panels of each register tile's
+/// columns are written by `pack` into `panels` (BNN_SGEMM_PAIR_FLOATS floats, in L1) right before
+/// that column's row tiles use them, so B is read once from where it lies and never written to a
+/// packed copy in L2 or memory: the loop of products whose B meets few rows (weight gradients).
+void bnn_sgemm_drive_packing(bnn_sgemm_microkernel_info kernel, const bnn_sgemm_kblock *block, bnn_sgemm_rows rows,
+                             void *rows_context, bnn_sgemm_pack_panels pack, void *pack_context, float *panels,
+                             float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0, size_t n1);
+
 /// Row provider context of the direct convolution pass over a zero-padded input.
 typedef struct {
     const bnn_conv_shape *shape;
@@ -130,13 +155,15 @@ size_t bnn_sconv_rows_direct(void *context, size_t m, size_t count, const bnn_sg
 /// through the tap table), as the bfloat16 kernels need.
 bnn_sgemm_kblock *bnn_sconv_direct_kblocks(const bnn_conv_shape *s, int pair_aligned, size_t *count, int32_t **taps);
 
-/// Columns of the weight gradient per B block (a multiple of 32): 256 pixels × 512 columns
+/// Columns of the bfloat16 weight gradient per B block (a multiple of 32): 256 pixels × 512 columns
 /// (512 KiB) stay in L2 while every A block runs over them.
 #define BNN_SCONV_NC 512
 
-/// Writes the patches of pixels `[p0, p0 + kc)`, columns `[jc, jc + nc)` (`jc` a multiple of 16,
-/// `nc` ≤ BNN_SCONV_NC), into 16-column panels `[kc][16]` of `b_block`, each next panel
-/// `panel_stride` floats later, zero past `nc`; `patch_row` is scratch of BNN_SCONV_NC floats.
+/// Writes the patches of pixels `[p0, p0 + kc)`, columns `[jc, jc + nc)` (`jc` a multiple of 16),
+/// into 16-column panels `[kc][16]` of `b_block`, each next panel `panel_stride` floats later, zero
+/// past `nc`; `patch_row` is scratch of `nc` floats rounded up to 16. When C and `nc` are multiples
+/// of 16 the patches are copied tap by tap straight from the input, else pixel by pixel through
+/// `patch_row`.
 void bnn_sconv_gather_patch_panels(const bnn_conv_shape *s, const float *input, size_t p0, size_t kc, size_t jc,
                                    size_t nc, float *b_block, size_t panel_stride, float *patch_row);
 

@@ -45,6 +45,11 @@ import Testing
         Case(batch: 2, size: 30, channels: 5, outputs: 7, kernel: 3, stride: 1, padding: 1),
         Case(batch: 1, size: 58, channels: 17, outputs: 33, kernel: 3, stride: 2, padding: 1),
         Case(batch: 1, size: 260, channels: 2, outputs: 3, kernel: 3, stride: 1, padding: 1),
+        // Small weight gradients over many pixels (3136 and 2700): split over the pixels with a
+        // partial gradient per thread when there are two or more threads; channels in whole panels
+        // (tap-by-tap patch copies) and not (5).
+        Case(batch: 4, size: 28, channels: 16, outputs: 20, kernel: 3, stride: 1, padding: 1),
+        Case(batch: 3, size: 30, channels: 5, outputs: 40, kernel: 3, stride: 1, padding: 1),
     ]
 
     /// The three passes computed by direct loops in double precision, with the magnitudes

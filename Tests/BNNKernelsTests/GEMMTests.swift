@@ -74,6 +74,24 @@ import Testing
         }
     }
 
+    /// Few rows and a long K (at least 2 M multiply-adds, K ≥ 512): with two or more threads these
+    /// are split along K, each thread summing into a partial output of its own.
+    static let longK: [(Int, Int, Int)] = [(33, 70, 1100), (20, 130, 3001), (7, 257, 1200)]
+
+    @Test("products with few rows and a long K match the naive product", arguments: Form.allCases)
+    func longInnerDimension(form: Form) {
+        for (index, (m, n, k)) in Self.longK.enumerated() {
+            for kernel in Self.kernels {
+                for accumulate in [false, true] {
+                    let error = Self.worstError(form: form, m: m, n: n, k: k, accumulate: accumulate, kernel: kernel,
+                                                seed: UInt64(100 + index))
+                    #expect(error <= 1,
+                            "\(form) m=\(m) n=\(n) k=\(k) acc=\(accumulate) kernel=\(String(describing: kernel))")
+                }
+            }
+        }
+    }
+
     @Test("K = 0 clears C, or leaves it when accumulating")
     func emptyInnerDimension() {
         for kernel in Self.kernels {

@@ -12,8 +12,9 @@ import BNNKernels
 ///   of the output gradient with the flipped, transposed weights; otherwise a GEMM per image into
 ///   patch gradients and a col2im split over channels.
 /// - Weight gradient: a GEMM over all pixels of the batch (the output gradient read as a
-///   transposed A, patches gathered into B panels block by block), split across threads over the
-///   kH·kW·C columns so that no reduction is needed.
+///   transposed A, patches gathered into B panels right before the row tiles use them), split
+///   across threads over the pixels with one partial gradient per thread when O·kH·kW·C is small
+///   beside the pixel count (the wide early layers), else over the kH·kW·C columns.
 ///
 /// Every entry point takes an optional micro-kernel: nil uses ``GEMM/Kernel/active``, and a
 /// ``ComputePrecision``: ``ComputePrecision/bf16`` runs the same passes with bfloat16 operands on
@@ -171,8 +172,18 @@ public enum Convolution {
             return
         }
         let cKernel = (kernel ?? .active).cValue
+        let pixels = g.batch * g.outputPixels, patch = g.patchSize
+        var shape = cShape(g)
+        let splitK = withUnsafePointer(to: &shape) { s in
+            GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient, ldc: patch,
+                               accumulate: true) { range, output, _, add in
+                bnn_sconv_backward_weight(cKernel, s, input, outputGradient, output, add ? 1 : 0, range.lowerBound,
+                                          range.upperBound, 0, patch)
+            }
+        }
+        if splitK { return }
         forEachWeightColumnRange(geometry: g) { s, n0, n1 in
-            bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, n0, n1)
+            bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, 0, pixels, n0, n1)
         }
     }
 

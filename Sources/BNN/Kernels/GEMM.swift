@@ -5,9 +5,12 @@ import BNNKernels
 /// The work runs in the blocked, packed C kernels of `BNNKernels` (`bnn_sgemm.h`): a
 /// register-blocked micro-kernel (12×32 AVX-512 or 6×16 AVX2+FMA on x86_64, 6×16 NEON on arm64,
 /// or the 6×16 portable reference) over B packed into 16-column panels, with A rows read in place
-/// (or packed into 6-row panels when A is transposed). Products of at most ``tinyProductLimit``
-/// multiply-adds skip packing and run as plain loops on the calling thread. Larger ones are split
-/// over ``Parallel/threadCount`` threads along M or N (the longer side).
+/// (or packed into 6-row panels when A is transposed with a row stride above 256). Products of at
+/// most ``tinyProductLimit`` multiply-adds skip packing and run as plain loops on the calling
+/// thread. Products with few rows (M ≤ 192, such as weight gradients) pack B panel pair by panel
+/// pair right before the row tiles use it (`bnn_sgemm_streamed`); the others pack B whole first.
+/// Work is split over ``Parallel/threadCount`` threads along M or N (the longer side), or, for a
+/// small M×N output with a long K, along K with one partial output per thread.
 ///
 /// Accuracy: every variant sums in single precision in the same order per K block (256 steps),
 /// so results agree with a double-precision product to about `K · 2⁻²⁴ · Σ|aᵢₖ·bₖⱼ|`.
@@ -121,10 +124,82 @@ public enum GEMM {
                             accumulate ? 1 : 0)
             return
         }
+        let cKernel = (kernel ?? .active).cValue
+        if m <= Int(BNN_SGEMM_STREAMED_M_MAX) {
+            // Every element of B meets all M rows in one block: pack B block by block as the row
+            // tiles use it instead of writing a packed copy of all of it first.
+            let tA: Int32 = transposeA ? 1 : 0, tB: Int32 = transposeB ? 1 : 0
+            let splitK = forEachKPiece(m: m, n: n, k: k, c: c, ldc: ldc, accumulate: accumulate) { ks, out, ldo, add in
+                bnn_sgemm_streamed(cKernel, tA, tB, ks.lowerBound, ks.upperBound, a, lda, b, ldb, out, ldo, add ? 1 : 0,
+                                   0, m, 0, n)
+            }
+            if !splitK {
+                forEachTile(m: m, n: n, macs: m * n * k) { m0, m1, n0, n1 in
+                    bnn_sgemm_streamed(cKernel, tA, tB, 0, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0,
+                                       m0, m1, n0, n1)
+                }
+            }
+            return
+        }
         let packed = PackedPanels(transposed: transposeB, n: n, k: k, b: b, ldb: ldb)
         defer { packed.deallocate() }
         multiply(transposeA: transposeA, m: m, k: k, a: a, lda: lda, packedB: packed, c: c, ldc: ldc,
                  accumulate: accumulate, kernel: kernel ?? .active)
+    }
+
+    /// Largest M×N output (floats) whose product may be split along K, each thread summing into an
+    /// output of its own (1 MiB).
+    static let kSplitOutputLimit = 1 << 18
+
+    /// K steps per unit of a K split: one K block of the C kernels.
+    static let kSplitGrain = 256
+
+    /// Runs a product with a small M×N output (at most ``kSplitOutputLimit`` floats) and a long K
+    /// (at least two K blocks per thread) on ``Parallel/threadCount`` threads split along K, as
+    /// weight gradients need: `body(kRange, output, ldOutput, accumulate)` sums the K steps
+    /// `kRange` into `output`. Thread 0 sums into `c` (honouring `accumulate` on its first piece),
+    /// every other thread into a private M×N buffer, and the buffers are added into `c` at the
+    /// end. The pieces (up to four per thread, whole K blocks) are claimed dynamically. Returns
+    /// false, without calling `body`, when the product should not be split along K.
+    static func forEachKPiece(m: Int, n: Int, k: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                              _ body: (Range<Int>, UnsafeMutablePointer<Float>, Int, Bool) -> Void) -> Bool {
+        let units = (k + kSplitGrain - 1) / kSplitGrain
+        let threads = min(Parallel.threadCount, units / 2, max(1, m * n * k / minimumMACsPerThread))
+        guard threads > 1, m * n <= kSplitOutputLimit else { return false }
+        let pieces = min(units, 4 * threads)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: (threads - 1) * m * n)
+        let used = UnsafeMutablePointer<Bool>.allocate(capacity: threads)
+        used.initialize(repeating: false, count: threads)
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        defer {
+            partial.deallocate()
+            used.deallocate()
+            counter.deallocate()
+        }
+        Parallel.forEachChunk(threads) { workers in
+            let worker = workers.lowerBound
+            let output = worker == 0 ? c : partial + (worker - 1) * m * n, ldOutput = worker == 0 ? ldc : n
+            while true {
+                let piece = bnn_sgemm_claim(counter)
+                if piece >= pieces { break }
+                let k0 = min(k, units * piece / pieces * kSplitGrain)
+                let k1 = min(k, units * (piece + 1) / pieces * kSplitGrain)
+                body(k0..<k1, output, ldOutput, used[worker] || (worker == 0 && accumulate))
+                used[worker] = true
+            }
+        }
+        if !used[0] && !accumulate {
+            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+        }
+        for worker in 1..<threads where used[worker] {
+            let source = partial + (worker - 1) * m * n
+            for i in 0..<m {
+                let row = c + i * ldc, part = source + i * n
+                for j in 0..<n { row[j] += part[j] }
+            }
+        }
+        return true
     }
 
     /// `C (+)= op(A)·B̃` on all threads for a B already packed into panels.

@@ -62,11 +62,27 @@ void bnn_sgemm_pack_b(int trans_b, size_t n, size_t k, const float *b, size_t ld
                       size_t panel0, size_t panel1, float *packed);
 
 /// `C[m0..<m1, n0..<n1] (+)= op(A)·op(B)` for a B packed by `bnn_sgemm_pack_b` (K×N). `n0` must be
-/// a multiple of 16. Allocates a small scratch block when `trans_a` is set.
+/// a multiple of 16. A transposed A is read in place when `lda` ≤ 256, else packed into a small
+/// scratch block.
 void bnn_sgemm_packed(bnn_sgemm_kernel kernel, int trans_a, size_t k,
                       const float *a, size_t lda, const float *packed_b,
                       float *c, size_t ldc, int accumulate,
                       size_t m0, size_t m1, size_t n0, size_t n1);
+
+/// Largest M for which `bnn_sgemm_streamed` should be used instead of packing B whole: every
+/// element of B then meets all M rows in one block, so a packed copy of B is read only once.
+#define BNN_SGEMM_STREAMED_M_MAX 192
+
+/// `C[m0..<m1, n0..<n1] (+)= op(A)[:, k0..<k1]·op(B)[k0..<k1, :]` packing op(B) block by block
+/// (at most 256 K steps × 1024 columns) into a buffer that stays in L2 while every row tile of
+/// `[m0, m1)` runs over it, instead of packing B whole first: for products with few rows (M ≤
+/// BNN_SGEMM_STREAMED_M_MAX) such as weight gradients, whose B is used by one block of rows. A
+/// transposed A (stored K×M) is read in place when `lda` ≤ 256, else packed per block. `n0` must be
+/// a multiple of 16. A K range `[k0, k1)` lets threads sum disjoint parts of K into separate
+/// outputs. Allocates its scratch blocks.
+void bnn_sgemm_streamed(bnn_sgemm_kernel kernel, int trans_a, int trans_b, size_t k0, size_t k1,
+                        const float *a, size_t lda, const float *b, size_t ldb,
+                        float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0, size_t n1);
 
 /// The sizes of a 2-D convolution on N×H×W×C input with O×kH×kW×C weights and N×OH×OW×O output;
 /// symmetric zero padding of `padding` on every side.
@@ -108,12 +124,16 @@ void bnn_sconv_forward_direct(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, 
 void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
                                     const float *weight, float *output, size_t m0, size_t m1, size_t n0, size_t n1);
 
-/// Weight gradient columns `[n0, n1)` of the O×(kH·kW·C) matrix (`n0` a multiple of 16):
-/// `dW[:, n0..<n1] (+)= Σ over all pixels of dYᵀ · patches`, from the unpadded input and the
-/// N×OH×OW×O output gradient. Allocates its scratch blocks.
+/// Weight gradient columns `[n0, n1)` of the O×(kH·kW·C) matrix (`n0` a multiple of 16) over the
+/// output pixels `[pixel0, pixel1)` of the batch (`image·OH·OW + oy·OW + ox`):
+/// `dW[:, n0..<n1] (+)= Σ over those pixels of dYᵀ · patches`, from the unpadded input and the
+/// N×OH×OW×O output gradient. Threads may split the columns, or the pixels into separate
+/// outputs that are added afterwards. The output gradient is read in place when O ≤ 256; the
+/// patches are gathered tap by tap into B blocks of at most 256 pixels × 1024 columns. Allocates
+/// its scratch blocks.
 void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
                                const float *output_gradient, float *weight_gradient, int accumulate,
-                               size_t n0, size_t n1);
+                               size_t pixel0, size_t pixel1, size_t n0, size_t n1);
 
 /// Packs panels `[panel0, panel1)` of the weight of the stride-1 input gradient, which is a
 /// convolution of the output gradient with the weight flipped in space and transposed to
