@@ -102,7 +102,7 @@ struct PackedGraphDecoder {
     }
 
     /// The weights of a convolution or dense node, of `shape`, and their precision: `F32` or `BF16`
-    /// (``ComputePrecision/bf16``) for a float step; for a binary step its sign bits (set: −1, clear:
+    /// (``BNN/ComputePrecision/bf16``) for a float step; for a binary step its sign bits (set: −1, clear:
     /// +1), 0 where its zero mask is set.
     private mutating func weight(of node: PackedGraphNode, shape: [Int], path: String) throws -> ([Float], ComputePrecision) {
         guard node.kind == .binaryConvolution || node.kind == .binaryLinear else {

@@ -3,7 +3,7 @@ import BNNKernels
 import Foundation
 
 /// Turns a plan into the `graph` nodes and the tensors of a `.bnnpack` file (<doc:PackedModelFormat>):
-/// float arrays as `F32` (the weights of a float step in ``ComputePrecision/bf16`` as `BF16`), the
+/// float arrays as `F32` (the weights of a float step in ``BNN/ComputePrecision/bf16`` as `BF16`), the
 /// weights of binary steps as their sign bits and, when some weight is 0, a zero mask.
 struct PackedGraphEncoder {
     /// One tensor to write: little-endian bytes declared as `dtype` with `shape`.
@@ -94,7 +94,7 @@ struct PackedGraphEncoder {
     }
 
     /// Adds `prefix.key`, an `F32` tensor of `shape` (`BF16`, each value rounded to the nearest, in
-    /// ``ComputePrecision/bf16``), and returns its name.
+    /// ``BNN/ComputePrecision/bf16``), and returns its name.
     private mutating func floats(_ prefix: String, _ key: String, _ values: [Float], _ shape: [Int],
                                  as precision: ComputePrecision = .fp32) throws -> String {
         let name = "\(prefix).\(key)"

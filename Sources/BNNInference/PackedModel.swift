@@ -70,7 +70,7 @@ public struct PackedModel: Sendable, Equatable {
     ///   - classNames: One name per output; nil: `class0`, `class1`, ….
     ///   - architecture: A free description of the network, kept in the file.
     ///   - floatPrecision: The precision of the float layers (the stem, shortcuts, classifier):
-    ///     ``ComputePrecision/bf16`` keeps their weights as bfloat16, half the bytes, and the engine
+    ///     ``BNN/ComputePrecision/bf16`` keeps their weights as bfloat16, half the bytes, and the engine
     ///     multiplies them with bfloat16-rounded inputs where the CPU has bfloat16 instructions.
     ///   - floatLayers: The float layers `floatPrecision` applies to: those whose path contains one of
     ///     these texts (`["fc"]`: the classifier, the only float layer after the last sign, whose
@@ -111,7 +111,7 @@ public struct PackedModel: Sendable, Equatable {
     }
 
     /// A step as a file stores it: binary weights replaced by their signs (sign(0) = 0), the weights
-    /// of float steps in ``ComputePrecision/bf16`` rounded to bfloat16; other steps unchanged.
+    /// of float steps in ``BNN/ComputePrecision/bf16`` rounded to bfloat16; other steps unchanged.
     private static func storedForm(_ step: ExportStep) -> ExportStep {
         func sign(_ v: Float) -> Float { v > 0 ? 1 : (v < 0 ? -1 : 0) }
         func rounded(_ weights: [Float], _ precision: ComputePrecision) -> [Float] {

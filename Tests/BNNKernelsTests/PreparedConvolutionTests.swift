@@ -71,6 +71,22 @@ struct PreparedConvolutionTests {
         #expect(BinaryKernelVariant.selected.rawValue.hasPrefix(String(KernelSelection.binaryFamily.prefix(4))))
     }
 
+    /// `prepared.convolve` on N×H×W×C `input` with a scratch of its own: `outputs` floats.
+    private static func run(_ prepared: PreparedFloatConvolution, _ input: [Float], batch: Int, height: Int, width: Int,
+                            outputs: Int) -> [Float] {
+        var padded = [Float](repeating: 0, count: prepared.paddedCount(batch: batch, height: height, width: width))
+        var actual = [Float](repeating: .nan, count: outputs)
+        input.withUnsafeBufferPointer { x in
+            padded.withUnsafeMutableBufferPointer { p in
+                actual.withUnsafeMutableBufferPointer { out in
+                    prepared.convolve(x.baseAddress!, batch: batch, height: height, width: width, output: out.baseAddress!,
+                                      padded: p.baseAddress)
+                }
+            }
+        }
+        return actual
+    }
+
     @Test("the prepared float convolution equals Convolution.forward on every kernel family",
           arguments: [(3, 16, 7, 2, 3), (48, 100, 3, 1, 1), (65, 9, 1, 1, 0), (5, 3, 1, 2, 0)])
     func floatMatchesConvolution(channels: Int, outputs: Int, kernelSize: Int, stride: Int, padding: Int) {
@@ -94,16 +110,7 @@ struct PreparedConvolutionTests {
             let prepared = PreparedFloatConvolution(outputChannels: outputs, inputChannels: channels,
                                                     kernelSize: kernelSize, stride: stride, padding: padding,
                                                     weight: weight.scalars, bias: nil, kernel: kernel)
-            var padded = [Float](repeating: 0, count: prepared.paddedCount(batch: 2, height: h, width: w))
-            var actual = [Float](repeating: .nan, count: g.outputCount)
-            x.withUnsafeBufferPointer { input in
-                padded.withUnsafeMutableBufferPointer { p in
-                    actual.withUnsafeMutableBufferPointer { out in
-                        prepared.convolve(input.baseAddress!, batch: 2, height: h, width: w, output: out.baseAddress!,
-                                          padded: p.baseAddress)
-                    }
-                }
-            }
+            let actual = Self.run(prepared, x.scalars, batch: 2, height: h, width: w, outputs: g.outputCount)
             let worst = zip(actual, expected).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
             #expect(worst <= 1e-5, "\(kernel): largest relative difference \(worst)")
         }
@@ -147,16 +154,7 @@ struct PreparedConvolutionTests {
         let prepared = PreparedFloatConvolution(outputChannels: outputs, inputChannels: channels, kernelSize: kernelSize,
                                                 stride: stride, padding: padding, weight: weight, bias: nil, precision: .bf16)
         #expect(prepared.precision == .bf16)
-        var padded = [Float](repeating: 0, count: prepared.paddedCount(batch: 2, height: h, width: w))
-        var actual = [Float](repeating: .nan, count: expected.count)
-        x.withUnsafeBufferPointer { input in
-            padded.withUnsafeMutableBufferPointer { p in
-                actual.withUnsafeMutableBufferPointer { out in
-                    prepared.convolve(input.baseAddress!, batch: 2, height: h, width: w, output: out.baseAddress!,
-                                      padded: p.baseAddress)
-                }
-            }
-        }
+        let actual = Self.run(prepared, x, batch: 2, height: h, width: w, outputs: expected.count)
         let k = Double(kernelSize * kernelSize * channels)
         for i in expected.indices {
             #expect(abs(Double(actual[i]) - expected[i]) <= k * 0x1p-24 * magnitude[i] + 1e-30, "output \(i)")

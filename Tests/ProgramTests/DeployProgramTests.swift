@@ -9,16 +9,22 @@ import Testing
 @Suite struct DeployProgramTests {
     private static func tool(_ name: String) -> URL { ProgramRunner.buildDirectory.appendingPathComponent(name) }
 
-    @Test func aTrainedCheckpointExportsAndRunsWithoutArchitectureFlags() throws {
-        let root = try TrainProgramTests.directory()
-        defer { try? FileManager.default.removeItem(at: root) }
+    /// A checkpoint of a model with non-default widths, trained one epoch on 8 images by the real
+    /// `birealnet-train` in `root/run`.
+    private static func trainedCheckpoint(in root: URL) throws -> URL {
         let run = root.appendingPathComponent("run")
-        let trained = try ProgramRunner.run(Self.tool("birealnet-train"), [
+        let trained = try ProgramRunner.run(tool("birealnet-train"), [
             "--run-dir", run.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4",
             "--widths", "[8, 16, 24, 40]", "--image-size", "20",
         ])
         #expect(trained.status == 0, "\(trained.message)")
-        let checkpoint = run.appendingPathComponent("last.safetensors")
+        return run.appendingPathComponent("last.safetensors")
+    }
+
+    @Test func aTrainedCheckpointExportsAndRunsWithoutArchitectureFlags() throws {
+        let root = try TrainProgramTests.directory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let checkpoint = try Self.trainedCheckpoint(in: root)
         let packedURL = root.appendingPathComponent("model.bnnpack")
         let exported = try ProgramRunner.run(Self.tool("birealnet-export"), ["--weights", checkpoint.path, "--output", packedURL.path])
         #expect(exported.status == 0, "\(exported.message)")
@@ -81,13 +87,7 @@ import Testing
     @Test func bfloat16FloatLayersAndPerImagePredictions() throws {
         let root = try TrainProgramTests.directory()
         defer { try? FileManager.default.removeItem(at: root) }
-        let run = root.appendingPathComponent("run")
-        let trained = try ProgramRunner.run(Self.tool("birealnet-train"), [
-            "--run-dir", run.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4",
-            "--widths", "[8, 16, 24, 40]", "--image-size", "20",
-        ])
-        #expect(trained.status == 0, "\(trained.message)")
-        let checkpoint = run.appendingPathComponent("last.safetensors")
+        let checkpoint = try Self.trainedCheckpoint(in: root)
         // Four real images in two class folders, from the data tests' fixtures.
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../BNNDataTests/Fixtures/images").standardizedFileURL

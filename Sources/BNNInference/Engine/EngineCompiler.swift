@@ -3,7 +3,7 @@ import BNN
 /// Lowers a plan of ``ExportStep``s into an ``EngineProgram``, fusing by pattern:
 ///
 /// - a float convolution's epilogue scale into its weights, its shift into the pass after it (a step
-///   in ``ComputePrecision/bf16`` runs the bfloat16 kernels where the CPU has bfloat16 instructions,
+///   in ``BNN/ComputePrecision/bf16`` runs the bfloat16 kernels where the CPU has bfloat16 instructions,
 ///   else single precision on its rounded weights);
 /// - runs of element-wise steps into one pass (``PointwiseChain``), after the producing layer;
 /// - a max-pool before a non-decreasing chain (the stem's bias, clamp, pool become pool, bias, clamp);

@@ -63,7 +63,7 @@ public struct ConvolutionStep: Equatable, Sendable {
     public var scale: [Float]
     /// Epilogue offset per output channel.
     public var shift: [Float]
-    /// The operand precision of a float convolution's product: ``ComputePrecision/bf16`` keeps its
+    /// The operand precision of a float convolution's product: ``BNN/ComputePrecision/bf16`` keeps its
     /// weights as bfloat16 (in the plan they are already rounded, in a `.bnnpack` file they are
     /// stored as `BF16`) and rounds its input to bfloat16. Binary steps ignore it.
     public var precision: ComputePrecision
