@@ -145,7 +145,7 @@ static int check_convolution(void) {
         // Weight gradient: dW[o][q] = Σ over pixels of dY[p][o] · patch[p][q].
         float *dy = random_floats(m * s->out_channels);
         float *dw = calloc(s->out_channels * k, sizeof(float));
-        bnn_sconv_backward_weight(kernel, s, x, dy, dw, 0, 0, k);
+        bnn_sconv_backward_weight(kernel, s, x, dy, dw, 0, 0, m, 0, k);
         double worst = 0;
         for (size_t o = 0; o < s->out_channels; o++) {
             for (size_t q = 0; q < k; q++) {
@@ -216,6 +216,10 @@ static void check_binary_case(size_t batch, size_t size, size_t channels, size_t
     bnn_binary_pack_weights(w, (int64_t)outputs, (int64_t)taps, (int64_t)channels, blocked, tap_popcounts, alpha);
     const size_t oh = (size + 2 * padding - kernel) / stride + 1, count = batch * oh * oh * outputs;
     float *scale = random_floats(outputs), *bias = random_floats(outputs), *residual = random_floats(count);
+    // Half of the cases also run ReActNet's epilogue: RPReLU after the clamp and a packing threshold.
+    const int activation = (channels + size + outputs + kernel) % 2 == 0;
+    float *shift = random_floats(outputs), *slope = random_floats(outputs), *after = random_floats(outputs);
+    float *threshold = random_floats(outputs);
     const size_t wpo = (size_t)bnn_binary_words((int64_t)outputs), packed_side = oh + 2;
     int32_t *dots[2];
     float *values[2];
@@ -233,7 +237,9 @@ static void check_binary_case(size_t batch, size_t size, size_t channels, size_t
             .dots = dots[variant], .scale = scale, .bias = bias, .residual = residual, .clamp = 1,
             .clamp_lo = -1, .clamp_hi = 1, .output = values[variant], .packed_output = signs[variant],
             .packed_output_margin = 1, .zero_blocks = zero_entries ? zero_blocks : NULL,
-            .zero_channels = zero_channels, .zero_masks = zero_masks};
+            .zero_channels = zero_channels, .zero_masks = zero_masks,
+            .activation_shift = activation ? shift : NULL, .activation_slope = activation ? slope : NULL,
+            .activation_bias = activation ? after : NULL, .pack_threshold = activation ? threshold : NULL};
         // Two row ranges, as two threads would run them.
         const int64_t rows = (int64_t)(batch * oh), split = rows / 2;
         unrepresentable[variant] = variant == 0
@@ -241,8 +247,9 @@ static void check_binary_case(size_t batch, size_t size, size_t channels, size_t
             : bnn_binary_conv_rows(&p, 0, split) + bnn_binary_conv_rows(&p, split, rows);
     }
     char label[160];
-    snprintf(label, sizeof label, "N %zu size %zu C %zu O %zu kernel %zu stride %zu padding %zu%s", batch, size,
-             channels, outputs, kernel, stride, padding, zero_weights ? " zero weights" : "");
+    snprintf(label, sizeof label, "N %zu size %zu C %zu O %zu kernel %zu stride %zu padding %zu%s%s", batch, size,
+             channels, outputs, kernel, stride, padding, zero_weights ? " zero weights" : "",
+             activation ? " RPReLU and threshold" : "");
     expect(memcmp(dots[0], dots[1], count * sizeof(int32_t)) == 0, "binary dots", label);
     expect(memcmp(values[0], values[1], count * sizeof(float)) == 0, "binary floats", label);
     expect(memcmp(signs[0], signs[1], batch * packed_side * packed_side * wpo * sizeof(uint64_t)) == 0,
@@ -261,6 +268,7 @@ static void check_binary_case(size_t batch, size_t size, size_t channels, size_t
     for (int variant = 0; variant < 2; variant++) free(dots[variant]), free(values[variant]), free(signs[variant]);
     free(x), free(w), free(plain), free(portable), free(input), free(blocked), free(tap_popcounts), free(alpha);
     free(scale), free(bias), free(residual), free(sx), free(sw), free(expected);
+    free(shift), free(slope), free(after), free(threshold);
     free(zero_mask), free(zero_blocks), free(zero_channels), free(zero_masks);
 }
 
