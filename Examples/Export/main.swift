@@ -75,9 +75,14 @@ runCommand {
     if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
         FileHandle.standardError.write(Data("\(note)\n".utf8))
     }
-    let packed = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, classNames: classNames,
+    let packed: PackedModel
+    do {
+        packed = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, classNames: classNames,
                                  architecture: architecture.summary, floatPrecision: floatPrecision,
                                  floatLayers: floatLayers)
+    } catch let error as PlanError where error.step == "floatLayers" {
+        throw CommandLineError("--float-precision-layers: \(error.reason)")
+    }
     try packed.write(to: output)
     let packedBytes = (try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0
     let floatBytes = (try FileManager.default.attributesOfItem(atPath: weights.path)[.size] as? NSNumber)?.intValue ?? 0

@@ -76,12 +76,15 @@ public struct PackedModel: Sendable, Equatable {
     ///     these texts (`["fc"]`: the classifier, the only float layer after the last sign, whose
     ///     rounding cannot flip a binary layer's input); nil for all. The others stay single precision.
     /// - Throws: ``ExportError`` for a layer the exporter cannot lower, ``PlanError`` when the plan
-    ///   does not fit the input size or the class names.
+    ///   does not fit the input size or the class names, or `floatLayers` names no float layer.
     public init(exporting model: any TensorLayer, inputHeight: Int, inputWidth: Int, inputChannels: Int = 3,
                 classNames: [String]? = nil, architecture: String = "", floatPrecision: ComputePrecision = .fp32,
                 floatLayers: [String]? = nil) throws {
+        var floatNames: [String] = []
         let steps = try ModelExporter().plan(for: model).map { step in
             step.mapped { step in
+                if case let .convolution(s) = step { floatNames.append(s.name) }
+                if case let .linear(s) = step { floatNames.append(s.name) }
                 switch step {
                 case var .convolution(s) where Self.selects(floatLayers, s.name):
                     s.precision = floatPrecision
@@ -93,6 +96,11 @@ public struct PackedModel: Sendable, Equatable {
                     return step
                 }
             }
+        }
+        if let floatLayers, !floatNames.contains(where: { Self.selects(floatLayers, $0) }) {
+            throw PlanError(step: "floatLayers", reason: "no float layer's name contains "
+                                + floatLayers.map { "'\($0)'" }.joined(separator: " or ")
+                                + "; the float layers are " + floatNames.joined(separator: ", "))
         }
         let names: [String]
         if let classNames {

@@ -133,6 +133,13 @@ struct InferenceEngineTests {
                                                floatLayers: ["fc"]).steps)
         #expect(head.map(\.1) == [.fp32, .fp32, .fp32, .fp32, .bf16])
         #expect(head.dropLast().map(\.0) == before.dropLast().map(\.0))
+        // A selection that matches no float layer is a mistake, not a silent fp32 export.
+        #expect {
+            try PackedModel(exporting: model, inputHeight: 20, inputWidth: 20, floatPrecision: .bf16, floatLayers: ["classifier"])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("'classifier'") && text.contains("conv1") && text.contains("fc")
+        }
         let images = InferenceTestSupport.images(batch: 3, height: 20, width: 20, seed: 31)
         let logits = try InferenceEngine(model: bf16).logits(for: images)
         #expect(logits != (try InferenceEngine(model: fp32).logits(for: images)))

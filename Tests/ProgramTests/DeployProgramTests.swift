@@ -129,5 +129,12 @@ import Testing
             "--weights", checkpoint.path, "--output", root.appendingPathComponent("y.bnnpack").path, "--float-precision-layers", "fc",
         ])
         #expect(alone.status == 2 && alone.message.contains("give --float-precision too"), "\(alone.message)")
+        let unmatched = try ProgramRunner.run(Self.tool("birealnet-export"), [
+            "--weights", checkpoint.path, "--output", root.appendingPathComponent("z.bnnpack").path, "--float-precision", "bf16",
+            "--float-precision-layers", "classifier",
+        ])
+        #expect(unmatched.status == 2 && unmatched.message.contains("--float-precision-layers: no float layer's name contains 'classifier'")
+                && unmatched.message.contains("fc"), "\(unmatched.message)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("z.bnnpack").path))
     }
 }
