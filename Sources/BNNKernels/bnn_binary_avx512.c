@@ -177,44 +177,28 @@ emit16(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pixels,
     const __m512 zero = _mm512_setzero_ps();
     const int has_bias = p->bias != NULL, clamp = p->clamp;
     const int64_t word = (p->packed_channel + o0) / 64, shift = (p->packed_channel + o0) % 64;
+    // RPReLU and the RSign threshold, each step only when its table is there (tests of loop-invariant flags).
+    const __m512 act_shift = p->activation_shift ? _mm512_loadu_ps(p->activation_shift + o0) : zero;
+    const __m512 act_bias = p->activation_bias ? _mm512_loadu_ps(p->activation_bias + o0) : zero;
+    const __m512 threshold = p->pack_threshold ? _mm512_loadu_ps(p->pack_threshold + o0) : zero;
+    const __m512 slope = p->activation_slope ? _mm512_loadu_ps(p->activation_slope + o0) : zero;
+    const int has_shift = p->activation_shift != NULL, has_slope = p->activation_slope != NULL;
+    const int has_act_bias = p->activation_bias != NULL, has_threshold = p->pack_threshold != NULL;
     int64_t unrepresentable = 0;
-    if (bnn_binary_has_activation(p)) {
-        // RPReLU and the RSign threshold, each step only when its table is there.
-        const __m512 one = _mm512_set1_ps(1);
-        const __m512 act_shift = p->activation_shift ? _mm512_loadu_ps(p->activation_shift + o0) : zero;
-        const __m512 act_bias = p->activation_bias ? _mm512_loadu_ps(p->activation_bias + o0) : zero;
-        const __m512 threshold = p->pack_threshold ? _mm512_loadu_ps(p->pack_threshold + o0) : zero;
-        const __m512 slope = p->activation_slope ? _mm512_loadu_ps(p->activation_slope + o0) : one;
-        const int has_shift = p->activation_shift != NULL, has_slope = p->activation_slope != NULL;
-        const int has_act_bias = p->activation_bias != NULL, has_threshold = p->pack_threshold != NULL;
-#pragma clang loop unroll(full)
-        for (int i = 0; i < pixels; i++) {
-            __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
-            if (has_bias) v = _mm512_add_ps(v, bias);
-            if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + (q + i) * oc + o0));
-            if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-            if (has_shift) v = _mm512_add_ps(v, act_shift);
-            if (has_slope) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_NGT_UQ), v, slope);
-            if (has_act_bias) v = _mm512_add_ps(v, act_bias);
-            if (output) _mm512_storeu_ps(output + (q + i) * out_stride + o0, v);
-            if (packed[i]) {
-                const __m512 t = has_threshold ? _mm512_add_ps(v, threshold) : v;
-                packed[i][word] |= (uint64_t)_mm512_cmp_ps_mask(t, zero, _CMP_LT_OQ) << shift;
-                unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(t, zero, _CMP_EQ_UQ));
-            }
-        }
-        return unrepresentable;
-    }
 #pragma clang loop unroll(full)
     for (int i = 0; i < pixels; i++) {
         __m512 v = _mm512_mul_ps(scale, _mm512_cvtepi32_ps(dots[i]));
         if (has_bias) v = _mm512_add_ps(v, bias);
         if (residual) v = _mm512_add_ps(v, _mm512_loadu_ps(residual + (q + i) * oc + o0));
         if (clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+        if (has_shift) v = _mm512_add_ps(v, act_shift);
+        if (has_slope) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_NGT_UQ), v, slope);
+        if (has_act_bias) v = _mm512_add_ps(v, act_bias);
         if (output) _mm512_storeu_ps(output + (q + i) * out_stride + o0, v);
         if (packed[i]) {
-            packed[i][word] |= (uint64_t)_mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ) << shift;
-            unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(v, zero, _CMP_EQ_UQ));
+            const __m512 t = has_threshold ? _mm512_add_ps(v, threshold) : v;
+            packed[i][word] |= (uint64_t)_mm512_cmp_ps_mask(t, zero, _CMP_LT_OQ) << shift;
+            unrepresentable += __builtin_popcount((unsigned)_mm512_cmp_ps_mask(t, zero, _CMP_EQ_UQ));
         }
     }
     return unrepresentable;

@@ -39,7 +39,7 @@ static inline uint64_t *bnn_binary_packed_output_at(const bnn_binary_conv_params
 }
 
 /// Whether the epilogue goes past `scale·dot + bias (+ residual), clamp`: an activation or a packing
-/// threshold (the optimised kernels keep a lean path without them).
+/// threshold (the AVX-512 kernel's 8-channel remainder then takes the AVX2 epilogue).
 static inline int bnn_binary_has_activation(const bnn_binary_conv_params *p) {
     return p->activation_shift || p->activation_slope || p->activation_bias || p->pack_threshold;
 }

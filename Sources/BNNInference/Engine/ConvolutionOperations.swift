@@ -54,21 +54,24 @@ final class BinaryConvolutionOperation: EngineOperation {
     let height: Int, width: Int
     /// The packed value written beside the floats, set by the compiler when a binary layer reads the output.
     private(set) var packedOutput: (index: Int, margin: Int)?
-    /// Whether an activation was moved into the epilogue.
-    private(set) var hasActivation = false
     /// Per part: the activation, threshold and slice layout of its kernel's epilogue.
     private var epilogues: [BinaryEpilogue]
     var inputs: [Int] { [input] + (residual.map { [$0] } ?? []) }
     var outputs: [Int] { [output] }
 
+    /// Creates the operation; `activation` (over all `outputChannels`) runs in every part's epilogue.
     init(name: String, parts: [Part], input: Int, packedInput: Int, inputMargin: Int, residual: Int?, output: Int,
-         outputChannels: Int, height: Int, width: Int) {
+         outputChannels: Int, height: Int, width: Int, activation: EpilogueActivation?) {
         (self.name, self.parts, self.input, self.packedInput, self.inputMargin) = (name, parts, input, packedInput, inputMargin)
         (self.residual, self.output, self.outputChannels) = (residual, output, outputChannels)
         (self.height, self.width) = (height, width)
         let sliced = parts.count > 1
-        epilogues = parts.map { _ in
-            BinaryEpilogue(outputStride: sliced ? outputChannels : nil, packedStride: sliced ? binaryWordCount(channels: outputChannels) : nil)
+        epilogues = parts.map { part in
+            BinaryEpilogue(activationShift: activation?.shift.map { Self.slice($0, part) },
+                           activationSlope: activation?.slope.map { Self.slice($0, part) },
+                           activationBias: activation?.bias.map { Self.slice($0, part) },
+                           outputStride: sliced ? outputChannels : nil,
+                           packedStride: sliced ? binaryWordCount(channels: outputChannels) : nil)
         }
     }
 
@@ -84,18 +87,6 @@ final class BinaryConvolutionOperation: EngineOperation {
         for (k, part) in parts.enumerated() {
             epilogues[k].packedChannel = part.channel
             epilogues[k].packThreshold = threshold.map { Self.slice($0, part) }
-        }
-    }
-
-    /// Moves `v = v > 0 ? v : slope·v` between adding `shift` and `bias` (each per output channel
-    /// and optional) into the kernels' epilogue.
-    func setActivation(shift: AlignedBuffer<Float>?, slope: AlignedBuffer<Float>?, bias: AlignedBuffer<Float>?) {
-        precondition(!hasActivation && packedOutput == nil, "BinaryConvolutionOperation: activation set after packing")
-        hasActivation = true
-        for (k, part) in parts.enumerated() {
-            epilogues[k].activationShift = shift.map { Self.slice($0, part) }
-            epilogues[k].activationSlope = slope.map { Self.slice($0, part) }
-            epilogues[k].activationBias = bias.map { Self.slice($0, part) }
         }
     }
 

@@ -203,11 +203,10 @@ struct EngineCompiler {
         if binary && s.groups == 1 {
             let prepared = try preparedBinary(s, extraShift: extraShift, clamp: clamp)
             let packedInput = packedInput ?? packed(x, margin: s.padding)
-            let operation = BinaryConvolutionOperation(
+            emit(BinaryConvolutionOperation(
                 name: name, parts: [.init(prepared: prepared, channel: 0)], input: x, packedInput: packedInput,
-                inputMargin: s.padding, residual: residual, output: output, outputChannels: s.outputChannels, height: h, width: w)
-            emit(operation)
-            if let activation { operation.setActivation(shift: activation.shift, slope: activation.slope, bias: activation.bias) }
+                inputMargin: s.padding, residual: residual, output: output, outputChannels: s.outputChannels, height: h, width: w,
+                activation: activation))
             return Pending(value: output, name: name)
         }
         precondition(residual == nil, "EngineCompiler: only a binary kernel adds a residual")
@@ -327,11 +326,10 @@ struct EngineCompiler {
         }
         let output = program.addValue(height: oh, width: ow, channels: total)
         let name = convolutions.map(\.name).filter { !$0.isEmpty }.joined(separator: " + ")
-        let operation = BinaryConvolutionOperation(
+        emit(BinaryConvolutionOperation(
             name: name.isEmpty ? "\(path).body[\(r.body.count - 1)]" : name, parts: parts, input: head.value, packedInput: head.packed,
-            inputMargin: first.padding, residual: x, output: output, outputChannels: total, height: h, width: w)
-        emit(operation)
-        if let activation { operation.setActivation(shift: activation.shift, slope: activation.slope, bias: activation.bias) }
+            inputMargin: first.padding, residual: x, output: output, outputChannels: total, height: h, width: w,
+            activation: activation))
         return try compile(post, Pending(value: output, name: name), path: "\(path).post")
     }
 }

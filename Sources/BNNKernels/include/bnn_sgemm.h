@@ -73,10 +73,11 @@ void bnn_sgemm_packed(bnn_sgemm_kernel kernel, int trans_a, size_t k,
 /// element of B then meets all M rows in one block, so a packed copy of B is read only once.
 #define BNN_SGEMM_STREAMED_M_MAX 192
 
-/// `C[m0..<m1, n0..<n1] (+)= op(A)[:, k0..<k1]·op(B)[k0..<k1, :]` packing op(B) block by block
-/// (at most 256 K steps × 1024 columns) into a buffer that stays in L2 while every row tile of
-/// `[m0, m1)` runs over it, instead of packing B whole first: for products with few rows (M ≤
-/// BNN_SGEMM_STREAMED_M_MAX) such as weight gradients, whose B is used by one block of rows. A
+/// `C[m0..<m1, n0..<n1] (+)= op(A)[:, k0..<k1]·op(B)[k0..<k1, :]` packing op(B) one or two
+/// 16-column panels of a K block (at most 256 steps) at a time, into a buffer that stays in L1,
+/// right before the row tiles of `[m0, m1)` use them, instead of packing B whole first: for products
+/// with few rows (M ≤ BNN_SGEMM_STREAMED_M_MAX) such as weight gradients, whose B is used by one
+/// block of rows. A
 /// transposed A (stored K×M) is read in place when `lda` ≤ 256, else packed per block. `n0` must be
 /// a multiple of 16. A K range `[k0, k1)` lets threads sum disjoint parts of K into separate
 /// outputs. Allocates its scratch blocks.
@@ -129,8 +130,8 @@ void bnn_sconv_forward_direct_small(bnn_sgemm_kernel kernel, const bnn_conv_shap
 /// `dW[:, n0..<n1] (+)= Σ over those pixels of dYᵀ · patches`, from the unpadded input and the
 /// N×OH×OW×O output gradient. Threads may split the columns, or the pixels into separate
 /// outputs that are added afterwards. The output gradient is read in place when O ≤ 256; the
-/// patches are gathered tap by tap into B blocks of at most 256 pixels × 1024 columns. Allocates
-/// its scratch blocks.
+/// patches are gathered (tap by tap when C is a multiple of 16) into the one or two B panels of
+/// each register tile, 256 pixels at a time, right before use. Allocates its scratch blocks.
 void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *input,
                                const float *output_gradient, float *weight_gradient, int accumulate,
                                size_t pixel0, size_t pixel1, size_t n0, size_t n1);
