@@ -93,7 +93,7 @@ struct BinaryEpilogueTests {
     }
 
     @Test("RPReLU and the packing threshold: the reference applies them to the transformed values; every variant equals it bit for bit",
-          arguments: [(7, 64, 48, 3, 1), (15, 130, 40, 3, 2), (15, 64, 32, 1, 1), (9, 3, 70, 3, 1)])
+          arguments: [(7, 64, 48, 3, 1), (15, 130, 40, 3, 2), (15, 64, 32, 1, 1), (9, 3, 70, 3, 1), (16, 32, 32, 3, 1), (13, 20, 24, 1, 1)])
     func activationAndThreshold(size: Int, channels: Int, outputs: Int, kernel: Int, stride: Int) throws {
         var generator = SeededGenerator(seed: 4_100 + UInt64(size * channels + outputs))
         let layer = try Layer.random(batch: 2, size: size, channels: channels, outputs: outputs, kernel: kernel, stride: stride,
