@@ -153,13 +153,19 @@ tile_half(const uint64_t *const bases[BNN_TILE_PIXELS], const int pixels, const 
     }
 }
 
+/// XOR-popcounts in 32-bit lanes 2j = channel j, 2j+1 = channel j+4 (the layout of `tile_half` and of
+/// `tile`'s interleaved halves) → lanes in channel order 0…7.
+BNN_AVX2 __attribute__((always_inline)) static inline __m256i channel_order(__m256i mixed) {
+    return _mm256_permutevar8x32_epi32(mixed, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+}
+
 /// The exact dot products of the 8 channels of block `o0` of one pixel, in channel order, from its
 /// XOR-popcounts `mixed` (32-bit lanes 2j = channel j, 2j+1 = channel j+4): `valid_bits` − 2·(differing
 /// bits), or, for a pixel touching the padding (`border` set), its own valid bits less the padding
 /// taps' share.
 BNN_AVX2 __attribute__((always_inline)) static inline __m256i
 dots8(const bnn_binary_conv_params *p, int64_t o0, __m256i mixed, const bnn_binary_pixel *border, int32_t valid_bits) {
-    __m256i differing = _mm256_permutevar8x32_epi32(mixed, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+    __m256i differing = channel_order(mixed);
     if (border) {
         differing = _mm256_sub_epi32(differing, bnn_binary_correction_avx2(p, o0, border));
         valid_bits = border->valid_bits;
@@ -274,9 +280,8 @@ BNN_AVX2 static int64_t tile_pixels_avx2(const bnn_binary_conv_params *p, int64_
         bases[i] = where[i < pixels ? i : 0].base;
         packed[i] = i < pixels ? where[i].packed : NULL;
     }
-    const int64_t full_end = o_begin > p->out_channels / BNN_BINARY_BLOCK * BNN_BINARY_BLOCK
-                                 ? o_begin
-                                 : p->out_channels / BNN_BINARY_BLOCK * BNN_BINARY_BLOCK;
+    const int64_t whole = p->out_channels / BNN_BINARY_BLOCK * BNN_BINARY_BLOCK;
+    const int64_t full_end = whole > o_begin ? whole : o_begin;
     if (pixels == BNN_TILE_PIXELS) {
         unrepresentable += full_blocks(p, q, BNN_TILE_PIXELS, bases, packed, where, 0, offsets, k_words, o_begin, full_end);
     } else {
@@ -288,13 +293,20 @@ BNN_AVX2 static int64_t tile_pixels_avx2(const bnn_binary_conv_params *p, int64_
     }
     for (int64_t o0 = full_end; o0 < p->out_channels; o0 += BNN_BINARY_BLOCK) {
         const uint64_t *block = p->weights + (o0 / BNN_BINARY_BLOCK) * k_words * BNN_BINARY_BLOCK;
+        __m256i mixed[BNN_TILE_PIXELS];
+        if (pixels == BNN_TILE_PIXELS) {
+            block_counts(p, bases, BNN_TILE_PIXELS, offsets, k_words, block, mixed);
+        } else {
+            for (int i = 0; i < pixels; i++) {
+                const uint64_t *single[BNN_TILE_PIXELS] = {bases[i], bases[i], bases[i], bases[i]};
+                __m256i one[BNN_TILE_PIXELS];
+                block_counts(p, single, 1, offsets, k_words, block, one);
+                mixed[i] = one[0];
+            }
+        }
         for (int i = 0; i < pixels; i++) {
-            const uint64_t *single[BNN_TILE_PIXELS] = {bases[i], bases[i], bases[i], bases[i]};
-            __m256i mixed[BNN_TILE_PIXELS];
-            block_counts(p, single, 1, offsets, k_words, block, mixed);
             int32_t differing[BNN_BINARY_BLOCK];
-            _mm256_storeu_si256((__m256i *)differing,
-                                _mm256_permutevar8x32_epi32(mixed[0], _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7)));
+            _mm256_storeu_si256((__m256i *)differing, channel_order(mixed[i]));
             unrepresentable += bnn_binary_finish_block_avx2(p, q + i, o0, differing, &where[i]);
         }
     }
