@@ -11,11 +11,28 @@ void bnn_clamp(const float *restrict x, float *restrict y, size_t n, float lo, f
     }
 }
 
-void bnn_clamp_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n, float lo,
-                        float hi) {
-    for (size_t i = 0; i < n; i++) {
-        const float v = x[i];
-        const float g = dy[i];
-        dx[i] = ((v > lo) & (v < hi)) ? g : 0.0f;
+void bnn_clamp_masked(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n, float lo,
+                      float hi) {
+    for (size_t start = 0; start < n; start += 64) {
+        const size_t count = n - start < 64 ? n - start : 64;
+        uint64_t word = 0;
+        for (size_t j = 0; j < count; j++) {
+            const float v = x[start + j];
+            const float low = v < lo ? lo : v;
+            y[start + j] = low > hi ? hi : low;
+            word |= (uint64_t)((v > lo) & (v < hi)) << j;
+        }
+        mask[start / 64] = word;
+    }
+}
+
+void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n) {
+    for (size_t start = 0; start < n; start += 64) {
+        const size_t count = n - start < 64 ? n - start : 64;
+        const uint64_t word = mask[start / 64];
+        for (size_t j = 0; j < count; j++) {
+            const float g = dy[start + j];
+            dx[start + j] = ((word >> j) & 1) ? g : 0.0f;
+        }
     }
 }

@@ -30,4 +30,26 @@ import Testing
         #expect(packedPath.weight.gradient == floatPath.weight.gradient)
         #expect(packedPath.weight.gradient.maxAbs() > 0)
     }
+
+    /// HardTanh and ReLU keep one bit per element; their outputs and gradients must be exactly the
+    /// float definitions, on lengths around the 64-bit word boundary and long enough to be split over
+    /// threads, with values on the bounds, ±0, ±∞ and NaN.
+    @Test(arguments: [1, 63, 64, 65, 200, 70_001])
+    func clampMasksGiveTheFloatDefinitions(count: Int) {
+        var g = SeededGenerator(seed: UInt64(count))
+        let specials: [Float] = [-1, 1, 0, -0.0, .infinity, -.infinity, .nan, 0.999_999_9, -1.000_000_1]
+        let values = (0..<count).map { i -> Float in
+            i % 7 == 3 ? specials[(i / 7) % specials.count] : g.nextUnitFloat() * 4 - 2
+        }
+        let input = Tensor(shape: [count], scalars: values)
+        let gradient = Tensor(randomNormal: [count], generator: &g)
+        for (layer, lo, hi) in [(HardTanh() as any TensorLayer, Float(-1), Float(1)), (ReLU(), 0, .infinity)] {
+            let output = layer.forward(input, mode: .training)
+            let inputGradient = layer.backward(gradient)
+            let expectedOutput = values.map { v -> Float in let low = v < lo ? lo : v; return low > hi ? hi : low }
+            let expectedGradient = zip(values, gradient.scalars).map { v, dy in v > lo && v < hi ? dy : 0 }
+            #expect(zip(output.scalars, expectedOutput).allSatisfy { $0.bitPattern == $1.bitPattern })
+            #expect(inputGradient.scalars.map(\.bitPattern) == expectedGradient.map(\.bitPattern))
+        }
+    }
 }

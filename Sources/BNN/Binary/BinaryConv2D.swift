@@ -156,6 +156,7 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         guard let (binaryInput, signWeights, scale) = recorded else {
             preconditionFailure("BinaryConv2D.backward without a recording forward pass")
         }
+        recorded = nil
         let g = groupGeometry(forInputShape: binaryInput.shape)
         let scaledGradient = outputGradient.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
         let signGradient = GroupedConvolution.backwardWeight(

@@ -74,6 +74,7 @@ public final class BinaryLinear: TensorLayer {
         guard let (binaryInput, signWeights, scale) = recorded else {
             preconditionFailure("BinaryLinear.backward without a recording forward pass")
         }
+        recorded = nil
         let scaledGradient = outputGradient.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputFeatures))
         var signGradient = Tensor(zeros: signWeights.shape)
         Linear.accumulateWeightGradient(input: binaryInput, outputGradient: scaledGradient, into: &signGradient)

@@ -45,6 +45,7 @@ public final class SignActivation: TensorLayer {
         guard let (normalized, inverseStd) = recorded else {
             preconditionFailure("SignActivation.backward without a recording forward pass")
         }
+        recorded = nil
         let g = quantizer.backward(input: normalized, outputGradient: outputGradient)
         guard let inverseStd else { return g }
         let n = normalized.shape[0]

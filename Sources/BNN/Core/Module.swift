@@ -104,6 +104,10 @@ extension Module {
 /// `backward` must follow a `forward` with ``ForwardMode/recordsForBackward``; it receives the
 /// gradient of the loss with respect to the output, **adds** the gradients of the parameters into
 /// ``Parameter/gradient`` and returns the gradient with respect to the input.
+///
+/// `backward` consumes the recording: it releases the activations the forward pass kept, so their
+/// memory falls as the backward pass proceeds and none is held between training steps (PyTorch's
+/// `retain_graph=False`). Back-propagating again takes another recording forward pass.
 public protocol Layer<Input, Output>: Module {
     /// The input type, usually ``Tensor``.
     associatedtype Input

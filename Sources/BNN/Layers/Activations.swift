@@ -7,7 +7,7 @@ public final class HardTanh: TensorLayer {
     public let minimum: Float
     /// Upper bound.
     public let maximum: Float
-    private var recordedInput: Tensor?
+    private var recordedMask: ClampMask?
 
     /// Creates the layer.
     public init(minimum: Float = -1, maximum: Float = 1) {
@@ -15,36 +15,48 @@ public final class HardTanh: TensorLayer {
         self.maximum = maximum
     }
 
-    /// `clamp(x, minimum, maximum)`.
+    /// `clamp(x, minimum, maximum)`; a recording pass keeps one bit per element for the backward pass.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        recordedInput = mode.recordsForBackward ? input : nil
-        return clamp(input, minimum, maximum)
+        guard mode.recordsForBackward else {
+            recordedMask = nil
+            return clamp(input, minimum, maximum)
+        }
+        let (output, mask) = ClampMask.clamping(input, lo: minimum, hi: maximum)
+        recordedMask = mask
+        return output
     }
 
     /// The gradient where `minimum < x < maximum`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let input = recordedInput else { preconditionFailure("HardTanh.backward without a recording forward pass") }
-        return clampGradient(outputGradient, input, minimum, maximum)
+        guard let mask = recordedMask else { preconditionFailure("HardTanh.backward without a recording forward pass") }
+        recordedMask = nil
+        return mask.select(outputGradient)
     }
 }
 
 /// `max(x, 0)`; gradient where `x > 0`.
 public final class ReLU: TensorLayer {
-    private var recordedInput: Tensor?
+    private var recordedMask: ClampMask?
 
     /// Creates the layer.
     public init() {}
 
-    /// `max(x, 0)`.
+    /// `max(x, 0)`; a recording pass keeps one bit per element for the backward pass.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
-        recordedInput = mode.recordsForBackward ? input : nil
-        return clamp(input, 0, .infinity)
+        guard mode.recordsForBackward else {
+            recordedMask = nil
+            return clamp(input, 0, .infinity)
+        }
+        let (output, mask) = ClampMask.clamping(input, lo: 0, hi: .infinity)
+        recordedMask = mask
+        return output
     }
 
-    /// The gradient where `x > 0`, else 0.
+    /// The gradient where `0 < x < ∞`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let input = recordedInput else { preconditionFailure("ReLU.backward without a recording forward pass") }
-        return clampGradient(outputGradient, input, 0, .infinity)
+        guard let mask = recordedMask else { preconditionFailure("ReLU.backward without a recording forward pass") }
+        recordedMask = nil
+        return mask.select(outputGradient)
     }
 }
 
@@ -82,6 +94,7 @@ public final class PReLU: TensorLayer {
     /// Accumulates `Σ dy·x` over negative inputs into the slopes; returns the input gradient.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("PReLU.backward without a recording forward pass") }
+        recordedInput = nil
         let c = weight.value.count
         let slopes = weight.value.scalars
         var slopeGradient = [Float](repeating: 0, count: c)
@@ -132,21 +145,6 @@ func clamp(_ input: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
         input.withUnsafeBufferPointer { x in
             Parallel.forEachElementRange(x.count) { r in
                 bnn_clamp(x.baseAddress! + r.lowerBound, out.baseAddress! + r.lowerBound, r.count, lo, hi)
-            }
-        }
-    }
-}
-
-/// The gradient of ``clamp(_:_:_:)``: `gradient` where `lo < input < hi`, else 0.
-func clampGradient(_ gradient: Tensor, _ input: Tensor, _ lo: Float, _ hi: Float) -> Tensor {
-    precondition(gradient.shape == input.shape, "gradient shape \(gradient.shape) != input shape \(input.shape)")
-    return Tensor(shape: input.shape) { dx in
-        input.withUnsafeBufferPointer { x in
-            gradient.withUnsafeBufferPointer { dy in
-                Parallel.forEachElementRange(x.count) { r in
-                    bnn_clamp_backward(x.baseAddress! + r.lowerBound, dy.baseAddress! + r.lowerBound,
-                                       dx.baseAddress! + r.lowerBound, r.count, lo, hi)
-                }
             }
         }
     }

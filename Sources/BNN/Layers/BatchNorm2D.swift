@@ -119,6 +119,7 @@ public final class BatchNorm2D: TensorLayer {
         guard let (normalized, inverseStd, training, count) = recorded else {
             preconditionFailure("BatchNorm2D.backward without a recording forward pass")
         }
+        recorded = nil
         let c = channels
         let sums = outputGradient.withUnsafeBufferPointer { dy in
             normalized.withUnsafeBufferPointer { xhat in

@@ -106,6 +106,7 @@ public final class Conv2D: TensorLayer, PrecisionSelectable {
     /// ``computesInputGradient`` is false).
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let (input, kernel) = recorded else { preconditionFailure("Conv2D.backward without a recording forward pass") }
+        recorded = nil
         let g = groupGeometry(forInputShape: input.shape)
         precondition(outputGradient.shape == geometry(forInputShape: input.shape).outputShape,
                      "Conv2D.backward: gradient shape \(outputGradient.shape)")

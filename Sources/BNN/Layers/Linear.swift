@@ -59,6 +59,7 @@ public final class Linear: TensorLayer, PrecisionSelectable {
     /// Accumulates `dW = dyᵀ·x` and `db = Σ dy`, returns `dx = dy·W`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let (input, kernel) = recorded else { preconditionFailure("Linear.backward without a recording forward pass") }
+        recorded = nil
         if let weightQuantizer {
             var kernelGradient = Tensor(zeros: weight.value.shape)
             Self.accumulateWeightGradient(input: input, outputGradient: outputGradient, into: &kernelGradient,

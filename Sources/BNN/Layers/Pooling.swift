@@ -73,6 +73,7 @@ public final class MaxPool2D: TensorLayer {
     /// Routes each output gradient to the input element that won its window.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let (shape, argmax) = recorded else { preconditionFailure("MaxPool2D.backward without a recording forward pass") }
+        recorded = nil
         var dx = Tensor(zeros: shape)
         dx.withUnsafeMutableBufferPointer { d in
             outputGradient.withUnsafeBufferPointer { dy in

@@ -20,6 +20,7 @@ public final class QuantizedActivation: TensorLayer {
     /// The quantizer's surrogate gradient.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("QuantizedActivation.backward without a recording forward pass") }
+        recordedInput = nil
         return quantizer.backward(input: input, outputGradient: outputGradient)
     }
 }

@@ -2,12 +2,18 @@
 #define BNN_ELEMENTWISE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// `y[i] = min(max(x[i], lo), hi)` for `i < n`; `x` and `y` must not overlap.
 void bnn_clamp(const float *restrict x, float *restrict y, size_t n, float lo, float hi);
 
-/// `dx[i] = dy[i]` where `lo < x[i] < hi`, else 0, for `i < n` (the HardTanh backward pass); the
-/// buffers must not overlap.
-void bnn_clamp_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n, float lo, float hi);
+/// `bnn_clamp`, and bit `i % 64` of `mask[i / 64]` set where `lo < x[i] < hi` (where the clamp's
+/// gradient passes): ⌈n/64⌉ words, the bits past `n` clear. The buffers must not overlap.
+void bnn_clamp_masked(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n, float lo,
+                      float hi);
+
+/// `dx[i] = dy[i]` where bit `i % 64` of `mask[i / 64]` is set, else 0, for `i < n` (the backward pass
+/// of `bnn_clamp_masked`); the buffers must not overlap.
+void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n);
 
 #endif
