@@ -3,7 +3,8 @@ import BNNKernels
 
 /// Single precision vs bfloat16 GEMM on the product shapes of Bi-Real Net training, and the weight
 /// gradient of the widest 3×3 convolution (``Convolution/backwardWeight(input:outputGradient:weightGradient:geometry:kernel:precision:)``
-/// at 56²×64, batch 16), as rates and as percentages of the in-run peak of each precision (FMA512
+/// at 56²×64, batch 16, from an unpadded input and, as ``BinaryConv2D`` runs it, from signs unpacked
+/// with their zero border), as rates and as percentages of the in-run peak of each precision (FMA512
 /// for fp32, `vdpbf16ps` for bf16).
 struct GEMMBenchmark {
     /// One product shape: op(A) M×K times op(B) K×N, with the storage form training uses, or a
@@ -30,7 +31,8 @@ struct GEMMBenchmark {
     }
 
     /// The shapes: a 3×3 56²×64 layer's weight gradient over 4 images (dYᵀ·patches), its forward
-    /// pass as a GEMM (patches·Wᵀ), the classifier of a batch of 16, and a square product.
+    /// pass as a GEMM (patches·Wᵀ), the classifier of a batch of 16, a square product, and the whole
+    /// weight gradient of that layer at batch 16 (from an unpadded and from a padded input).
     static let shapes = [
         Shape(name: "wgrad 56²×64, 4 images", m: 64, n: 576, k: 4 * 3136, transposeA: true, transposeB: false),
         Shape(name: "forward 56²×64 as GEMM", m: 3136, n: 64, k: 576, transposeA: false, transposeB: true),
@@ -40,6 +42,11 @@ struct GEMMBenchmark {
               weightGradientOf: ConvolutionGeometry(batch: 16, inputHeight: 56, inputWidth: 56, inputChannels: 64,
                                                     outputChannels: 64, kernelHeight: 3, kernelWidth: 3, stride: 1,
                                                     padding: 1)),
+        // As BinaryConv2D runs it: the signs are unpacked with their zero border, no padded copy.
+        Shape(name: "conv wgrad, padded signs", m: 64, n: 576, k: 16 * 3136, transposeA: true, transposeB: false,
+              weightGradientOf: ConvolutionGeometry(batch: 16, inputHeight: 58, inputWidth: 58, inputChannels: 64,
+                                                    outputChannels: 64, kernelHeight: 3, kernelWidth: 3, stride: 1,
+                                                    padding: 0)),
     ]
 
     var threads: [Int]

@@ -318,6 +318,65 @@ void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s,
     free(a_block);
 }
 
+void bnn_sconv_backward_weight_padded(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
+                                      const float *output_gradient, float *weight_gradient, int accumulate,
+                                      size_t pixel0, size_t pixel1, size_t n0, size_t n1) {
+    size_t o = s->out_channels, c = s->channels, kw = s->kernel_w;
+    size_t patch = s->kernel_h * kw * c;
+    if (o == 0 || n0 >= n1) return;
+    size_t rows_count = n1 - n0;
+    size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
+    size_t hp = s->height + 2 * s->padding, wp = s->width + 2 * s->padding;
+    bnn_sgemm_microkernel_info micro = bnn_sgemm_select(kernel);
+    size_t panel_count = (o + BNN_SGEMM_NR - 1) / BNN_SGEMM_NR;
+    size_t panel_stride = (BNN_SGEMM_KC + 1) * BNN_SGEMM_NR;
+    float *panels = bnn_sgemm_alloc(panel_count * panel_stride * sizeof(float));
+    float *transposed = bnn_sgemm_alloc(rows_count * o * sizeof(float));
+    int32_t offsets[BNN_SGEMM_KC];
+    const float **rows = bnn_sgemm_alloc((rows_count + BNN_SGEMM_MR_MAX) * sizeof *rows);
+    // Row r = (tap, channel) starts at the tap's place in the first padded window; the pixel's
+    // offset moves it to the pixel's window.
+    for (size_t r = n0; r < n1; ++r) {
+        size_t tap = r / c;
+        rows[r - n0] = padded + ((tap / kw) * wp + tap % kw) * c + r % c;
+    }
+    for (size_t r = rows_count; r < rows_count + BNN_SGEMM_MR_MAX; ++r) rows[r] = rows[0];
+    if (pixel0 >= pixel1) memset(transposed, 0, rows_count * o * sizeof(float));
+    for (size_t p0 = pixel0; p0 < pixel1; p0 += BNN_SGEMM_KC) {
+        size_t kc = min_size(BNN_SGEMM_KC, pixel1 - p0);
+        pixel_cursor at = cursor_at(p0, oh, ow);
+        for (size_t p = 0; p < kc; ++p) {
+            offsets[p] = (int32_t)(((at.image * hp + at.y * s->stride) * wp + at.x * s->stride) * c);
+            const float *dy = output_gradient + (p0 + p) * o;
+            for (size_t j = 0; j < panel_count; ++j) {
+                size_t width = min_size(BNN_SGEMM_NR, o - j * BNN_SGEMM_NR);
+                bnn_sgemm_copy_panel_row(panels + j * panel_stride + p * BNN_SGEMM_NR, dy + j * BNN_SGEMM_NR, width);
+            }
+            cursor_advance(&at, oh, ow);
+        }
+        // Each row tile's taps stay in L1 while it meets every panel of the output gradient.
+        for (size_t ir = 0; ir < rows_count; ir += micro.mr) {
+            for (size_t jr = 0; jr < o; jr += micro.nr) {
+                micro.run(kc, rows + ir, 0, offsets, panels + jr / BNN_SGEMM_NR * panel_stride, panel_stride,
+                          transposed + ir * o + jr, o, min_size(micro.mr, rows_count - ir),
+                          min_size(micro.nr, o - jr), p0 > pixel0);
+            }
+        }
+    }
+    for (size_t oc = 0; oc < o; ++oc) {
+        float *dst = weight_gradient + oc * patch + n0;
+        const float *src = transposed + oc;
+        if (accumulate) {
+            for (size_t r = 0; r < rows_count; ++r) dst[r] += src[r * o];
+        } else {
+            for (size_t r = 0; r < rows_count; ++r) dst[r] = src[r * o];
+        }
+    }
+    free(rows);
+    free(transposed);
+    free(panels);
+}
+
 void bnn_sconv_pack_flipped_weight(const bnn_conv_shape *s, const float *weight, size_t panel0, size_t panel1,
                                    float *packed) {
     size_t o = s->out_channels, c = s->channels, kh = s->kernel_h, kw = s->kernel_w;

@@ -16,7 +16,16 @@ struct BinaryPackingTests {
             #expect(packed.unrepresentableCount == expectedZeros)
             #expect(packed.isExact == (expectedZeros == 0))
             // −1 where x < 0, +1 elsewhere (zeros become +1).
-            #expect(packed.unpacked().scalars == x.scalars.map { $0 < 0 ? -1 : 1 })
+            let signs = x.scalars.map { $0 < 0 ? Float(-1) : 1 }
+            #expect(packed.unpacked().scalars == signs)
+            // Unpacked with a zero border of 2 pixels around each 3×5 image.
+            let padded = packed.unpacked(padding: 2)
+            #expect(padded.shape == [2, 7, 9, channels])
+            let expectedPadded = (0..<padded.count).map { i -> Float in
+                let c = i % channels, x = i / channels % 9 - 2, y = i / (channels * 9) % 7 - 2, n = i / (channels * 63)
+                return y >= 0 && y < 3 && x >= 0 && x < 5 ? signs[((n * 3 + y) * 5 + x) * channels + c] : 0
+            }
+            #expect(padded.scalars == expectedPadded)
             let wpp = packed.wordsPerPixel
             let spare = wpp * 64 - channels
             if spare > 0 {

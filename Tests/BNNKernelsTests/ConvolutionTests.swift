@@ -19,7 +19,7 @@ import Testing
         }
     }
 
-    /// Channels 1, 3, 63, 64, 65, 130; sizes 1, 2, 7, 15 (and 30, 58, 260 for wide images);
+    /// Channels 1, 3, 63, 64, 65, 130, 257; sizes 1, 2, 7, 15 (and 30, 58, 260 for wide images);
     /// strides 1, 2; padding 0, 1 (and the stem's 3); kernels 1, 3, 7 and one 3×1; every code path of
     /// `Convolution`. Small enough for naive loops in a debug build.
     static let cases: [Case] = [
@@ -50,6 +50,9 @@ import Testing
         // (tap-by-tap patch copies) and not (5).
         Case(batch: 4, size: 28, channels: 16, outputs: 20, kernel: 3, stride: 1, padding: 1),
         Case(batch: 3, size: 30, channels: 5, outputs: 40, kernel: 3, stride: 1, padding: 1),
+        // More than 256 input channels: the weight gradient gathers its patches instead of reading
+        // them from the padded input.
+        Case(batch: 2, size: 5, channels: 257, outputs: 9, kernel: 3, stride: 1, padding: 1),
     ]
 
     /// The three passes computed by direct loops in double precision, with the magnitudes

@@ -3,7 +3,7 @@
 /// the float tensor when the layer ran its float path (a sign was 0, grouped convolution, or no
 /// input quantizer).
 ///
-/// Packed signs are kept only when exact (no value was 0), so ``values()`` gives back the forward
+/// Packed signs are kept only when exact (no value was 0), so ``valuesForWeightGradient(geometry:)`` gives back the forward
 /// pass's binarised tensor element for element and the gradients stay bit-identical.
 enum SavedBinaryInput {
     /// Exact ±1 signs, packed along channels.
@@ -19,12 +19,21 @@ enum SavedBinaryInput {
         }
     }
 
-    /// The binarised input as floats: the tensor itself, or the signs expanded to ±1 (a transient
-    /// tensor that lives only while the layer's weight gradient is computed).
-    func values() -> Tensor {
+    /// The binarised input as floats for the weight gradient of a convolution of geometry `g`, and the
+    /// geometry to compute it with: the tensor itself with `g`, or the signs expanded to ±1 and
+    /// zero-padded in the same pass, with `g` on the padded size and no padding (the same
+    /// convolution, whose weight gradient then reads the input without a padded copy). The expanded
+    /// tensor lives only while the layer's weight gradient is computed.
+    func valuesForWeightGradient(geometry g: ConvolutionGeometry) -> (values: Tensor, geometry: ConvolutionGeometry) {
         switch self {
-        case .floats(let tensor): tensor
-        case .signs(let packed): packed.unpacked()
+        case .floats(let tensor):
+            return (tensor, g)
+        case .signs(let packed):
+            let padded = ConvolutionGeometry(
+                batch: g.batch, inputHeight: g.inputHeight + 2 * g.padding, inputWidth: g.inputWidth + 2 * g.padding,
+                inputChannels: g.inputChannels, outputChannels: g.outputChannels, kernelHeight: g.kernelHeight,
+                kernelWidth: g.kernelWidth, stride: g.stride, padding: 0)
+            return (packed.unpacked(padding: g.padding), padded)
         }
     }
 }

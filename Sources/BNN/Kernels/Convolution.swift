@@ -174,6 +174,23 @@ public enum Convolution {
         let cKernel = (kernel ?? .active).cValue
         let pixels = g.batch * g.outputPixels, patch = g.patchSize
         var shape = cShape(g)
+        if g.inputChannels <= paddedWeightGradientChannelLimit && bnn_sconv_padded_count(&shape) <= Int(Int32.max) {
+            withUnsafePointer(to: &shape) { s in
+                withPaddedInput(input, shape: s, geometry: g) { padded in
+                    let splitK = GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient,
+                                                    ldc: patch, accumulate: true) { range, output, _, add in
+                        bnn_sconv_backward_weight_padded(cKernel, s, padded, outputGradient, output, add ? 1 : 0,
+                                                         range.lowerBound, range.upperBound, 0, patch)
+                    }
+                    if splitK { return }
+                    forEachWeightColumnRange(geometry: g) { _, n0, n1 in
+                        bnn_sconv_backward_weight_padded(cKernel, s, padded, outputGradient, weightGradient, 1, 0,
+                                                         pixels, n0, n1)
+                    }
+                }
+            }
+            return
+        }
         let splitK = withUnsafePointer(to: &shape) { s in
             GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient, ldc: patch,
                                accumulate: true) { range, output, _, add in
@@ -186,6 +203,11 @@ public enum Convolution {
             bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, 0, pixels, n0, n1)
         }
     }
+
+    /// The most input channels for which the weight gradient reads its patches straight from the padded
+    /// input (`bnn_sconv_backward_weight_padded`): up to 1 KiB per pixel. Wider pixels put the taps of
+    /// successive pixels on too few L1 sets, and gathering them is cheap next to their many outputs.
+    static let paddedWeightGradientChannelLimit = 256
 
     /// Splits the kH·kW·C columns of the weight gradient over threads (no reduction is needed, each
     /// thread packs only its patches): `body(shape, n0, n1)` per column range, `n0` a multiple of 32.
@@ -224,7 +246,8 @@ public enum Convolution {
     }
 
     /// Calls `body` with the input zero-padded by `g.padding` on every side (the input itself when
-    /// there is no padding); the copy is made in parallel over images.
+    /// there is no padding); the copy is made in parallel over images, into a block of
+    /// ``TensorAllocator/shared`` (reused from step to step, not mapped afresh).
     static func withPaddedInput(_ input: UnsafePointer<Float>, shape s: UnsafePointer<bnn_conv_shape>,
                                 geometry g: ConvolutionGeometry, _ body: (UnsafePointer<Float>) -> Void) {
         if g.padding == 0 {
@@ -232,8 +255,9 @@ public enum Convolution {
             return
         }
         let count = bnn_sconv_padded_count(s)
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { padded.deallocate() }
+        let (block, reservedBytes) = TensorAllocator.shared.allocate(byteCount: count * MemoryLayout<Float>.stride)
+        defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
+        let padded = block.bindMemory(to: Float.self, capacity: count)
         Parallel.forEachChunk(g.batch, minimumChunk: max(1, 65_536 / max(1, count / g.batch))) { images in
             bnn_sconv_pad_input(s, input, images.lowerBound, images.upperBound, padded)
         }

@@ -136,6 +136,19 @@ void bnn_sconv_backward_weight(bnn_sgemm_kernel kernel, const bnn_conv_shape *s,
                                const float *output_gradient, float *weight_gradient, int accumulate,
                                size_t pixel0, size_t pixel1, size_t n0, size_t n1);
 
+/// The same sum as `bnn_sconv_backward_weight` (columns `[n0, n1)` of the weight gradient, any
+/// bounds), for the wide early layers, from the input zero-padded by `s->padding`
+/// (N×(H+2p)×(W+2p)×C, fewer than 2³¹ floats): computed as `dWᵀ = patchesᵀ · dY`, whose A rows (one
+/// per tap and input channel) are read straight from the padded input through one offset per
+/// output pixel, so nothing is gathered; the output gradient of each block of 256 pixels is packed
+/// into panels (O floats per pixel, little next to the products it feeds). The sum is made in an
+/// (n1−n0)×O scratch block and added, transposed, into `weight_gradient` (O×(kH·kW·C)), or stored
+/// there when `accumulate` is 0. Threads may split the columns, or the pixels into separate
+/// outputs that are added afterwards. Allocates its scratch blocks.
+void bnn_sconv_backward_weight_padded(bnn_sgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
+                                      const float *output_gradient, float *weight_gradient, int accumulate,
+                                      size_t pixel0, size_t pixel1, size_t n0, size_t n1);
+
 /// Packs panels `[panel0, panel1)` of the weight of the stride-1 input gradient, which is a
 /// convolution of the output gradient with the weight flipped in space and transposed to
 /// C×kH×kW×O: the packed operand is K×N with K = kH·kW·O and N = C, element
