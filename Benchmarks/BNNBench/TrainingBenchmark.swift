@@ -15,13 +15,13 @@ struct TrainingBenchmark {
         var threads: Int
         /// Precision policy: "fp32", "O1" (bf16 backward passes) or "O2" (bf16 forward and backward).
         var precision: String
-        /// Training-mode forward pass, milliseconds per batch.
+        /// Training-mode forward pass, milliseconds per batch (median of the timed steps).
         var forwardMilliseconds: Double
-        /// Loss gradient and backward pass, milliseconds per batch.
+        /// Loss gradient and backward pass, milliseconds per batch (median).
         var backwardMilliseconds: Double
-        /// Adam step, milliseconds per batch.
+        /// Adam step, milliseconds per batch (median).
         var optimizerMilliseconds: Double
-        /// Whole steps per second × batch.
+        /// Batch ÷ the sum of the three medians (as the PyTorch yardstick computes it).
         var imagesPerSecond: Double
         /// The process's peak resident set after this configuration, MiB (configurations run from
         /// smallest to largest, so this bounds the configuration's own peak; run one configuration
@@ -72,7 +72,7 @@ struct TrainingBenchmark {
                         model.setPrecision(precision)
                         progress("bnn-bench: training \(name), batch \(batch), \(threadCount) thread(s), \(precision)…")
                         TensorAllocator.shared.resetPeak()
-                        var forward = Double.infinity, backward = Double.infinity, step = Double.infinity
+                        var forward: [Double] = [], backward: [Double] = [], step: [Double] = []
                         let repetitions = quick ? 2 : 4
                         for run in 0...repetitions {   // run 0 warms up
                             model.zeroGradients()
@@ -84,17 +84,18 @@ struct TrainingBenchmark {
                             optimizer.step()
                             let t3 = BenchClock.now()
                             if run > 0 {
-                                forward = min(forward, t1 - t0)
-                                backward = min(backward, t2 - t1)
-                                step = min(step, t3 - t2)
+                                forward.append(t1 - t0)
+                                backward.append(t2 - t1)
+                                step.append(t3 - t2)
                             }
                         }
+                        // Medians, as the PyTorch yardstick reports (tools/reference/pytorch_train_speed.py).
+                        let (f, b, o) = (Self.median(forward), Self.median(backward), Self.median(step))
                         let memory = TensorAllocator.shared.statistics
                         let label = precision == .fp32 ? "fp32" : precision == .bf16 ? "O2" : "O1"
                         rows.append(Row(model: name, batch: batch, threads: threadCount, precision: label,
-                                        forwardMilliseconds: forward * 1e3, backwardMilliseconds: backward * 1e3,
-                                        optimizerMilliseconds: step * 1e3,
-                                        imagesPerSecond: Double(batch) / (forward + backward + step),
+                                        forwardMilliseconds: f * 1e3, backwardMilliseconds: b * 1e3,
+                                        optimizerMilliseconds: o * 1e3, imagesPerSecond: Double(batch) / (f + b + o),
                                         peakResidentMiB: Self.peakResidentMiB(),
                                         peakTensorMiB: Double(memory.peakBytesInUse) / 1_048_576,
                                         cachedTensorMiB: Double(memory.bytesCached) / 1_048_576))
@@ -103,6 +104,14 @@ struct TrainingBenchmark {
             }
         }
         return rows
+    }
+
+    /// The median of `values` (the mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// The process's peak resident set size in MiB (`getrusage`, kilobytes on Linux).
@@ -119,7 +128,7 @@ struct TrainingBenchmark {
 
     /// The rows as a readable table.
     static func table(_ rows: [Row]) -> String {
-        var lines = ["Training throughput (fastest of several steps; Adam)",
+        var lines = ["Training throughput (medians of the timed steps; Adam)",
                      "model                  batch thr prec  forward ms  backward ms  optim ms   images/s  peak RSS MiB  "
                         + "peak tensors MiB  cached MiB"]
         for r in rows {

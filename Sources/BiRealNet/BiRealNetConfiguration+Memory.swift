@@ -13,10 +13,12 @@ public struct TrainingMemoryEstimate: Sendable, Equatable {
 }
 
 extension BiRealNetConfiguration {
-    /// Floats kept per activation element of a block for the backward pass (convolution input,
-    /// signs, BatchNorm input and output, the shortcut and the sum), calibrated on Bi-Real Net 34 at
-    /// 224 pixels, where the measured peak is about 70 MB per image of the batch.
-    static let floatsPerActivation = 5.0
+    /// Floats per activation element of a block at the peak of a training step: what the backward
+    /// pass keeps (the sign's input and BatchNorm's normalised input as floats, the signs and the
+    /// clamp's mask as bits) and the gradients and expanded signs alive while a block is
+    /// differentiated, calibrated on Bi-Real Net 34 at 224 pixels, where the measured peak is about
+    /// 45 MB per image of the batch (1.1 GiB at batch 16, 1.8 GiB at batch 32).
+    static let floatsPerActivation = 3.5
 
     /// Estimates the memory of training this configuration on `batchSize` square images of
     /// `imageSize` pixels with Adam (a few loader batches in flight included).
