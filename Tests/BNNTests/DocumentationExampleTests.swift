@@ -34,6 +34,7 @@ final class LearnableBias: TensorLayer {
 
     func backward(_ outputGradient: Tensor) -> Tensor {
         guard recordedShape != nil else { preconditionFailure("LearnableBias.backward without forward") }
+        recordedShape = nil  // backward consumes the recording
         // ∂L/∂bias[c] = Σ over all other axes of ∂L/∂y[…, c]; added, not assigned.
         bias.accumulateGradient(Tensor(shape: bias.value.shape, scalars: outputGradient.sumPerChannel()))
         return outputGradient  // ∂y/∂x is the identity
