@@ -108,7 +108,7 @@ static void naive_convolution(const bnn_conv_shape *s, const float *x, const flo
 }
 
 /// Forward passes (direct and few-pixel direct, each with kernel-row blocks or the tap table) and
-/// the weight gradient against loops.
+/// the weight gradient (gathered, and read from the padded input) against loops.
 static int check_convolution(void) {
     static const bnn_conv_shape shapes[] = {
         {1, 7, 7, 130, 33, 3, 3, 2, 1}, {2, 9, 9, 64, 40, 3, 1, 1, 1}, {1, 15, 15, 3, 17, 7, 7, 2, 3},
@@ -142,11 +142,16 @@ static int check_convolution(void) {
             expect(worst <= 1, "convolution", label);
             cases++;
         }
-        // Weight gradient: dW[o][q] = Σ over pixels of dY[p][o] · patch[p][q].
+        // Weight gradient: dW[o][q] = Σ over pixels of dY[p][o] · patch[p][q], by the gathering path and by
+        // the path that reads the padded input in place (over two pixel ranges and two column ranges).
         float *dy = random_floats(m * s->out_channels);
         float *dw = calloc(s->out_channels * k, sizeof(float));
+        float *dw_padded = calloc(s->out_channels * k, sizeof(float));
         bnn_sconv_backward_weight(kernel, s, x, dy, dw, 0, 0, m, 0, k);
-        double worst = 0;
+        bnn_sconv_backward_weight_padded(kernel, s, padded, dy, dw_padded, 0, 0, m / 2, 0, k / 2);
+        bnn_sconv_backward_weight_padded(kernel, s, padded, dy, dw_padded, 1, m / 2, m, 0, k / 2);
+        bnn_sconv_backward_weight_padded(kernel, s, padded, dy, dw_padded, 0, 0, m, k / 2, k);
+        double worst = 0, worst_padded = 0;
         for (size_t o = 0; o < s->out_channels; o++) {
             for (size_t q = 0; q < k; q++) {
                 const size_t ky = q / (s->kernel_w * s->channels), kx = q / s->channels % s->kernel_w,
@@ -160,14 +165,19 @@ static int check_convolution(void) {
                     sum += (double)dy[p * s->out_channels + o]
                            * x[((n * s->height + (size_t)iy) * s->width + (size_t)ix) * s->channels + c];
                 }
-                const double error = fabs(dw[o * k + q] - sum) / (1e-5 * (double)m + 1e-6);
+                const double bound = 1e-5 * (double)m + 1e-6;
+                const double error = fabs(dw[o * k + q] - sum) / bound, error_padded = fabs(dw_padded[o * k + q] - sum) / bound;
                 if (error > worst) worst = error;
+                if (error_padded > worst_padded) worst_padded = error_padded;
             }
         }
         char label[96];
         snprintf(label, sizeof label, "shape %zu weight gradient: error %.2f of the bound", i, worst);
         expect(worst <= 1, "convolution", label);
-        cases++;
+        snprintf(label, sizeof label, "shape %zu padded weight gradient: error %.2f of the bound", i, worst_padded);
+        expect(worst_padded <= 1, "convolution", label);
+        cases += 2;
+        free(dw_padded);
         free(x), free(w), free(expected), free(packed), free(padded), free(y), free(dy), free(dw);
     }
     return cases;
@@ -302,16 +312,20 @@ static int check_parallel(void) {
     int all = 1;
     for (int c = 0; c < chunks; c++) all &= counts[c] == loops;
     expect(all, "worker pool", "a chunk ran other than once per loop");
-    float x[37], y[37], dy[37], dx[37];
-    for (int i = 0; i < 37; i++) x[i] = random_signed() * 2, dy[i] = random_signed();
-    bnn_clamp(x, y, 37, -1, 1);
-    bnn_clamp_backward(x, dy, dx, 37, -1, 1);
-    int clamped = 1;
-    for (int i = 0; i < 37; i++) {
-        clamped &= y[i] == (x[i] < -1 ? -1 : (x[i] > 1 ? 1 : x[i]));
+    // 137 values: two whole mask words and a partial third.
+    enum { n = 137 };
+    float x[n], y[n], masked[n], dy[n], dx[n];
+    uint64_t mask[3];
+    for (int i = 0; i < n; i++) x[i] = random_signed() * 2, dy[i] = random_signed();
+    bnn_clamp(x, y, n, -1, 1);
+    bnn_clamp_masked(x, masked, mask, n, -1, 1);
+    bnn_mask_select(dy, mask, dx, n);
+    int clamped = mask[2] >> (n - 128) == 0;
+    for (int i = 0; i < n; i++) {
+        clamped &= y[i] == (x[i] < -1 ? -1 : (x[i] > 1 ? 1 : x[i])) && masked[i] == y[i];
         clamped &= dx[i] == (x[i] > -1 && x[i] < 1 ? dy[i] : 0);
     }
-    expect(clamped, "element-wise", "clamp or its gradient differs from plain loops");
+    expect(clamped, "element-wise", "clamp, its mask or its gradient differs from plain loops");
     return 2;
 }
 
