@@ -36,3 +36,21 @@ void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, fl
         }
     }
 }
+
+void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict out, int32_t *restrict argmax,
+                         size_t c) {
+    if (argmax) {
+        for (size_t i = 0; i < c; i++) {
+            // An all-ones or all-zero mask, so that both selects become vector masks.
+            const float v = x[i], m = out[i];
+            const int32_t take = -(int32_t)((v > m) | (v != v));
+            out[i] = take ? v : m;
+            argmax[i] = (argmax[i] & ~take) | ((index + (int32_t)i) & take);
+        }
+    } else {
+        for (size_t i = 0; i < c; i++) {
+            const float v = x[i], m = out[i];
+            out[i] = ((v > m) | (v != v)) ? v : m;
+        }
+    }
+}

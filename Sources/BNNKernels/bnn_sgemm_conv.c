@@ -349,8 +349,13 @@ void bnn_sconv_backward_weight_padded(bnn_sgemm_kernel kernel, const bnn_conv_sh
             offsets[p] = (int32_t)(((at.image * hp + at.y * s->stride) * wp + at.x * s->stride) * c);
             const float *dy = output_gradient + (p0 + p) * o;
             for (size_t j = 0; j < panel_count; ++j) {
+                float *row = panels + j * panel_stride + p * BNN_SGEMM_NR;
                 size_t width = min_size(BNN_SGEMM_NR, o - j * BNN_SGEMM_NR);
-                bnn_sgemm_copy_panel_row(panels + j * panel_stride + p * BNN_SGEMM_NR, dy + j * BNN_SGEMM_NR, width);
+                if (width == BNN_SGEMM_NR) {
+                    memcpy(row, dy + j * BNN_SGEMM_NR, BNN_SGEMM_NR * sizeof(float));
+                } else {
+                    bnn_sgemm_copy_panel_row(row, dy + j * BNN_SGEMM_NR, width);
+                }
             }
             cursor_advance(&at, oh, ow);
         }

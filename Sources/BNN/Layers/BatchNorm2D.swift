@@ -107,10 +107,45 @@ public final class BatchNorm2D: TensorLayer {
             inverseStd = runningVariance.value.scalars.map { 1 / ($0 + epsilon).squareRoot() }
         }
         let shift = (0..<channels).map { -mean[$0] * inverseStd[$0] }
-        let normalized = input.channelAffine(scale: inverseStd, shift: shift)
-        recorded = mode.recordsForBackward ? (normalized, inverseStd, mode.isTraining, statisticsCount) : nil
-        let gamma = weight.value.scalars
-        return normalized.channelAffine(scale: gamma, shift: bias.value.scalars)
+        let (output, normalized) = Self.normalize(input, scale: inverseStd, shift: shift, gamma: weight.value.scalars,
+                                                  beta: bias.value.scalars, keepsNormalized: mode.recordsForBackward)
+        recorded = normalized.map { ($0, inverseStd, mode.isTraining, statisticsCount) }
+        return output
+    }
+
+    /// `y = x̂·γ + β` with `x̂ = x·scale + shift` per channel, in one pass over memory, and x̂ itself when
+    /// `keepsNormalized` (what the backward pass needs). Each value is rounded after every multiply and
+    /// add, exactly as two ``Tensor/channelAffine(scale:shift:)`` passes would.
+    static func normalize(_ input: Tensor, scale: [Float], shift: [Float], gamma: [Float], beta: [Float],
+                          keepsNormalized: Bool) -> (output: Tensor, normalized: Tensor?) {
+        let c = input.channelCount
+        // The four per-channel vectors side by side: scale, shift, γ, β.
+        let constants = scale + shift + gamma + beta
+        var normalized: Tensor?
+        let output = Tensor(shape: input.shape) { y in
+            input.withUnsafeBufferPointer { x in
+                constants.withUnsafeBufferPointer { k in
+                    let rows = x.count / Swift.max(c, 1)
+                    let pass = { (n: UnsafeMutableBufferPointer<Float>?) in
+                        Parallel.forEachRowRange(rows, rowLength: c) { range in
+                            for base in stride(from: range.lowerBound * c, to: range.upperBound * c, by: c) {
+                                for j in 0..<c {
+                                    let xhat = x[base + j] * k[j] + k[c + j]
+                                    n?[base + j] = xhat
+                                    y[base + j] = xhat * k[2 * c + j] + k[3 * c + j]
+                                }
+                            }
+                        }
+                    }
+                    if keepsNormalized {
+                        normalized = Tensor(shape: input.shape) { n in pass(n) }
+                    } else {
+                        pass(nil)
+                    }
+                }
+            }
+        }
+        return (output, normalized)
     }
 
     /// Accumulates γ and β gradients and returns the input gradient (through the batch statistics in

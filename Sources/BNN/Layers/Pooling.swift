@@ -1,3 +1,5 @@
+import BNNKernels
+
 /// Max pooling over square windows of N×H×W×C input with symmetric implicit −∞ padding.
 ///
 /// Ties go to the first maximum in row-major window order (as PyTorch's CPU kernel), which matters
@@ -46,7 +48,8 @@ public final class MaxPool2D: TensorLayer {
                             let n = row / g.outputHeight, oy = row % g.outputHeight
                             for ox in 0..<g.outputWidth {
                                 let o = ((n * g.outputHeight + oy) * g.outputWidth + ox) * c
-                                for ch in 0..<c { out[o + ch] = -.infinity }
+                                (out.baseAddress! + o).update(repeating: -.infinity, count: c)
+                                let winner = record ? arg.baseAddress! + o : nil
                                 for ky in 0..<kernelSize {
                                     let iy = oy * stride - padding + ky
                                     guard iy >= 0 && iy < g.inputHeight else { continue }
@@ -54,10 +57,7 @@ public final class MaxPool2D: TensorLayer {
                                         let ix = ox * stride - padding + kx
                                         guard ix >= 0 && ix < g.inputWidth else { continue }
                                         let i = ((n * g.inputHeight + iy) * g.inputWidth + ix) * c
-                                        for ch in 0..<c where x[i + ch] > out[o + ch] || x[i + ch].isNaN {
-                                            out[o + ch] = x[i + ch]
-                                            if record { arg[o + ch] = Int32(i + ch) }
-                                        }
+                                        bnn_max_pool_update(x.baseAddress! + i, Int32(i), out.baseAddress! + o, winner, c)
                                     }
                                 }
                             }

@@ -16,4 +16,10 @@ void bnn_clamp_masked(const float *restrict x, float *restrict y, uint64_t *rest
 /// of `bnn_clamp_masked`); the buffers must not overlap.
 void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n);
 
+/// One window position of a max pool: for `i < c`, where `x[i] > out[i]` or `x[i]` is NaN (the first
+/// maximum wins ties; NaN propagates), `out[i] = x[i]` and, when `argmax` is not NULL,
+/// `argmax[i] = index + i`. The buffers must not overlap.
+void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict out, int32_t *restrict argmax,
+                         size_t c);
+
 #endif
