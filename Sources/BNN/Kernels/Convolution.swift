@@ -172,36 +172,42 @@ public enum Convolution {
             return
         }
         let cKernel = (kernel ?? .active).cValue
-        let pixels = g.batch * g.outputPixels, patch = g.patchSize
         var shape = cShape(g)
-        if g.inputChannels <= paddedWeightGradientChannelLimit && bnn_sconv_padded_count(&shape) <= Int(Int32.max) {
-            withUnsafePointer(to: &shape) { s in
-                withPaddedInput(input, shape: s, geometry: g) { padded in
-                    let splitK = GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient,
-                                                    ldc: patch, accumulate: true) { range, output, _, add in
-                        bnn_sconv_backward_weight_padded(cKernel, s, padded, outputGradient, output, add ? 1 : 0,
-                                                         range.lowerBound, range.upperBound, 0, patch)
-                    }
-                    if splitK { return }
-                    forEachWeightColumnRange(geometry: g) { _, n0, n1 in
-                        bnn_sconv_backward_weight_padded(cKernel, s, padded, outputGradient, weightGradient, 1, 0,
-                                                         pixels, n0, n1)
-                    }
+        let readsPaddedInput = g.inputChannels <= paddedWeightGradientChannelLimit
+            && bnn_sconv_padded_count(&shape) <= Int(Int32.max)
+        withUnsafePointer(to: &shape) { s in
+            guard readsPaddedInput else {
+                forEachWeightGradientPiece(geometry: g, weightGradient: weightGradient) { output, add, pixels, n0, n1 in
+                    bnn_sconv_backward_weight(cKernel, s, input, outputGradient, output, add ? 1 : 0,
+                                              pixels.lowerBound, pixels.upperBound, n0, n1)
+                }
+                return
+            }
+            withPaddedInput(input, shape: s, geometry: g) { padded in
+                forEachWeightGradientPiece(geometry: g, weightGradient: weightGradient) { output, add, pixels, n0, n1 in
+                    bnn_sconv_backward_weight_padded(cKernel, s, padded, outputGradient, output, add ? 1 : 0,
+                                                     pixels.lowerBound, pixels.upperBound, n0, n1)
                 }
             }
-            return
         }
-        let splitK = withUnsafePointer(to: &shape) { s in
-            GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient, ldc: patch,
-                               accumulate: true) { range, output, _, add in
-                bnn_sconv_backward_weight(cKernel, s, input, outputGradient, output, add ? 1 : 0, range.lowerBound,
-                                          range.upperBound, 0, patch)
-            }
+    }
+
+    /// Runs a weight gradient (accumulated into `weightGradient`, O×kH·kW·C) on all threads: split over
+    /// the output pixels into private partial sums when the gradient is small (``GEMM`` K split), else
+    /// over its kH·kW·C columns. `sum(output, accumulate, pixels, n0, n1)` adds the products of
+    /// `pixels` into columns `n0 ..< n1` of `output` (rows of kH·kW·C), or stores them there when
+    /// `accumulate` is false.
+    static func forEachWeightGradientPiece(
+        geometry g: ConvolutionGeometry, weightGradient: UnsafeMutablePointer<Float>,
+        _ sum: (UnsafeMutablePointer<Float>, Bool, Range<Int>, Int, Int) -> Void
+    ) {
+        let pixels = g.batch * g.outputPixels, patch = g.patchSize
+        let splitK = GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient, ldc: patch,
+                                        accumulate: true) { range, output, _, add in
+            sum(output, add, range, 0, patch)
         }
         if splitK { return }
-        forEachWeightColumnRange(geometry: g) { s, n0, n1 in
-            bnn_sconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, 0, pixels, n0, n1)
-        }
+        forEachWeightColumnRange(geometry: g) { _, n0, n1 in sum(weightGradient, true, 0..<pixels, n0, n1) }
     }
 
     /// The most input channels for which the weight gradient reads its patches straight from the padded
