@@ -53,7 +53,7 @@ bnn_bgemm_kernel bnn_bgemm_active_kernel(void) {
 }
 
 bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel) {
-    bnn_bgemm_microkernel_info info = {bnn_bgemm_microkernel_reference, BNN_SGEMM_MR, BNN_BGEMM_NR};
+    bnn_bgemm_microkernel_info info = {bnn_bgemm_microkernel_reference, BNN_SGEMM_MR, BNN_BGEMM_NR, BNN_SGEMM_MR};
     if (!bnn_bgemm_kernel_available(kernel)) return info;
     switch (kernel) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -61,6 +61,9 @@ bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel) {
         info.run = bnn_bgemm_microkernel_avx512;
         info.mr = 12;
         info.nr = 2 * BNN_BGEMM_NR;
+        // A table tile runs as 8 rows plus 4, and 4 rows (8 accumulators) cannot cover the
+        // latency of `vdpbf16ps` at two per cycle: 8-row tiles only.
+        info.table_mr = 8;
         break;
 #endif
 #if defined(__aarch64__)
@@ -71,18 +74,19 @@ bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel) {
     return info;
 }
 
-void bnn_bgemm_microkernel_reference(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                     size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                     int accumulate) {
+void bnn_bgemm_microkernel_reference(size_t pairs, const uint32_t *const *a, size_t a_step,
+                                     const int32_t *a_offsets, const uint16_t *b, size_t b_panel_stride, float *c,
+                                     size_t ldc, size_t mr, size_t nr, int accumulate) {
     (void)b_panel_stride; // one panel: nr ≤ 16
     float acc[BNN_SGEMM_MR][BNN_BGEMM_NR];
     memset(acc, 0, sizeof acc);
     for (size_t p = 0; p < pairs; ++p) {
         const uint16_t *bp = b + p * 2 * BNN_BGEMM_NR;
+        size_t offset = a_offsets ? (size_t)a_offsets[p] : p * a_step;
         for (size_t r = 0; r < mr; ++r) {
             // Each product of two bfloat16 values is exact in single precision.
-            float x0 = bnn_float_from_bf16(a[r * a_stride + 2 * p]);
-            float x1 = bnn_float_from_bf16(a[r * a_stride + 2 * p + 1]);
+            uint32_t pair = a[r][offset];
+            float x0 = bnn_float_from_bf16((uint16_t)pair), x1 = bnn_float_from_bf16((uint16_t)(pair >> 16));
             for (size_t j = 0; j < BNN_BGEMM_NR; ++j) {
                 acc[r][j] += x0 * bnn_float_from_bf16(bp[2 * j]);
                 acc[r][j] += x1 * bnn_float_from_bf16(bp[2 * j + 1]);
@@ -133,7 +137,7 @@ void bnn_bgemm_pack_b(int trans_b, size_t n, size_t k, const float *b, size_t ld
 }
 
 void bnn_bgemm_drive(bnn_bgemm_microkernel_info kernel, const bnn_sgemm_kblock *blocks, size_t block_count,
-                     bnn_bgemm_fill_a fill, void *context, const uint16_t *packed_b, size_t b_panel_stride,
+                     bnn_bgemm_rows rows, void *context, const uint16_t *packed_b, size_t b_panel_stride,
                      size_t b_col0, float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0,
                      size_t n1) {
     if (m0 >= m1 || n0 >= n1) return;
@@ -146,41 +150,43 @@ void bnn_bgemm_drive(bnn_bgemm_microkernel_info kernel, const bnn_sgemm_kblock *
     size_t stride = 0;
     for (size_t bi = 0; bi < block_count; ++bi) stride = blocks[bi].length > stride ? blocks[bi].length : stride;
     stride = (stride + 1) / 2 * 2;
-    uint16_t *a_block = bnn_sgemm_alloc(BNN_SGEMM_MC * stride * sizeof(uint16_t));
+    uint16_t *scratch = bnn_sgemm_alloc(BNN_SGEMM_MC * stride * sizeof(uint16_t));
+    const uint32_t *row_pointers[BNN_SGEMM_MC];
     for (size_t ic = m0; ic < m1; ic += BNN_SGEMM_MC) {
         size_t mc = min_size(BNN_SGEMM_MC, m1 - ic);
         for (size_t bi = 0; bi < block_count; ++bi) {
             const bnn_sgemm_kblock *block = &blocks[bi];
             int add = accumulate || bi > 0;
             size_t pairs = (block->length + 1) / 2;
-            fill(context, ic, mc, block, a_block, stride);
+            size_t step = rows(context, ic, mc, block, scratch, stride, row_pointers);
             for (size_t jr = n0; jr < n1; jr += kernel.nr) {
                 size_t nr = min_size(kernel.nr, n1 - jr);
                 const uint16_t *bp = packed_b + (jr - b_col0) / BNN_BGEMM_NR * b_panel_stride + block->k0 * BNN_BGEMM_NR;
                 for (size_t ir = 0; ir < mc; ir += kernel.mr) {
-                    kernel.run(pairs, a_block + ir * stride, stride, bp, b_panel_stride, c + (ic + ir) * ldc + jr, ldc,
+                    kernel.run(pairs, row_pointers + ir, step, NULL, bp, b_panel_stride, c + (ic + ir) * ldc + jr, ldc,
                                min_size(kernel.mr, mc - ir), nr, add);
                 }
             }
         }
     }
-    free(a_block);
+    free(scratch);
 }
 
-void bnn_bgemm_fill_matrix(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *dst,
-                           size_t stride) {
+size_t bnn_bgemm_rows_matrix(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *scratch,
+                             size_t stride, const uint32_t **rows) {
     const bnn_bgemm_matrix *source = context;
     size_t length = block->length;
+    for (size_t i = 0; i < count; ++i) rows[i] = (const uint32_t *)(const void *)(scratch + i * stride);
     if (!source->transposed) {
         for (size_t i = 0; i < count; ++i) {
-            bnn_bf16_round(source->a + (m + i) * source->lda + block->k0, dst + i * stride, length);
-            if (length % 2) dst[i * stride + length] = 0;
+            bnn_bf16_round(source->a + (m + i) * source->lda + block->k0, scratch + i * stride, length);
+            if (length % 2) scratch[i * stride + length] = 0;
         }
-        return;
+        return 1;
     }
     // A stored K×M: read two rows of A (contiguous along M) at a time and write the block's
     // columns as pairs.
-    uint32_t *pairs = (uint32_t *)(void *)dst;
+    uint32_t *pairs = (uint32_t *)(void *)scratch;
     const size_t pair_stride = stride / 2;
     for (size_t p = 0; p < length; p += 2) {
         const float *low = source->a + (block->k0 + p) * source->lda + m;
@@ -191,6 +197,7 @@ void bnn_bgemm_fill_matrix(void *context, size_t m, size_t count, const bnn_sgem
             for (size_t i = 0; i < count; ++i) pairs[i * pair_stride + p / 2] = bnn_bgemm_pair(low[i], 0);
         }
     }
+    return 1;
 }
 
 void bnn_bgemm_packed(bnn_bgemm_kernel kernel, int trans_a, size_t k, const float *a, size_t lda,
@@ -202,7 +209,7 @@ void bnn_bgemm_packed(bnn_bgemm_kernel kernel, int trans_a, size_t k, const floa
     bnn_sgemm_kblock *blocks = capacity <= 64 ? stack_blocks : bnn_sgemm_alloc(capacity * sizeof *blocks);
     size_t count = bnn_sgemm_split_k_even(0, k, 0, blocks, 0); // every block starts on a pair
     bnn_bgemm_matrix source = {a, lda, trans_a};
-    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, bnn_bgemm_fill_matrix, &source, packed_b,
+    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, bnn_bgemm_rows_matrix, &source, packed_b,
                     2 * ((k + 1) / 2) * BNN_BGEMM_NR, 0, c, ldc, accumulate, m0, m1, n0, n1);
     if (blocks != stack_blocks) free(blocks);
 }

@@ -1,6 +1,7 @@
 // AVX512-BF16 micro-kernel: a 12×32 tile of C in 24 zmm accumulators over two packed bfloat16 B
 // panels; per pair of K steps two B vectors (16 columns × 2 steps each) are loaded and each of the
-// twelve A rows broadcasts its pair once into `vdpbf16ps`, which multiplies the pairs and adds both
+// twelve A rows (each through its own pointer, at a pair step or through a table of pair offsets)
+// broadcasts its pair once into `vdpbf16ps`, which multiplies the pairs and adds both
 // products to the single-precision accumulators (24 two-step multiply-adds per 14 loads, twice the
 // work of an FMA at the same issue rate on Zen 4/5). Edge tiles of at most 4 or 8 rows run a
 // shorter copy of the loop.
@@ -18,21 +19,26 @@ int bnn_bgemm_cpu_has_avx512_bf16(void) {
 }
 
 /// The `rows`×32 tile (`rows` ≤ 12, a compile-time constant after inlining, so the accumulators
-/// stay in registers) over `pairs` pairs of K steps.
+/// stay in registers) over `pairs` pairs of K steps with pair step `step`, or the pair offsets
+/// `offsets` when they are set (a compile-time NULL after inlining otherwise); rows past `mr` repeat
+/// row 0 and are not stored.
 BNN_AVX512_BF16 static inline __attribute__((always_inline)) void
-tile_x32(size_t rows, size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b0p, const uint16_t *b1p,
-         __m512 acc[12][2]) {
+tile_x32(size_t rows, size_t mr, size_t pairs, const uint32_t *const *a, size_t step, const int32_t *offsets,
+         const uint16_t *b0p, const uint16_t *b1p, __m512 acc[12][2]) {
+    const uint32_t *row[12];
     __m512 c[12][2];
 #pragma clang loop unroll(full)
-    for (size_t r = 0; r < 12; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+    for (size_t r = 0; r < 12; ++r) {
+        row[r] = a[r < rows && r < mr ? r : 0];
+        c[r][0] = c[r][1] = _mm512_setzero_ps();
+    }
     for (size_t p = 0; p < pairs; ++p) {
         __m512bh b0 = (__m512bh)_mm512_loadu_si512(b0p + p * 32), b1 = (__m512bh)_mm512_loadu_si512(b1p + p * 32);
+        size_t o = offsets ? (size_t)offsets[p] : p * step;
 #pragma clang loop unroll(full)
         for (size_t r = 0; r < 12; ++r) {
             if (r < rows) {
-                int32_t pair;
-                memcpy(&pair, a + r * a_stride + 2 * p, sizeof pair);
-                __m512bh x = (__m512bh)_mm512_set1_epi32(pair);
+                __m512bh x = (__m512bh)_mm512_set1_epi32((int32_t)row[r][o]);
                 c[r][0] = _mm512_dpbf16_ps(c[r][0], x, b0);
                 c[r][1] = _mm512_dpbf16_ps(c[r][1], x, b1);
             }
@@ -42,15 +48,34 @@ tile_x32(size_t rows, size_t pairs, const uint16_t *a, size_t a_stride, const ui
     for (size_t r = 0; r < 12; ++r) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
 }
 
-BNN_AVX512_BF16 void bnn_bgemm_microkernel_avx512(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                                  size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                                  int accumulate) {
+/// Runs the tile with the fewest rows (4, 8 or 12) covering `mr` (at most 8 with an offset table),
+/// for an offset table, a unit or a general pair step.
+BNN_AVX512_BF16 static void tile_rows(size_t mr, size_t pairs, const uint32_t *const *a, size_t step,
+                                      const int32_t *offsets, const uint16_t *b0p, const uint16_t *b1p,
+                                      __m512 acc[12][2]) {
+    if (offsets) {
+        // At most 8 rows (`table_mr`): with a table the compiler hoists every row's broadcast above
+        // the products, and 12 rows would then need more than 32 registers.
+        if (mr <= 4) tile_x32(4, mr, pairs, a, 0, offsets, b0p, b1p, acc);
+        else tile_x32(8, mr, pairs, a, 0, offsets, b0p, b1p, acc);
+    } else if (step == 1) {
+        if (mr <= 4) tile_x32(4, mr, pairs, a, 1, NULL, b0p, b1p, acc);
+        else if (mr <= 8) tile_x32(8, mr, pairs, a, 1, NULL, b0p, b1p, acc);
+        else tile_x32(12, mr, pairs, a, 1, NULL, b0p, b1p, acc);
+    } else {
+        if (mr <= 4) tile_x32(4, mr, pairs, a, step, NULL, b0p, b1p, acc);
+        else if (mr <= 8) tile_x32(8, mr, pairs, a, step, NULL, b0p, b1p, acc);
+        else tile_x32(12, mr, pairs, a, step, NULL, b0p, b1p, acc);
+    }
+}
+
+BNN_AVX512_BF16 void bnn_bgemm_microkernel_avx512(size_t pairs, const uint32_t *const *a, size_t a_step,
+                                                  const int32_t *a_offsets, const uint16_t *b, size_t b_panel_stride,
+                                                  float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
     // With one panel left the second stream re-reads the first; its results are not stored.
     const uint16_t *b1 = nr > BNN_BGEMM_NR ? b + b_panel_stride : b;
     __m512 acc[12][2];
-    if (mr <= 4) tile_x32(4, pairs, a, a_stride, b, b1, acc);
-    else if (mr <= 8) tile_x32(8, pairs, a, a_stride, b, b1, acc);
-    else tile_x32(12, pairs, a, a_stride, b, b1, acc);
+    tile_rows(mr, pairs, a, a_step, a_offsets, b, b1, acc);
     __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
     __mmask16 m1 = (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xFFFF : (1u << (nr - 16)) - 1);
     for (size_t r = 0; r < mr; ++r) {

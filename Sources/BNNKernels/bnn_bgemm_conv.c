@@ -22,8 +22,8 @@ void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, si
     }
 }
 
-/// A single-precision row provider over the padded input `base`, whose rows `fill_rounded_rows`
-/// reads from `rounded`, the same input already rounded to bfloat16 (same layout).
+/// A single-precision row provider over the padded input `base`, whose rows `rounded_rows` reads
+/// from `rounded`, the same input already rounded to bfloat16 (same layout).
 typedef struct {
     bnn_sgemm_rows rows;
     void *context;
@@ -32,16 +32,26 @@ typedef struct {
     const float *pointers[BNN_SGEMM_MC + BNN_SGEMM_MR_MAX];
 } rounded_rows_source;
 
-/// The `bnn_bgemm_fill_a` of a `rounded_rows_source`: each row element `p` is `row[p · step]`, or
-/// `row[a_offsets[p]]` for a block with a tap table, taken from the rounded copy (no rounding here).
-static void fill_rounded_rows(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *dst,
-                              size_t stride) {
+/// The `bnn_bgemm_rows` of a `rounded_rows_source`: each row element `p` is `row[p · step]`, or
+/// `row[a_offsets[p]]` for a block with a tap table, taken from the rounded copy. Contiguous rows of
+/// whole pairs (the kernel rows of an even channel count) are read in place; the others are
+/// copied into `scratch` as pairs (no rounding here).
+static size_t rounded_rows(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *scratch,
+                           size_t stride, const uint32_t **rows) {
     rounded_rows_source *source = context;
     size_t step = source->rows(source->context, m, count, block, source->pointers);
     size_t length = block->length;
+    int in_place = !block->a_offsets && step == 1 && length % 2 == 0;
+    for (size_t i = 0; i < count && in_place; ++i) in_place = (source->pointers[i] - source->base) % 2 == 0;
+    if (in_place) {
+        for (size_t i = 0; i < count; ++i) {
+            rows[i] = (const uint32_t *)(const void *)(source->rounded + (source->pointers[i] - source->base));
+        }
+        return 1;
+    }
     for (size_t i = 0; i < count; ++i) {
         const uint16_t *row = source->rounded + (source->pointers[i] - source->base);
-        uint16_t *out = dst + i * stride;
+        uint16_t *out = scratch + i * stride;
         if (block->a_offsets) {
             for (size_t p = 0; p < length; ++p) out[p] = row[block->a_offsets[p]];
         } else if (step == 1) {
@@ -50,7 +60,9 @@ static void fill_rounded_rows(void *context, size_t m, size_t count, const bnn_s
             for (size_t p = 0; p < length; ++p) out[p] = row[p * step];
         }
         if (length % 2) out[length] = 0;
+        rows[i] = (const uint32_t *)(const void *)out;
     }
+    return 1;
 }
 
 void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
@@ -62,7 +74,7 @@ void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, 
     bnn_sconv_direct_rows ctx = bnn_sconv_direct_rows_of(s, padded);
     rounded_rows_source source = {bnn_sconv_rows_direct, &ctx, padded, rounded, {NULL}};
     size_t k = s->kernel_h * s->kernel_w * s->channels;
-    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, fill_rounded_rows, &source, packed_weight,
+    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, rounded_rows, &source, packed_weight,
                     2 * ((k + 1) / 2) * BNN_BGEMM_NR, 0, output, s->out_channels, 0, m0, m1, n0, n1);
     free(blocks);
     free(taps);
@@ -84,7 +96,7 @@ void bnn_bconv_backward_weight(bnn_bgemm_kernel kernel, const bnn_conv_shape *s,
     // A is dYᵀ: the output gradient (pixels × O) read as a transposed O×pixels matrix.
     bnn_bgemm_matrix source = {output_gradient, o, 1};
     if (pixels == 0) {
-        bnn_bgemm_drive(micro, NULL, 0, bnn_bgemm_fill_matrix, &source, pairs, 0, n0, weight_gradient, patch,
+        bnn_bgemm_drive(micro, NULL, 0, bnn_bgemm_rows_matrix, &source, pairs, 0, n0, weight_gradient, patch,
                         accumulate, 0, o, n0, n1);
     }
     for (size_t jc = n0; jc < n1; jc += BNN_SCONV_NC) {
@@ -101,7 +113,7 @@ void bnn_bconv_backward_weight(bnn_bgemm_kernel kernel, const bnn_conv_shape *s,
             }
             source.a = output_gradient + p0 * o;
             bnn_sgemm_kblock block = {0, kc, 0, 0, NULL};
-            bnn_bgemm_drive(micro, &block, 1, bnn_bgemm_fill_matrix, &source, pairs, pair_panel_stride, jc,
+            bnn_bgemm_drive(micro, &block, 1, bnn_bgemm_rows_matrix, &source, pairs, pair_panel_stride, jc,
                             weight_gradient, patch, add, 0, o, jc, jc + nc);
             add = 1;
         }
@@ -109,4 +121,100 @@ void bnn_bconv_backward_weight(bnn_bgemm_kernel kernel, const bnn_conv_shape *s,
     free(patch_row);
     free(pairs);
     free(b_block);
+}
+
+size_t bnn_bconv_weight_pair_count(const bnn_conv_shape *s) {
+    return s->batch * bnn_sconv_out_height(s) * ((bnn_sconv_out_width(s) + 1) / 2);
+}
+
+void bnn_bconv_pair_padded(const bnn_conv_shape *s, const float *padded, size_t i0, size_t i1, uint32_t *pairs) {
+    const size_t count = bnn_sconv_padded_count(s), shift = s->stride * s->channels;
+    if (i1 > count) i1 = count;
+    const size_t split = count > shift ? min_size(i1, count - shift) : 0;
+    size_t i = i0;
+    for (; i < split; ++i) {
+        pairs[i] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(padded[i]))
+            | bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(padded[i + shift])) << 16;
+    }
+    for (; i < i1; ++i) pairs[i] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(padded[i]));
+}
+
+/// Position of a pair of horizontally adjacent output pixels, advanced row-major over the batch.
+typedef struct {
+    size_t image, y, pair;
+} pair_cursor;
+
+void bnn_bconv_backward_weight_paired(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint32_t *pairs,
+                                      const float *output_gradient, float *weight_gradient, int accumulate,
+                                      size_t pair0, size_t pair1, size_t n0, size_t n1) {
+    size_t o = s->out_channels, c = s->channels, kw = s->kernel_w;
+    size_t patch = s->kernel_h * kw * c;
+    if (o == 0 || n0 >= n1) return;
+    size_t rows_count = n1 - n0;
+    size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s), row_pairs = (ow + 1) / 2;
+    size_t hp = s->height + 2 * s->padding, wp = s->width + 2 * s->padding;
+    bnn_bgemm_microkernel_info micro = bnn_bgemm_select(kernel);
+    const size_t block_pairs = BNN_SGEMM_KC / 2;
+    size_t panel_count = (o + BNN_BGEMM_NR - 1) / BNN_BGEMM_NR;
+    // Panels one cache line apart from a multiple of 4 KiB.
+    size_t panel_stride = (block_pairs + 1) * 2 * BNN_BGEMM_NR;
+    uint16_t *panels = bnn_sgemm_alloc(panel_count * panel_stride * sizeof(uint16_t));
+    float *transposed = bnn_sgemm_alloc(rows_count * o * sizeof(float));
+    int32_t offsets[BNN_SGEMM_KC / 2];
+    static const float zeros[1] = {0};
+    const uint32_t **rows = bnn_sgemm_alloc(rows_count * sizeof *rows);
+    // Row r = (tap, channel) starts at the tap's place in the first padded window; the pair's offset
+    // moves it to the window of the pair's left pixel, whose right neighbour is the high half.
+    for (size_t r = n0; r < n1; ++r) {
+        size_t tap = r / c;
+        rows[r - n0] = pairs + ((tap / kw) * wp + tap % kw) * c + r % c;
+    }
+    if (pair0 >= pair1) memset(transposed, 0, rows_count * o * sizeof(float));
+    pair_cursor at = {pair0 / (oh * row_pairs), pair0 % (oh * row_pairs) / row_pairs, pair0 % row_pairs};
+    for (size_t q0 = pair0; q0 < pair1; q0 += block_pairs) {
+        size_t count = min_size(block_pairs, pair1 - q0);
+        for (size_t q = 0; q < count; ++q) {
+            size_t x = 2 * at.pair;
+            offsets[q] = (int32_t)(((at.image * hp + at.y * s->stride) * wp + x * s->stride) * c);
+            const float *low = output_gradient + ((at.image * oh + at.y) * ow + x) * o;
+            // An odd row's last pixel has no partner: it pairs with zeros.
+            const float *high = x + 1 < ow ? low + o : zeros;
+            size_t high_step = x + 1 < ow ? 1 : 0;
+            for (size_t j = 0; j < panel_count; ++j) {
+                uint32_t *dst = (uint32_t *)(void *)(panels + j * panel_stride) + q * BNN_BGEMM_NR;
+                size_t j0 = j * BNN_BGEMM_NR, width = min_size(BNN_BGEMM_NR, o - j0);
+                if (width == BNN_BGEMM_NR && high_step) {
+                    for (size_t jj = 0; jj < BNN_BGEMM_NR; ++jj) dst[jj] = bnn_bgemm_pair(low[j0 + jj], high[j0 + jj]);
+                } else {
+                    for (size_t jj = 0; jj < BNN_BGEMM_NR; ++jj) {
+                        dst[jj] = jj < width ? bnn_bgemm_pair(low[j0 + jj], high[(j0 + jj) * high_step]) : 0;
+                    }
+                }
+            }
+            if (++at.pair == row_pairs) {
+                at.pair = 0;
+                if (++at.y == oh) at.y = 0, ++at.image;
+            }
+        }
+        // Each row tile's pairs stay in L1 while it meets every panel of the output gradient.
+        for (size_t ir = 0; ir < rows_count; ir += micro.table_mr) {
+            for (size_t jr = 0; jr < o; jr += micro.nr) {
+                micro.run(count, rows + ir, 0, offsets, panels + jr / BNN_BGEMM_NR * panel_stride, panel_stride,
+                          transposed + ir * o + jr, o, min_size(micro.table_mr, rows_count - ir),
+                          min_size(micro.nr, o - jr), q0 > pair0);
+            }
+        }
+    }
+    for (size_t oc = 0; oc < o; ++oc) {
+        float *dst = weight_gradient + oc * patch + n0;
+        const float *src = transposed + oc;
+        if (accumulate) {
+            for (size_t r = 0; r < rows_count; ++r) dst[r] += src[r * o];
+        } else {
+            for (size_t r = 0; r < rows_count; ++r) dst[r] = src[r * o];
+        }
+    }
+    free(rows);
+    free(transposed);
+    free(panels);
 }

@@ -8,33 +8,39 @@
 
 #include <string.h>
 
-/// Computes a register tile `C (+)= A·B̃` over `pairs` pairs of K steps. Row `r` of A is the
-/// bfloat16 row `a + r · a_stride` (pairs of K steps adjacent, so one 32-bit load fetches a pair);
-/// rows past `mr` are never read. `b` is a packed micro-panel `[pairs][16][2]`; the next panel
-/// (columns 16…31, only read when `nr` > 16) starts `b_panel_stride` elements later; only the
-/// top-left `mr`×`nr` part of C is written.
-typedef void (*bnn_bgemm_microkernel)(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                      size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                      int accumulate);
+/// Computes a register tile `C (+)= A·B̃` over `pairs` pairs of K steps. `a` holds the tile's row
+/// pointers; pair `q` of row `r` (two bfloat16 K steps in one 32-bit word, the lower step in the low
+/// half) is `a[r][q · a_step]`, or `a[r][a_offsets[q]]` when `a_offsets` is set (the pixel pairs of a
+/// weight gradient read straight from a paired, padded input; then `mr` ≤ the kernel's `table_mr`);
+/// rows past `mr` are never read. `b` is
+/// a packed micro-panel `[pairs][16][2]`; the next panel (columns 16…31, only read when `nr` > 16)
+/// starts `b_panel_stride` elements later; only the top-left `mr`×`nr` part of C is written.
+typedef void (*bnn_bgemm_microkernel)(size_t pairs, const uint32_t *const *a, size_t a_step, const int32_t *a_offsets,
+                                      const uint16_t *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr,
+                                      size_t nr, int accumulate);
 
-/// A micro-kernel and its register tile.
+/// A micro-kernel, its register tile, and the tile height to use with a table of pair offsets
+/// (`table_mr` ≤ `mr`: the rows that keep every accumulator's chain of dependent products long
+/// enough apart when each row's pair is loaded through the table).
 typedef struct {
     bnn_bgemm_microkernel run;
-    size_t mr, nr;
+    size_t mr, nr, table_mr;
 } bnn_bgemm_microkernel_info;
 
-void bnn_bgemm_microkernel_reference(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                     size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                     int accumulate);
+void bnn_bgemm_microkernel_reference(size_t pairs, const uint32_t *const *a, size_t a_step,
+                                     const int32_t *a_offsets, const uint16_t *b, size_t b_panel_stride, float *c,
+                                     size_t ldc, size_t mr, size_t nr, int accumulate);
 #if defined(__x86_64__) || defined(__i386__)
-void bnn_bgemm_microkernel_avx512(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                  size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr, int accumulate);
+void bnn_bgemm_microkernel_avx512(size_t pairs, const uint32_t *const *a, size_t a_step, const int32_t *a_offsets,
+                                  const uint16_t *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                  int accumulate);
 /// Whether the CPU has AVX-512F and AVX512-BF16.
 int bnn_bgemm_cpu_has_avx512_bf16(void);
 #endif
 #if defined(__aarch64__)
-void bnn_bgemm_microkernel_neon(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr, int accumulate);
+void bnn_bgemm_microkernel_neon(size_t pairs, const uint32_t *const *a, size_t a_step, const int32_t *a_offsets,
+                                const uint16_t *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
+                                int accumulate);
 /// Whether the CPU has the Armv8.6 BF16 extension.
 int bnn_bgemm_cpu_has_neon_bf16(void);
 #endif
@@ -63,10 +69,13 @@ static inline uint32_t bnn_bgemm_pair(float low, float high) {
 /// The micro-kernel of `kernel`, or the reference one when that variant cannot run here.
 bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel);
 
-/// Writes rows `[m, m + count)` of A restricted to K block `block` as bfloat16 into `dst` (row `i`
-/// at `dst + i · stride`), each row zero-padded to an even length.
-typedef void (*bnn_bgemm_fill_a)(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
-                                 uint16_t *dst, size_t stride);
+/// Points `rows[0..<count]` at the bfloat16 pairs of rows `[m, m + count)` of A restricted to K
+/// block `block` (`block->k0` even) and returns the pair step of a row (see
+/// `bnn_bgemm_microkernel`): straight into the provider's own bfloat16 data where it has them, else
+/// rounded or copied into `scratch` (row `i` at `scratch + i · stride` elements, `stride` even, each
+/// row zero-padded to an even length).
+typedef size_t (*bnn_bgemm_rows)(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
+                                 uint16_t *scratch, size_t stride, const uint32_t **rows);
 
 /// A single-precision A stored with rows along K (M×K), or along M (K×M) when `transposed`.
 typedef struct {
@@ -75,16 +84,16 @@ typedef struct {
     int transposed;
 } bnn_bgemm_matrix;
 
-/// The `bnn_bgemm_fill_a` of a `bnn_bgemm_matrix` context.
-void bnn_bgemm_fill_matrix(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *dst,
-                           size_t stride);
+/// The `bnn_bgemm_rows` provider of a `bnn_bgemm_matrix` context: rounds the block into `scratch`.
+size_t bnn_bgemm_rows_matrix(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *scratch,
+                             size_t stride, const uint32_t **rows);
 
 /// The blocked loop nest: `C[m0..<m1, n0..<n1] (+)= A·B̃` where B̃ is packed in 16-column
 /// bfloat16 panels `[K / 2][16][2]` (every block's `k0` even), panel 0 (column `b_col0`) at
 /// `packed_b` and each next one `b_panel_stride` elements later; A comes block by block from
-/// `fill`, rounded into a scratch block the driver allocates.
+/// `rows`, with a scratch block the driver allocates.
 void bnn_bgemm_drive(bnn_bgemm_microkernel_info kernel, const bnn_sgemm_kblock *blocks, size_t block_count,
-                     bnn_bgemm_fill_a fill, void *context, const uint16_t *packed_b, size_t b_panel_stride,
+                     bnn_bgemm_rows rows, void *context, const uint16_t *packed_b, size_t b_panel_stride,
                      size_t b_col0, float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0,
                      size_t n1);
 

@@ -1,6 +1,6 @@
 // NEON BF16 micro-kernel (Armv8.6 BF16 extension, e.g. Graviton 3, Apple M2): a 6×16 tile of C in
 // 24 accumulators over one packed bfloat16 B panel; per pair of K steps four B vectors (4 columns
-// × 2 steps each) are loaded, the six rows' pairs are gathered into two vectors, and `BFDOT` by
+// × 2 steps each) are loaded, the six rows' pairs (each row through its own pointer) are gathered into two vectors, and `BFDOT` by
 // lane adds each row's two products to its accumulators. Compiled with a target attribute and
 // chosen only when the CPU reports BF16 (HWCAP2_BF16 on Linux, FEAT_BF16 on Apple systems).
 #include "bnn_bgemm_internal.h"
@@ -31,17 +31,18 @@ int bnn_bgemm_cpu_has_neon_bf16(void) {
 
 #define BNN_NEON_BF16 __attribute__((target("bf16")))
 
-/// The pairs of rows `first`, `first + 1`, … (at most four, the rest repeat row `first`) at pair `p`.
-BNN_NEON_BF16 static inline bfloat16x8_t row_pairs(const uint16_t *a, size_t a_stride, size_t first, size_t count,
-                                                   size_t p) {
+/// The pairs of rows `first`, `first + 1`, … (at most four, the rest repeat row `first`) at pair
+/// offset `offset`.
+BNN_NEON_BF16 static inline bfloat16x8_t row_pairs(const uint32_t *const *a, size_t first, size_t count,
+                                                   size_t offset) {
     uint32_t lanes[4];
-    for (size_t i = 0; i < 4; ++i) memcpy(&lanes[i], a + (first + (i < count ? i : 0)) * a_stride + 2 * p, 4);
+    for (size_t i = 0; i < 4; ++i) lanes[i] = a[first + (i < count ? i : 0)][offset];
     return vreinterpretq_bf16_u32(vld1q_u32(lanes));
 }
 
-BNN_NEON_BF16 void bnn_bgemm_microkernel_neon(size_t pairs, const uint16_t *a, size_t a_stride, const uint16_t *b,
-                                              size_t b_panel_stride, float *c, size_t ldc, size_t mr, size_t nr,
-                                              int accumulate) {
+BNN_NEON_BF16 void bnn_bgemm_microkernel_neon(size_t pairs, const uint32_t *const *a, size_t a_step,
+                                              const int32_t *a_offsets, const uint16_t *b, size_t b_panel_stride,
+                                              float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
     (void)b_panel_stride; // one panel: nr ≤ 16
     float32x4_t acc[6][4];
     for (size_t r = 0; r < 6; ++r) {
@@ -51,8 +52,9 @@ BNN_NEON_BF16 void bnn_bgemm_microkernel_neon(size_t pairs, const uint16_t *a, s
     for (size_t p = 0; p < pairs; ++p) {
         const bfloat16_t *bp = (const bfloat16_t *)(b + p * 2 * BNN_BGEMM_NR);
         bfloat16x8_t bv[4] = {vld1q_bf16(bp), vld1q_bf16(bp + 8), vld1q_bf16(bp + 16), vld1q_bf16(bp + 24)};
-        bfloat16x8_t x0 = row_pairs(a, a_stride, 0, low, p);
-        bfloat16x8_t x1 = high ? row_pairs(a, a_stride, 4, high, p) : x0;
+        size_t offset = a_offsets ? (size_t)a_offsets[p] : p * a_step;
+        bfloat16x8_t x0 = row_pairs(a, 0, low, offset);
+        bfloat16x8_t x1 = high ? row_pairs(a, 4, high, offset) : x0;
         for (size_t j = 0; j < 4; ++j) {
             acc[0][j] = vbfdotq_laneq_f32(acc[0][j], bv[j], x0, 0);
             acc[1][j] = vbfdotq_laneq_f32(acc[1][j], bv[j], x0, 1);

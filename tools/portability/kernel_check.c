@@ -183,6 +183,86 @@ static int check_convolution(void) {
     return cases;
 }
 
+// MARK: - bfloat16 convolution
+
+/// `count` random values that bfloat16 holds exactly, so that any misplaced term shows far above the
+/// single-precision summation bound.
+static float *random_bf16_floats(size_t count) {
+    float *values = random_floats(count);
+    for (size_t i = 0; i < count; i++) values[i] = bnn_float_from_bf16(bnn_bf16_from_float(values[i]));
+    return values;
+}
+
+/// The bfloat16 direct forward pass and the paired weight gradient (over two pair ranges and two
+/// column ranges), by the dispatched and the reference kernel, against loops on exact bfloat16 values.
+static int check_bconv(void) {
+    static const bnn_conv_shape shapes[] = {
+        {1, 7, 7, 130, 33, 3, 3, 2, 1}, {2, 9, 9, 64, 40, 3, 1, 1, 1}, {1, 15, 15, 3, 17, 7, 7, 2, 3},
+        {1, 20, 20, 65, 16, 3, 3, 1, 1}, {2, 5, 7, 24, 9, 2, 3, 1, 0},
+    };
+    const bnn_bgemm_kernel kernels[2] = {bnn_bgemm_active_kernel(), BNN_BGEMM_REFERENCE};
+    int cases = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const bnn_conv_shape *s = &shapes[i];
+        const size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s), o = s->out_channels;
+        const size_t m = s->batch * oh * ow, k = s->kernel_h * s->kernel_w * s->channels;
+        const size_t count = bnn_sconv_padded_count(s), pairs = bnn_bconv_weight_pair_count(s);
+        float *x = random_bf16_floats(s->batch * s->height * s->width * s->channels);
+        float *w = random_bf16_floats(o * k), *dy = random_bf16_floats(m * o);
+        double *expected = malloc(m * o * sizeof(double));
+        naive_convolution(s, x, w, expected);
+        float *padded = malloc(count * sizeof(float));
+        bnn_sconv_pad_input(s, x, 0, s->batch, padded);
+        uint16_t *rounded = malloc(count * sizeof(uint16_t));
+        bnn_bf16_round(padded, rounded, count);
+        uint32_t *paired = malloc(count * sizeof(uint32_t));
+        bnn_bconv_pair_padded(s, padded, 0, count / 2, paired);
+        bnn_bconv_pair_padded(s, padded, count / 2, count, paired);
+        uint16_t *packed = malloc(bnn_bgemm_packed_b_count(o, k) * sizeof(uint16_t));
+        bnn_bgemm_pack_b(1, o, k, w, k, 0, (o + BNN_BGEMM_NR - 1) / BNN_BGEMM_NR, packed);
+        float *y = malloc(m * o * sizeof(float)), *dw = malloc(o * k * sizeof(float));
+        for (int variant = 0; variant < 2; variant++) {
+            bnn_bconv_forward_direct(kernels[variant], s, padded, rounded, packed, y, 0, m, 0, o);
+            double worst = 0;
+            for (size_t j = 0; j < m * o; j++) {
+                const double error = fabs(y[j] - expected[j]) / (1e-5 * (double)k + 1e-6);
+                if (error > worst) worst = error;
+            }
+            bnn_bconv_backward_weight_paired(kernels[variant], s, paired, dy, dw, 0, 0, pairs / 2, 0, k / 2);
+            bnn_bconv_backward_weight_paired(kernels[variant], s, paired, dy, dw, 1, pairs / 2, pairs, 0, k / 2);
+            bnn_bconv_backward_weight_paired(kernels[variant], s, paired, dy, dw, 0, 0, pairs, k / 2, k);
+            double worst_weight = 0;
+            for (size_t oc = 0; oc < o; oc++) {
+                for (size_t q = 0; q < k; q++) {
+                    const size_t ky = q / (s->kernel_w * s->channels), kx = q / s->channels % s->kernel_w,
+                                 c = q % s->channels;
+                    double sum = 0;
+                    for (size_t p = 0; p < m; p++) {
+                        const size_t n = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
+                        const long iy = (long)(oy * s->stride + ky) - (long)s->padding;
+                        const long ix = (long)(ox * s->stride + kx) - (long)s->padding;
+                        if (iy < 0 || ix < 0 || iy >= (long)s->height || ix >= (long)s->width) continue;
+                        sum += (double)dy[p * o + oc] * x[((n * s->height + (size_t)iy) * s->width + (size_t)ix) * s->channels + c];
+                    }
+                    const double error = fabs(dw[oc * k + q] - sum) / (1e-5 * (double)m + 1e-6);
+                    if (error > worst_weight) worst_weight = error;
+                }
+            }
+            char label[112];
+            snprintf(label, sizeof label, "bf16 kernel %d shape %zu forward: error %.2f of the bound",
+                     (int)kernels[variant], i, worst);
+            expect(worst <= 1, "bfloat16 convolution", label);
+            snprintf(label, sizeof label, "bf16 kernel %d shape %zu paired weight gradient: error %.2f of the bound",
+                     (int)kernels[variant], i, worst_weight);
+            expect(worst_weight <= 1, "bfloat16 convolution", label);
+            cases += 2;
+        }
+        free(x), free(w), free(dy), free(expected), free(padded), free(rounded), free(paired), free(packed), free(y),
+            free(dw);
+    }
+    return cases;
+}
+
 // MARK: - Binary convolution
 
 /// One binary case: the dispatched kernel against the reference kernel bit for bit (dots, fused
@@ -404,6 +484,8 @@ int main(void) {
            bnn_bgemm_active_kernel() == BNN_BGEMM_REFERENCE ? "reference only" : "bf16 instructions", cases);
     cases = check_convolution();
     printf("float convolution: %d cases\n", cases);
+    cases = check_bconv();
+    printf("bfloat16 convolution: %d cases\n", cases);
     cases = check_binary();
     printf("binary convolution: %d cases\n", cases);
     cases = check_parallel();

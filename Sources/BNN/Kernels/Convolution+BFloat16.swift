@@ -76,6 +76,10 @@ extension Convolution {
     }
 
     /// Weight gradient with bfloat16 operands (see ``backwardWeight(input:outputGradient:weightGradient:geometry:kernel:precision:)``).
+    /// Up to ``paddedWeightGradientChannelLimit`` input channels the patches are read in place from a
+    /// paired copy of the padded input (`bnn_bconv_pair_padded`: each 32-bit word holds a tap of two
+    /// horizontally adjacent output pixels, the K-step pair of `vdpbf16ps`), made once per call in
+    /// parallel in a block of ``TensorAllocator/shared``; wider inputs gather their patch panels.
     static func backwardWeightBF16(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                    weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
         if isPointwise(g) {
@@ -85,8 +89,30 @@ extension Convolution {
             return
         }
         let cKernel = BFloat16GEMM.Kernel.active.cValue
-        forEachWeightColumnRange(geometry: g) { s, n0, n1 in
-            bnn_bconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, n0, n1)
+        var shape = cShape(g)
+        let count = bnn_sconv_padded_count(&shape)
+        guard g.inputChannels <= paddedWeightGradientChannelLimit && count <= Int(Int32.max) else {
+            forEachWeightColumnRange(geometry: g) { s, n0, n1 in
+                bnn_bconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, n0, n1)
+            }
+            return
+        }
+        let steps = bnn_bconv_weight_pair_count(&shape)
+        withUnsafePointer(to: &shape) { s in
+            withPaddedInput(input, shape: s, geometry: g) { padded in
+                let (block, reservedBytes) = TensorAllocator.shared.allocate(
+                    byteCount: max(1, count) * MemoryLayout<UInt32>.stride)
+                defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
+                let pairs = block.bindMemory(to: UInt32.self, capacity: max(1, count))
+                Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
+                    bnn_bconv_pair_padded(s, padded, range.lowerBound, range.upperBound, pairs)
+                }
+                forEachWeightGradientPiece(geometry: g, steps: steps, weightGradient: weightGradient) {
+                    output, add, pairRange, n0, n1 in
+                    bnn_bconv_backward_weight_paired(cKernel, s, pairs, outputGradient, output, add ? 1 : 0,
+                                                     pairRange.lowerBound, pairRange.upperBound, n0, n1)
+                }
+            }
         }
     }
 }

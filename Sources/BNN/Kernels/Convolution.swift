@@ -193,15 +193,16 @@ public enum Convolution {
     }
 
     /// Runs a weight gradient (accumulated into `weightGradient`, O×kH·kW·C) on all threads: split over
-    /// the output pixels into private partial sums when the gradient is small (``GEMM`` K split), else
-    /// over its kH·kW·C columns. `sum(output, accumulate, pixels, n0, n1)` adds the products of
-    /// `pixels` into columns `n0 ..< n1` of `output` (rows of kH·kW·C), or stores them there when
+    /// its K steps (the output pixels, or `steps` of another kind such as the pixel pairs of the
+    /// bfloat16 pass) into private partial sums when the gradient is small (``GEMM`` K split), else
+    /// over its kH·kW·C columns. `sum(output, accumulate, steps, n0, n1)` adds the products of the K
+    /// steps `steps` into columns `n0 ..< n1` of `output` (rows of kH·kW·C), or stores them there when
     /// `accumulate` is false.
     static func forEachWeightGradientPiece(
-        geometry g: ConvolutionGeometry, weightGradient: UnsafeMutablePointer<Float>,
+        geometry g: ConvolutionGeometry, steps: Int? = nil, weightGradient: UnsafeMutablePointer<Float>,
         _ sum: (UnsafeMutablePointer<Float>, Bool, Range<Int>, Int, Int) -> Void
     ) {
-        let pixels = g.batch * g.outputPixels, patch = g.patchSize
+        let pixels = steps ?? g.batch * g.outputPixels, patch = g.patchSize
         let splitK = GEMM.forEachKPiece(m: g.outputChannels, n: patch, k: pixels, c: weightGradient, ldc: patch,
                                         accumulate: true) { range, output, _, add in
             sum(output, add, range, 0, patch)

@@ -93,6 +93,27 @@ void bnn_bconv_backward_weight(bnn_bgemm_kernel kernel, const bnn_conv_shape *s,
                                const float *output_gradient, float *weight_gradient, int accumulate, size_t n0,
                                size_t n1);
 
+/// K steps of the paired weight gradient: pairs of horizontally adjacent output pixels of each output
+/// row (`ceil(OW / 2)` per row, the last one of an odd row alone), over the batch: N·OH·⌈OW/2⌉.
+size_t bnn_bconv_weight_pair_count(const bnn_conv_shape *s);
+
+/// Writes elements `[i0, i1)` of the paired copy of a zero-padded input (`bnn_sconv_pad_input`,
+/// `bnn_sconv_padded_count` values): `pairs[i]` holds `padded[i]` rounded to bfloat16 in its low
+/// half and `padded[i + stride · C]` (the same tap of the next output pixel to the right, 0 past the
+/// end) in its high half, so one 32-bit load gives a K-step pair of the weight gradient. Threads may
+/// write disjoint ranges.
+void bnn_bconv_pair_padded(const bnn_conv_shape *s, const float *padded, size_t i0, size_t i1, uint32_t *pairs);
+
+/// The bfloat16 twin of `bnn_sconv_backward_weight_padded`: weight gradient columns `[n0, n1)` (any
+/// range) `(+)=` the sum over pixel pairs `[pair0, pair1)` (`bnn_bconv_weight_pair_count`) of
+/// `dYᵀ · patches`, computed as `patchesᵀ · dY` with `patchesᵀ` read in place from `pairs`
+/// (`bnn_bconv_pair_padded`) through one offset per pair and the output gradient rounded to
+/// bfloat16 block by block; sums in single precision. Stores instead of adding when `accumulate` is
+/// 0. The padded count must fit in `int32_t`. Allocates its scratch blocks.
+void bnn_bconv_backward_weight_paired(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint32_t *pairs,
+                                      const float *output_gradient, float *weight_gradient, int accumulate,
+                                      size_t pair0, size_t pair1, size_t n0, size_t n1);
+
 /// Register-only peak of `vdpbf16ps`: floating-point operations performed (a multiply-add counts
 /// 2, so one 512-bit instruction counts 64), 0 when the CPU lacks AVX512-BF16.
 double bnn_probe_bf16_dot512(int64_t iterations, float *sink);
