@@ -22,59 +22,73 @@ void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, si
     }
 }
 
-/// A single-precision row provider over the padded input `base`, whose rows `rounded_rows` reads
-/// from `rounded`, the same input already rounded to bfloat16 (same layout).
-typedef struct {
-    bnn_sgemm_rows rows;
-    void *context;
-    const float *base;
-    const uint16_t *rounded;
-    const float *pointers[BNN_SGEMM_MC + BNN_SGEMM_MR_MAX];
-} rounded_rows_source;
+void bnn_bconv_pad_round_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1,
+                               uint16_t *rounded) {
+    const size_t c = s->channels, pad = s->padding, hp = s->height + 2 * pad, wp = s->width + 2 * pad;
+    for (size_t image = image0; image < image1; ++image) {
+        uint16_t *dst = rounded + image * hp * wp * c;
+        memset(dst, 0, pad * wp * c * sizeof(uint16_t));
+        for (size_t y = 0; y < s->height; ++y) {
+            uint16_t *row = dst + (pad + y) * wp * c;
+            memset(row, 0, pad * c * sizeof(uint16_t));
+            bnn_bf16_round(input + (image * s->height + y) * s->width * c, row + pad * c, s->width * c);
+            memset(row + (pad + s->width) * c, 0, pad * c * sizeof(uint16_t));
+        }
+        memset(dst + (pad + s->height) * wp * c, 0, pad * wp * c * sizeof(uint16_t));
+    }
+}
 
-/// The `bnn_bgemm_rows` of a `rounded_rows_source`: each row element `p` is `row[p · step]`, or
-/// `row[a_offsets[p]]` for a block with a tap table, taken from the rounded copy. Contiguous rows of
-/// whole pairs (the kernel rows of an even channel count) are read in place; the others are
-/// copied into `scratch` as pairs (no rounding here).
+/// The rows of the direct pass over a padded input rounded to bfloat16.
+typedef struct {
+    const bnn_conv_shape *shape;
+    const uint16_t *rounded;
+    size_t oh, ow, hp, wp;
+} rounded_direct_rows;
+
+/// The `bnn_bgemm_rows` of a `rounded_direct_rows` context: kernel row `block->tag` of a pixel's
+/// patch is kW·C contiguous values of the rounded input, read in place when it is whole pairs (an
+/// even channel count), else copied into `scratch`, element `p` from `a_offsets[p]` for a block
+/// with a tap table.
 static size_t rounded_rows(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block, uint16_t *scratch,
                            size_t stride, const uint32_t **rows) {
-    rounded_rows_source *source = context;
-    size_t step = source->rows(source->context, m, count, block, source->pointers);
-    size_t length = block->length;
-    int in_place = !block->a_offsets && step == 1 && length % 2 == 0;
-    for (size_t i = 0; i < count && in_place; ++i) in_place = (source->pointers[i] - source->base) % 2 == 0;
-    if (in_place) {
-        for (size_t i = 0; i < count; ++i) {
-            rows[i] = (const uint32_t *)(const void *)(source->rounded + (source->pointers[i] - source->base));
-        }
-        return 1;
-    }
+    const rounded_direct_rows *ctx = context;
+    const bnn_conv_shape *s = ctx->shape;
+    const size_t length = block->length;
+    const int in_place = !block->a_offsets && length % 2 == 0 && s->channels % 2 == 0 && block->offset % 2 == 0;
+    size_t image = m / (ctx->oh * ctx->ow), y = m % (ctx->oh * ctx->ow) / ctx->ow, x = m % ctx->ow;
     for (size_t i = 0; i < count; ++i) {
-        const uint16_t *row = source->rounded + (source->pointers[i] - source->base);
-        uint16_t *out = scratch + i * stride;
-        if (block->a_offsets) {
-            for (size_t p = 0; p < length; ++p) out[p] = row[block->a_offsets[p]];
-        } else if (step == 1) {
-            memcpy(out, row, length * sizeof(uint16_t));
+        const uint16_t *row = ctx->rounded
+            + ((image * ctx->hp + y * s->stride + block->tag) * ctx->wp + x * s->stride) * s->channels + block->offset;
+        if (in_place) {
+            rows[i] = (const uint32_t *)(const void *)row;
         } else {
-            for (size_t p = 0; p < length; ++p) out[p] = row[p * step];
+            uint16_t *out = scratch + i * stride;
+            if (block->a_offsets) {
+                for (size_t p = 0; p < length; ++p) out[p] = row[block->a_offsets[p]];
+            } else {
+                memcpy(out, row, length * sizeof(uint16_t));
+            }
+            if (length % 2) out[length] = 0;
+            rows[i] = (const uint32_t *)(const void *)out;
         }
-        if (length % 2) out[length] = 0;
-        rows[i] = (const uint32_t *)(const void *)out;
+        if (++x == ctx->ow) {
+            x = 0;
+            if (++y == ctx->oh) y = 0, ++image;
+        }
     }
     return 1;
 }
 
-void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
-                              const uint16_t *rounded, const uint16_t *packed_weight, float *output, size_t m0,
-                              size_t m1, size_t n0, size_t n1) {
+void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint16_t *rounded,
+                              const uint16_t *packed_weight, float *output, size_t m0, size_t m1, size_t n0,
+                              size_t n1) {
     size_t count;
     int32_t *taps;
     bnn_sgemm_kblock *blocks = bnn_sconv_direct_kblocks(s, 1, &count, &taps);
-    bnn_sconv_direct_rows ctx = bnn_sconv_direct_rows_of(s, padded);
-    rounded_rows_source source = {bnn_sconv_rows_direct, &ctx, padded, rounded, {NULL}};
+    rounded_direct_rows ctx = {s, rounded, bnn_sconv_out_height(s), bnn_sconv_out_width(s),
+                               s->height + 2 * s->padding, s->width + 2 * s->padding};
     size_t k = s->kernel_h * s->kernel_w * s->channels;
-    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, rounded_rows, &source, packed_weight,
+    bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, rounded_rows, &ctx, packed_weight,
                     2 * ((k + 1) / 2) * BNN_BGEMM_NR, 0, output, s->out_channels, 0, m0, m1, n0, n1);
     free(blocks);
     free(taps);
@@ -127,16 +141,35 @@ size_t bnn_bconv_weight_pair_count(const bnn_conv_shape *s) {
     return s->batch * bnn_sconv_out_height(s) * ((bnn_sconv_out_width(s) + 1) / 2);
 }
 
-void bnn_bconv_pair_padded(const bnn_conv_shape *s, const float *padded, size_t i0, size_t i1, uint32_t *pairs) {
-    const size_t count = bnn_sconv_padded_count(s), shift = s->stride * s->channels;
-    if (i1 > count) i1 = count;
-    const size_t split = count > shift ? min_size(i1, count - shift) : 0;
-    size_t i = i0;
-    for (; i < split; ++i) {
-        pairs[i] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(padded[i]))
-            | bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(padded[i + shift])) << 16;
+void bnn_bconv_pair_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1, uint32_t *pairs) {
+    const size_t c = s->channels, pad = s->padding, hp = s->height + 2 * pad, wp = s->width + 2 * pad;
+    const size_t shift = s->stride;
+    for (size_t image = image0; image < image1; ++image) {
+        uint32_t *dst = pairs + image * hp * wp * c;
+        memset(dst, 0, pad * wp * c * sizeof(uint32_t));
+        for (size_t y = 0; y < s->height; ++y) {
+            const float *src = input + (image * s->height + y) * s->width * c;
+            uint32_t *row = dst + (pad + y) * wp * c;
+            // Padded column xp holds input column xp − pad (or 0); its partner is column xp + stride.
+            for (size_t xp = 0; xp < wp; ++xp) {
+                const long low_x = (long)xp - (long)pad, high_x = low_x + (long)shift;
+                const int has_low = low_x >= 0 && low_x < (long)s->width;
+                const int has_high = high_x >= 0 && high_x < (long)s->width;
+                uint32_t *out = row + xp * c;
+                const float *low = src + low_x * (long)c, *high = src + high_x * (long)c;
+                if (has_low && has_high) {
+                    for (size_t ch = 0; ch < c; ++ch) out[ch] = bnn_bgemm_pair(low[ch], high[ch]);
+                } else if (has_low) {
+                    for (size_t ch = 0; ch < c; ++ch) out[ch] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(low[ch]));
+                } else if (has_high) {
+                    for (size_t ch = 0; ch < c; ++ch) out[ch] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(high[ch])) << 16;
+                } else {
+                    memset(out, 0, c * sizeof(uint32_t));
+                }
+            }
+        }
+        memset(dst + (pad + s->height) * wp * c, 0, pad * wp * c * sizeof(uint32_t));
     }
-    for (; i < i1; ++i) pairs[i] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(padded[i]));
 }
 
 /// Position of a pair of horizontally adjacent output pixels, advanced row-major over the batch.

@@ -22,8 +22,9 @@ extension Convolution {
     }
 
     /// The bfloat16 forward pass of a convolution that is not pointwise, with the weight already
-    /// rounded and packed (as op(B) of K×N = (kH·kW·C)×O). The padded input is rounded to bfloat16
-    /// once per call, in parallel, before the output is split over threads: every input value once,
+    /// rounded and packed (as op(B) of K×N = (kH·kW·C)×O). The input is padded and rounded to
+    /// bfloat16 in one pass per call, in parallel over images, into a block of
+    /// ``TensorAllocator/shared``, before the output is split over threads: every input value once,
     /// although a kH×kW kernel reads it kH·kW times and every column piece reads every row.
     static func forwardBF16(input: UnsafePointer<Float>, packedWeight packed: BFloat16GEMM.PackedPairPanels,
                             output: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
@@ -31,17 +32,16 @@ extension Convolution {
         let cKernel = BFloat16GEMM.Kernel.active.cValue
         let weights = UnsafePointer(packed.base)
         var shape = cShape(g)
+        let count = max(1, bnn_sconv_padded_count(&shape))
+        let (block, reservedBytes) = TensorAllocator.shared.allocate(byteCount: count * MemoryLayout<UInt16>.stride)
+        defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
+        let rounded = block.bindMemory(to: UInt16.self, capacity: count)
         withUnsafePointer(to: &shape) { s in
-            withPaddedInput(input, shape: s, geometry: g) { padded in
-                let count = bnn_sconv_padded_count(s)
-                let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, count))
-                defer { rounded.deallocate() }
-                Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
-                    bnn_bf16_round(padded + range.lowerBound, rounded + range.lowerBound, range.count)
-                }
-                GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
-                    bnn_bconv_forward_direct(cKernel, s, padded, rounded, weights, output, m0, m1, n0, n1)
-                }
+            Parallel.forEachChunk(g.batch, minimumChunk: max(1, 65_536 / max(1, count / max(1, g.batch)))) { images in
+                bnn_bconv_pad_round_input(s, input, images.lowerBound, images.upperBound, rounded)
+            }
+            GEMM.forEachTile(m: m, n: g.outputChannels, macs: g.macs) { m0, m1, n0, n1 in
+                bnn_bconv_forward_direct(cKernel, s, rounded, weights, output, m0, m1, n0, n1)
             }
         }
     }
@@ -77,9 +77,10 @@ extension Convolution {
 
     /// Weight gradient with bfloat16 operands (see ``backwardWeight(input:outputGradient:weightGradient:geometry:kernel:precision:)``).
     /// Up to ``paddedWeightGradientChannelLimit`` input channels the patches are read in place from a
-    /// paired copy of the padded input (`bnn_bconv_pair_padded`: each 32-bit word holds a tap of two
-    /// horizontally adjacent output pixels, the K-step pair of `vdpbf16ps`), made once per call in
-    /// parallel in a block of ``TensorAllocator/shared``; wider inputs gather their patch panels.
+    /// paired copy of the padded input (`bnn_bconv_pair_input`: each 32-bit word holds a tap of two
+    /// horizontally adjacent output pixels, the K-step pair of `vdpbf16ps`), made from the input in
+    /// one pass per call, in parallel over images, in a block of ``TensorAllocator/shared``; wider
+    /// inputs gather their patch panels.
     static func backwardWeightBF16(input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
                                    weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
         if isPointwise(g) {
@@ -98,20 +99,17 @@ extension Convolution {
             return
         }
         let steps = bnn_bconv_weight_pair_count(&shape)
+        let (block, reservedBytes) = TensorAllocator.shared.allocate(byteCount: max(1, count) * MemoryLayout<UInt32>.stride)
+        defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
+        let pairs = block.bindMemory(to: UInt32.self, capacity: max(1, count))
         withUnsafePointer(to: &shape) { s in
-            withPaddedInput(input, shape: s, geometry: g) { padded in
-                let (block, reservedBytes) = TensorAllocator.shared.allocate(
-                    byteCount: max(1, count) * MemoryLayout<UInt32>.stride)
-                defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
-                let pairs = block.bindMemory(to: UInt32.self, capacity: max(1, count))
-                Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
-                    bnn_bconv_pair_padded(s, padded, range.lowerBound, range.upperBound, pairs)
-                }
-                forEachWeightGradientPiece(geometry: g, steps: steps, weightGradient: weightGradient) {
-                    output, add, pairRange, n0, n1 in
-                    bnn_bconv_backward_weight_paired(cKernel, s, pairs, outputGradient, output, add ? 1 : 0,
-                                                     pairRange.lowerBound, pairRange.upperBound, n0, n1)
-                }
+            Parallel.forEachChunk(g.batch, minimumChunk: max(1, 65_536 / max(1, count / max(1, g.batch)))) { images in
+                bnn_bconv_pair_input(s, input, images.lowerBound, images.upperBound, pairs)
+            }
+            forEachWeightGradientPiece(geometry: g, steps: steps, weightGradient: weightGradient) {
+                output, add, pairRange, n0, n1 in
+                bnn_bconv_backward_weight_paired(cKernel, s, pairs, outputGradient, output, add ? 1 : 0,
+                                                 pairRange.lowerBound, pairRange.upperBound, n0, n1)
             }
         }
     }

@@ -76,15 +76,21 @@ void bnn_bgemm_packed(bnn_bgemm_kernel kernel, int trans_a, size_t k, const floa
 /// layout of `bnn_bgemm_pack_b`.
 void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, size_t panel1, uint16_t *packed);
 
+/// Writes images `[image0, image1)` of the input zero-padded by `s->padding` on every side and
+/// rounded to bfloat16 (`bnn_sconv_padded_count` values, the layout of `bnn_sconv_pad_input`) into
+/// `rounded`: the operand of `bnn_bconv_forward_direct`, made in one pass without a single-precision
+/// padded copy.
+void bnn_bconv_pad_round_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1,
+                               uint16_t *rounded);
+
 /// The bfloat16 twin of `bnn_sconv_forward_direct`: output rows `[m0, m1)` and channels `[n0, n1)`
-/// (`n0` a multiple of 16) from the zero-padded single-precision input `padded` (`bnn_sconv_pad_input`)
-/// and `rounded`, the same `bnn_sconv_padded_count` values rounded to bfloat16 once per call by the
-/// caller (`bnn_bf16_round`; the patches are read from it, nothing is rounded per block or per
-/// thread), and the O×(kH·kW·C) weight packed by `bnn_bgemm_pack_b(1, O, kH·kW·C, …)`.
-/// Overwrites the output.
-void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const float *padded,
-                              const uint16_t *rounded, const uint16_t *packed_weight, float *output, size_t m0,
-                              size_t m1, size_t n0, size_t n1);
+/// (`n0` a multiple of 16) from `rounded`, the zero-padded input rounded to bfloat16 once per call
+/// (`bnn_bconv_pad_round_input`; the kernel rows of an even channel count are read in place, other
+/// patches are copied block by block, nothing is rounded per block or per thread), and the
+/// O×(kH·kW·C) weight packed by `bnn_bgemm_pack_b(1, O, kH·kW·C, …)`. Overwrites the output.
+void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint16_t *rounded,
+                              const uint16_t *packed_weight, float *output, size_t m0, size_t m1, size_t n0,
+                              size_t n1);
 
 /// The bfloat16 twin of `bnn_sconv_backward_weight`: weight gradient columns `[n0, n1)` (`n0` a
 /// multiple of 16) `(+)= Σ over all pixels of dYᵀ · patches` with both operands rounded to
@@ -97,17 +103,17 @@ void bnn_bconv_backward_weight(bnn_bgemm_kernel kernel, const bnn_conv_shape *s,
 /// row (`ceil(OW / 2)` per row, the last one of an odd row alone), over the batch: N·OH·⌈OW/2⌉.
 size_t bnn_bconv_weight_pair_count(const bnn_conv_shape *s);
 
-/// Writes elements `[i0, i1)` of the paired copy of a zero-padded input (`bnn_sconv_pad_input`,
-/// `bnn_sconv_padded_count` values): `pairs[i]` holds `padded[i]` rounded to bfloat16 in its low
-/// half and `padded[i + stride · C]` (the same tap of the next output pixel to the right, 0 past the
-/// end) in its high half, so one 32-bit load gives a K-step pair of the weight gradient. Threads may
-/// write disjoint ranges.
-void bnn_bconv_pair_padded(const bnn_conv_shape *s, const float *padded, size_t i0, size_t i1, uint32_t *pairs);
+/// Writes images `[image0, image1)` of the paired copy of the input zero-padded by `s->padding`
+/// (`bnn_sconv_padded_count` words, the layout of `bnn_sconv_pad_input`): word `i` holds padded
+/// value `i` rounded to bfloat16 in its low half and, in its high half, the value `stride · C`
+/// further along the same padded row (the same tap of the next output pixel to the right; 0 past
+/// the row's end), so one 32-bit load gives a K-step pair of the weight gradient.
+void bnn_bconv_pair_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1, uint32_t *pairs);
 
 /// The bfloat16 twin of `bnn_sconv_backward_weight_padded`: weight gradient columns `[n0, n1)` (any
 /// range) `(+)=` the sum over pixel pairs `[pair0, pair1)` (`bnn_bconv_weight_pair_count`) of
 /// `dYᵀ · patches`, computed as `patchesᵀ · dY` with `patchesᵀ` read in place from `pairs`
-/// (`bnn_bconv_pair_padded`) through one offset per pair and the output gradient rounded to
+/// (`bnn_bconv_pair_input`) through one offset per pair and the output gradient rounded to
 /// bfloat16 block by block; sums in single precision. Stores instead of adding when `accumulate` is
 /// 0. The padded count must fit in `int32_t`. Allocates its scratch blocks.
 void bnn_bconv_backward_weight_paired(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint32_t *pairs,

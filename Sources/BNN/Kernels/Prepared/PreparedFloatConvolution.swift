@@ -97,12 +97,12 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
     /// matrix product).
     public var needsPaddedInput: Bool { !(kernelSize == 1 && stride == 1 && padding == 0) }
 
-    /// Floats of the scratch a run on an N×H×W input needs: the padded input copy, and in
-    /// ``ComputePrecision/bf16`` its bfloat16 rounding after it (two values per float).
+    /// Floats of the scratch a run on an N×H×W input needs: the padded input copy, or in
+    /// ``ComputePrecision/bf16`` the padded input rounded to bfloat16 (two values per float).
     public func paddedCount(batch: Int, height: Int, width: Int) -> Int {
         var s = shape(batch: batch, height: height, width: width)
         let count = bnn_sconv_padded_count(&s)
-        return precision == .bf16 ? count + (count + 1) / 2 : count
+        return precision == .bf16 ? (count + 1) / 2 : count
     }
 
     /// `output = conv(input)` without the bias (N·OH·OW·O floats); `padded` is the scratch of
@@ -120,23 +120,24 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
         }
         guard let padded else { preconditionFailure("PreparedFloatConvolution.convolve: a padded-input scratch is needed") }
         let local = s
-        Parallel.forEachChunk(batch) { images in
-            var shape = local
-            bnn_sconv_pad_input(&shape, input, images.lowerBound, images.upperBound, padded)
-        }
         if let pairs = packedPairs {
-            // The padded copy rounded once (the patches are read from it), right after it in the scratch.
+            // The input padded and rounded once in one pass (the patches are read from it).
             let count = bnn_sconv_padded_count(&s)
-            let rounded = UnsafeMutableRawPointer(padded + count).bindMemory(to: UInt16.self, capacity: max(1, count))
-            Parallel.forEachChunk(count, minimumChunk: 65_536) { range in
-                bnn_bf16_round(padded + range.lowerBound, rounded + range.lowerBound, range.count)
+            let rounded = UnsafeMutableRawPointer(padded).bindMemory(to: UInt16.self, capacity: max(1, count))
+            Parallel.forEachChunk(batch) { images in
+                var shape = local
+                bnn_bconv_pad_round_input(&shape, input, images.lowerBound, images.upperBound, rounded)
             }
             let (weights, kernel) = (UnsafePointer(pairs.base), pairKernel.cValue)
             Self.forEachRowTile(rows: m, macsPerRow: n * k) { m0, m1 in
                 var shape = local
-                bnn_bconv_forward_direct(kernel, &shape, padded, rounded, weights, output, m0, m1, 0, n)
+                bnn_bconv_forward_direct(kernel, &shape, rounded, weights, output, m0, m1, 0, n)
             }
             return
+        }
+        Parallel.forEachChunk(batch) { images in
+            var shape = local
+            bnn_sconv_pad_input(&shape, input, images.lowerBound, images.upperBound, padded)
         }
         guard let panels = packed else { return }
         let (weights, kernel) = (UnsafePointer(panels.base), self.kernel.cValue)
