@@ -251,3 +251,52 @@ void bnn_bconv_backward_weight_paired(bnn_bgemm_kernel kernel, const bnn_conv_sh
     free(transposed);
     free(panels);
 }
+
+/// The bfloat16 signs of four channels from a nibble of packed sign bits (a set bit is −1, else +1),
+/// in the low halves of four words; `signs_of_nibble[16]` is the absent pixel (zeros).
+static const uint32_t signs_of_nibble[17][4] = {
+#define BNN_SIGN(n, i) (0x3F80u | (((n) >> (i)) & 1u) << 15)
+#define BNN_NIBBLE(n) {BNN_SIGN(n, 0), BNN_SIGN(n, 1), BNN_SIGN(n, 2), BNN_SIGN(n, 3)}
+    BNN_NIBBLE(0),  BNN_NIBBLE(1),  BNN_NIBBLE(2),  BNN_NIBBLE(3),  BNN_NIBBLE(4),  BNN_NIBBLE(5),
+    BNN_NIBBLE(6),  BNN_NIBBLE(7),  BNN_NIBBLE(8),  BNN_NIBBLE(9),  BNN_NIBBLE(10), BNN_NIBBLE(11),
+    BNN_NIBBLE(12), BNN_NIBBLE(13), BNN_NIBBLE(14), BNN_NIBBLE(15), {0, 0, 0, 0},
+#undef BNN_NIBBLE
+#undef BNN_SIGN
+};
+
+/// Writes the `c` pair words of one padded pixel from the sign words `low` and `high` (either NULL
+/// for a pixel of the zero border).
+static void pair_sign_pixel(const uint64_t *low, const uint64_t *high, size_t c, uint32_t *out) {
+    for (size_t ch = 0; ch < c; ch += 4) {
+        size_t word = ch / 64, shift = ch % 64;
+        unsigned n = low ? (unsigned)(low[word] >> shift) & 15u : 16u;
+        unsigned h = high ? (unsigned)(high[word] >> shift) & 15u : 16u;
+        const uint32_t *lo = signs_of_nibble[n], *hi = signs_of_nibble[h];
+        if (ch + 4 <= c) {
+            for (size_t i = 0; i < 4; ++i) out[ch + i] = lo[i] | hi[i] << 16;
+        } else {
+            for (size_t i = 0; ch + i < c; ++i) out[ch + i] = lo[i] | hi[i] << 16;
+        }
+    }
+}
+
+void bnn_bconv_pair_signs(const bnn_conv_shape *s, const uint64_t *words, size_t margin, size_t image0, size_t image1,
+                          uint32_t *pairs) {
+    const size_t c = s->channels, pad = s->padding, hp = s->height + 2 * pad, wp = s->width + 2 * pad;
+    const size_t wpp = (c + 63) / 64, ph = s->height + 2 * margin, pw = s->width + 2 * margin;
+    for (size_t image = image0; image < image1; ++image) {
+        uint32_t *dst = pairs + image * hp * wp * c;
+        memset(dst, 0, pad * wp * c * sizeof(uint32_t));
+        for (size_t y = 0; y < s->height; ++y) {
+            const uint64_t *src = words + ((image * ph + y + margin) * pw + margin) * wpp;
+            uint32_t *row = dst + (pad + y) * wp * c;
+            for (size_t xp = 0; xp < wp; ++xp) {
+                const long low_x = (long)xp - (long)pad, high_x = low_x + (long)s->stride;
+                const uint64_t *low = low_x >= 0 && low_x < (long)s->width ? src + low_x * (long)wpp : NULL;
+                const uint64_t *high = high_x >= 0 && high_x < (long)s->width ? src + high_x * (long)wpp : NULL;
+                pair_sign_pixel(low, high, c, row + xp * c);
+            }
+        }
+        memset(dst + (pad + s->height) * wp * c, 0, pad * wp * c * sizeof(uint32_t));
+    }
+}

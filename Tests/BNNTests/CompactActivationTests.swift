@@ -5,16 +5,21 @@ import Testing
 /// What backward passes keep of their inputs, in compact form, gives the same gradients as the floats.
 @Suite struct CompactActivationTests {
     /// A binary convolution on the XNOR path keeps its input's signs as bits; its weight gradient must
-    /// equal, bit for bit, that of the float path fed the same signs (channel counts across word
-    /// boundaries, padding and stride).
-    @Test(arguments: [(70, 1, 2), (64, 1, 1), (5, 0, 1)])
-    func packedSignsGiveTheFloatPathsWeightGradient(channels: Int, padding: Int, stride: Int) {
+    /// equal, bit for bit, that of the float path fed the same signs (channel counts across word and
+    /// nibble boundaries, padding and stride, odd output widths), in single precision and in bfloat16
+    /// backward passes, where the bits become the kernel's paired operand directly.
+    @Test(arguments: [(70, 1, 2), (64, 1, 1), (5, 0, 1), (3, 1, 1)], [PrecisionPolicy.fp32, .backwardBF16])
+    func packedSignsGiveTheFloatPathsWeightGradient(shape: (channels: Int, padding: Int, stride: Int),
+                                                    precision: PrecisionPolicy) {
+        let (channels, padding, stride) = shape
         let (packedPath, floatPath) = Initializer.withSeed(31) {
             (BinaryConv2D(inputChannels: channels, outputChannels: 6, kernelSize: 3, stride: stride, padding: padding,
                           inputQuantizer: SignActivation(quantizer: SteSign())),
              BinaryConv2D(inputChannels: channels, outputChannels: 6, kernelSize: 3, stride: stride, padding: padding,
                           inputQuantizer: nil))
         }
+        packedPath.precision = precision
+        floatPath.precision = precision
         floatPath.weight.value = packedPath.weight.value
         var g = SeededGenerator(seed: 8)
         let x = Tensor(randomNormal: [2, 7, 6, channels], generator: &g)

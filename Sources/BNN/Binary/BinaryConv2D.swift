@@ -159,10 +159,9 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         recorded = nil
         let g = groupGeometry(forInputShape: binaryInput.shape)
         let scaledGradient = outputGradient.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
-        let (weightGradientInput, weightGradientGeometry) = binaryInput.valuesForWeightGradient(geometry: g)
-        let signGradient = GroupedConvolution.backwardWeight(
-            input: weightGradientInput, outputGradient: weightGradientIncludesScale ? scaledGradient : outputGradient,
-            geometry: weightGradientGeometry, groups: groups, precision: precision.backward)
+        let signGradient = binaryInput.weightGradient(
+            outputGradient: weightGradientIncludesScale ? scaledGradient : outputGradient, geometry: g, groups: groups,
+            precision: precision.backward)
         weight.accumulateGradient(weightQuantizer.backward(input: weight.value, outputGradient: signGradient))
         let binaryInputGradient = GroupedConvolution.backwardInput(outputGradient: scaledGradient, weight: signWeights,
                                                                    geometry: g, groups: groups,

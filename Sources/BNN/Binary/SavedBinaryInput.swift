@@ -36,4 +36,25 @@ enum SavedBinaryInput {
             return (packed.unpacked(padding: g.padding), padded)
         }
     }
+
+    /// `∂loss/∂weight` (O×kH×kW×(C/groups)) of a convolution of geometry `g` with this binarised
+    /// input, from the N×OH×OW×O `outputGradient`, in `precision`. Packed signs in bfloat16 (one group,
+    /// the paired path of ``Convolution``) go straight from the bits to the kernel's operand; otherwise
+    /// the values of ``valuesForWeightGradient(geometry:)`` go through ``GroupedConvolution``.
+    func weightGradient(outputGradient: Tensor, geometry g: ConvolutionGeometry, groups: Int,
+                        precision: ComputePrecision) -> Tensor {
+        if case .signs(let packed) = self, precision == .bf16, groups == 1, Convolution.pairsWeightGradientInput(g) {
+            var gradient = Tensor(zeros: [g.outputChannels, g.kernelHeight, g.kernelWidth, g.inputChannels])
+            outputGradient.withUnsafeBufferPointer { dy in
+                gradient.withUnsafeMutableBufferPointer { dw in
+                    Convolution.backwardWeightBF16(signs: packed, outputGradient: dy.baseAddress!,
+                                                   weightGradient: dw.baseAddress!, geometry: g)
+                }
+            }
+            return gradient
+        }
+        let (values, geometry) = valuesForWeightGradient(geometry: g)
+        return GroupedConvolution.backwardWeight(input: values, outputGradient: outputGradient, geometry: geometry,
+                                                 groups: groups, precision: precision)
+    }
 }

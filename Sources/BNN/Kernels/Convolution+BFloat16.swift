@@ -89,22 +89,66 @@ extension Convolution {
                                   ldb: g.inputChannels, c: weightGradient, ldc: g.inputChannels, accumulate: true)
             return
         }
-        let cKernel = BFloat16GEMM.Kernel.active.cValue
-        var shape = cShape(g)
-        let count = bnn_sconv_padded_count(&shape)
-        guard g.inputChannels <= paddedWeightGradientChannelLimit && count <= Int(Int32.max) else {
+        guard pairsWeightGradientInput(g) else {
+            let cKernel = BFloat16GEMM.Kernel.active.cValue
             forEachWeightColumnRange(geometry: g) { s, n0, n1 in
                 bnn_bconv_backward_weight(cKernel, s, input, outputGradient, weightGradient, 1, n0, n1)
             }
             return
         }
+        pairedWeightGradient(geometry: g, outputGradient: outputGradient, weightGradient: weightGradient) { s, images, pairs in
+            bnn_bconv_pair_input(s, input, images.lowerBound, images.upperBound, pairs)
+        }
+    }
+
+    /// Whether the weight gradient of `g` in bfloat16 reads a paired copy of its padded input
+    /// (``paddedWeightGradientChannelLimit`` channels or fewer, offsets within `Int32`), the path
+    /// that ``backwardWeightBF16(signs:outputGradient:weightGradient:geometry:)`` takes.
+    static func pairsWeightGradientInput(_ g: ConvolutionGeometry) -> Bool {
+        var shape = cShape(g)
+        return !isPointwise(g) && g.inputChannels <= paddedWeightGradientChannelLimit
+            && bnn_sconv_padded_count(&shape) <= Int(Int32.max)
+    }
+
+    /// `weightGradient += ∂loss/∂weight` in bfloat16 for a convolution of geometry `g` whose
+    /// binarised input is `signs` (packed ±1 with a border of at least `g.padding`): the paired,
+    /// padded operand of the weight gradient is made straight from the bits (`bnn_bconv_pair_signs`),
+    /// without expanding them to floats first.
+    ///
+    /// - Precondition: ``pairsWeightGradientInput(_:)`` holds and `signs` is N×H×W×C of `g` with
+    ///   `margin ≥ g.padding` (programmer error).
+    static func backwardWeightBF16(signs: PackedActivations, outputGradient: UnsafePointer<Float>,
+                                   weightGradient: UnsafeMutablePointer<Float>, geometry g: ConvolutionGeometry) {
+        checkGeometry(g)
+        precondition(pairsWeightGradientInput(g) && signs.shape == g.inputShape && signs.margin >= g.padding,
+                     "Convolution.backwardWeightBF16(signs:): signs \(signs.shape) margin \(signs.margin) for \(g)")
+        signs.words.withUnsafeBufferPointer { words in
+            pairedWeightGradient(geometry: g, outputGradient: outputGradient, weightGradient: weightGradient) {
+                s, images, pairs in
+                bnn_bconv_pair_signs(s, words.baseAddress, signs.margin, images.lowerBound, images.upperBound, pairs)
+            }
+        }
+    }
+
+    /// The paired bfloat16 weight gradient: `pair(shape, images, pairs)` writes the paired, padded
+    /// operand of `images` into `pairs` (in parallel over images, into a block of
+    /// ``TensorAllocator/shared``), then the products of all pixel pairs are added into
+    /// `weightGradient` on all threads (``forEachWeightGradientPiece(geometry:steps:weightGradient:_:)``).
+    private static func pairedWeightGradient(
+        geometry g: ConvolutionGeometry, outputGradient: UnsafePointer<Float>,
+        weightGradient: UnsafeMutablePointer<Float>,
+        pair: (UnsafePointer<bnn_conv_shape>, Range<Int>, UnsafeMutablePointer<UInt32>) -> Void
+    ) {
+        let cKernel = BFloat16GEMM.Kernel.active.cValue
+        var shape = cShape(g)
+        let count = max(1, bnn_sconv_padded_count(&shape))
         let steps = bnn_bconv_weight_pair_count(&shape)
-        let (block, reservedBytes) = TensorAllocator.shared.allocate(byteCount: max(1, count) * MemoryLayout<UInt32>.stride)
+        let (block, reservedBytes) = TensorAllocator.shared.allocate(byteCount: count * MemoryLayout<UInt32>.stride)
         defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
-        let pairs = block.bindMemory(to: UInt32.self, capacity: max(1, count))
+        let pairs = block.bindMemory(to: UInt32.self, capacity: count)
         withUnsafePointer(to: &shape) { s in
             Parallel.forEachChunk(g.batch, minimumChunk: max(1, 65_536 / max(1, count / max(1, g.batch)))) { images in
-                bnn_bconv_pair_input(s, input, images.lowerBound, images.upperBound, pairs)
+                pair(s, images, pairs)
             }
             forEachWeightGradientPiece(geometry: g, steps: steps, weightGradient: weightGradient) {
                 output, add, pairRange, n0, n1 in

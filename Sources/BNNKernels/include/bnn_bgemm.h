@@ -110,6 +110,13 @@ size_t bnn_bconv_weight_pair_count(const bnn_conv_shape *s);
 /// the row's end), so one 32-bit load gives a K-step pair of the weight gradient.
 void bnn_bconv_pair_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1, uint32_t *pairs);
 
+/// `bnn_bconv_pair_input` of ±1 signs packed along channels (`PackedActivations`: ⌈C/64⌉ words per
+/// pixel, channel `c` bit `c % 64` of word `c / 64`, a set bit for −1), stored with a border of
+/// `margin` ≥ `s->padding` pixels: the paired, zero-padded signs in bfloat16 (±1 exact) without a
+/// single-precision copy.
+void bnn_bconv_pair_signs(const bnn_conv_shape *s, const uint64_t *words, size_t margin, size_t image0, size_t image1,
+                          uint32_t *pairs);
+
 /// The bfloat16 twin of `bnn_sconv_backward_weight_padded`: weight gradient columns `[n0, n1)` (any
 /// range) `(+)=` the sum over pixel pairs `[pair0, pair1)` (`bnn_bconv_weight_pair_count`) of
 /// `dYᵀ · patches`, computed as `patchesᵀ · dY` with `patchesᵀ` read in place from `pairs`
