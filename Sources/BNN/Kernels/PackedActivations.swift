@@ -139,37 +139,15 @@ public struct PackedActivations: Sendable, Equatable {
     /// gradient, padded in the same pass so that the gradient reads it without a copy.
     public func unpacked(padding: Int = 0) -> Tensor {
         precondition(padding >= 0, "PackedActivations: negative padding")
-        let wpp = wordsPerPixel, pw = width + 2 * margin, ph = height + 2 * margin
-        let (height, width, channels) = (height, width, channels)
+        let (height, width, channels, margin) = (height, width, channels, margin)
         let outWidth = width + 2 * padding, outHeight = height + 2 * padding
-        let rowLength = outWidth * channels
         return Tensor(shape: [batch, outHeight, outWidth, channels]) { out in
             words.withUnsafeBufferPointer { words in
                 // Rows of pixels in parallel: the backward pass of BinaryConv2D expands whole layers.
-                Parallel.forEachRowRange(batch * outHeight, rowLength: rowLength) { rows in
-                    for row in rows {
-                        let n = row / outHeight, y = row % outHeight - padding
-                        var i = row * rowLength
-                        guard y >= 0 && y < height else {
-                            (out.baseAddress! + i).update(repeating: 0, count: rowLength)
-                            continue
-                        }
-                        (out.baseAddress! + i).update(repeating: 0, count: padding * channels)
-                        i += padding * channels
-                        for x in 0..<width {
-                            let pixel = ((n * ph + y + margin) * pw + x + margin) * wpp
-                            for w in 0..<wpp {
-                                var bits = words[pixel + w]
-                                for _ in 0..<Swift.min(64, channels - 64 * w) {
-                                    // +1 with the sign bit of the packed bit: −1 for a set bit, no branch.
-                                    out[i] = Float(bitPattern: 0x3F80_0000 | UInt32(truncatingIfNeeded: bits & 1) << 31)
-                                    bits >>= 1
-                                    i += 1
-                                }
-                            }
-                        }
-                        (out.baseAddress! + i).update(repeating: 0, count: padding * channels)
-                    }
+                Parallel.forEachRowRange(batch * outHeight, rowLength: outWidth * channels) { rows in
+                    bnn_binary_unpack_signs(words.baseAddress, Int64(height), Int64(width), Int64(channels),
+                                            Int64(margin), Int64(padding), Int64(rows.lowerBound),
+                                            Int64(rows.upperBound), out.baseAddress)
                 }
             }
         }

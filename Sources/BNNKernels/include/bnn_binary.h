@@ -182,4 +182,11 @@ double bnn_probe_popcount512(int64_t iterations, uint64_t *sink);
 /// Returns 512·iterations bit operations.
 double bnn_probe_popcount_scalar(int64_t iterations, uint64_t *sink);
 
+/// Expands rows `[row0, row1)` of packed signs (N×(H+2·margin)×(W+2·margin)×words(C), a set bit
+/// for −1) to ±1 floats zero-padded by `padding` pixels on every side: output row `r` is image
+/// `r / (H + 2·padding)`, padded row `r % (H + 2·padding)`, `(W + 2·padding)·C` floats at
+/// `output + r·(W + 2·padding)·C`.
+void bnn_binary_unpack_signs(const uint64_t *words, int64_t height, int64_t width, int64_t channels, int64_t margin,
+                             int64_t padding, int64_t row0, int64_t row1, float *output);
+
 #endif
