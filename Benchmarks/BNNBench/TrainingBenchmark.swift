@@ -1,9 +1,13 @@
 import BiRealNet
 import BNN
+import BNNKernels
 import Foundation
 
 /// Training throughput of whole Bi-Real Nets: forward, backward and optimizer step timed separately,
-/// images per second, and the process's peak resident memory.
+/// images per second, the process's peak resident memory, and the step against its limit: the float
+/// multiply-adds of a training step (forward float layers, and both gradients of every convolution and
+/// dense layer, binary ones included) at the in-run peak of the precision each pass runs in, plus the
+/// binary forward multiply-adds at the in-run XOR-popcount peak.
 struct TrainingBenchmark {
     /// One measured configuration.
     struct Row: Encodable {
@@ -32,6 +36,13 @@ struct TrainingBenchmark {
         var peakTensorMiB: Double
         /// Freed tensor blocks cached for reuse at the end of this configuration, MiB.
         var cachedTensorMiB: Double
+        /// Float operations of one training step per image, GFLOP (a multiply-add counts 2): the
+        /// forward pass's float layers, the input and weight gradients of every convolution and dense
+        /// layer.
+        var floatGFLOPPerImage: Double
+        /// The step's limit (its float operations at the in-run peak of each pass's precision, its
+        /// binary forward multiply-adds at the in-run popcount peak) over the measured step, percent.
+        var percentOfLimit: Double
     }
 
     /// The models measured: name, configuration, input size, batches.
@@ -57,9 +68,14 @@ struct TrainingBenchmark {
             progress("bnn-bench: bf16 not measured: \(reason)")
             return false
         }
+        let peaks = Dictionary(uniqueKeysWithValues: threads.map { ($0, PeakProbes.measure(threads: $0, seconds: 0.2)) })
+        let binaryKernel = String(cString: bnn_binary_kernel_name())
         for (name, configuration, size, modelBatches) in Self.models(quick: quick)
         where modelFilter.map({ name.contains($0) }) ?? true {
             let model = Initializer.withSeed(1) { BiRealNet(configuration) }
+            let summary = ModelSummary(model, inputShape: [1, size, size, 3])
+            // Per image: forward float MACs, backward MACs (two products per layer, all in float).
+            let (forwardMACs, backwardMACs) = (Double(summary.realMACs), 2 * Double(summary.realMACs + summary.binaryMACs))
             let optimizer = Adam(ParameterGroups(model.namedParameters()), learningRate: 1e-4)
             let loss = SoftmaxCrossEntropy()
             for batch in batches ?? modelBatches {
@@ -93,12 +109,21 @@ struct TrainingBenchmark {
                         let (f, b, o) = (Self.median(forward), Self.median(backward), Self.median(step))
                         let memory = TensorAllocator.shared.statistics
                         let label = precision == .fp32 ? "fp32" : precision == .bf16 ? "O2" : "O1"
+                        let peak = peaks[threadCount]!
+                        func floatPeak(_ p: ComputePrecision) -> Double {
+                            p == .bf16 ? peak.bf16Dot512FlopsPerSecond : peak.fmaFlopsPerSecond
+                        }
+                        let limit = Double(batch) * (2 * forwardMACs / floatPeak(precision.forward)
+                            + 2 * backwardMACs / floatPeak(precision.backward)
+                            + Double(summary.binaryMACs) / peak.popcountBitsPerSecond(forKernel: binaryKernel))
                         rows.append(Row(model: name, batch: batch, threads: threadCount, precision: label,
                                         forwardMilliseconds: f * 1e3, backwardMilliseconds: b * 1e3,
                                         optimizerMilliseconds: o * 1e3, imagesPerSecond: Double(batch) / (f + b + o),
                                         peakResidentMiB: Self.peakResidentMiB(),
                                         peakTensorMiB: Double(memory.peakBytesInUse) / 1_048_576,
-                                        cachedTensorMiB: Double(memory.bytesCached) / 1_048_576))
+                                        cachedTensorMiB: Double(memory.bytesCached) / 1_048_576,
+                                        floatGFLOPPerImage: 2 * (forwardMACs + backwardMACs) / 1e9,
+                                        percentOfLimit: 100 * limit / (f + b + o)))
                     }
                 }
             }
@@ -128,13 +153,15 @@ struct TrainingBenchmark {
 
     /// The rows as a readable table.
     static func table(_ rows: [Row]) -> String {
-        var lines = ["Training throughput (medians of the timed steps; Adam)",
+        var lines = ["Training throughput (medians of the timed steps; Adam); % limit = the step's float operations at "
+                        + "the in-run peak of each pass's precision plus its binary forward at the popcount peak, over the step",
                      "model                  batch thr prec  forward ms  backward ms  optim ms   images/s  peak RSS MiB  "
-                        + "peak tensors MiB  cached MiB"]
+                        + "peak tensors MiB  cached MiB  GFLOP/img  % limit"]
         for r in rows {
-            lines.append(String(format: "%-22@ %5d %3d %4@ %11.1f %12.1f %9.1f %10.1f %13.0f %17.0f %11.0f", r.model as NSString,
-                                r.batch, r.threads, r.precision as NSString, r.forwardMilliseconds, r.backwardMilliseconds,
-                                r.optimizerMilliseconds, r.imagesPerSecond, r.peakResidentMiB, r.peakTensorMiB, r.cachedTensorMiB))
+            lines.append(String(format: "%-22@ %5d %3d %4@ %11.1f %12.1f %9.1f %10.1f %13.0f %17.0f %11.0f %10.2f %8.0f",
+                                r.model as NSString, r.batch, r.threads, r.precision as NSString, r.forwardMilliseconds,
+                                r.backwardMilliseconds, r.optimizerMilliseconds, r.imagesPerSecond, r.peakResidentMiB,
+                                r.peakTensorMiB, r.cachedTensorMiB, r.floatGFLOPPerImage, r.percentOfLimit))
         }
         return lines.joined(separator: "\n")
     }
