@@ -8,12 +8,15 @@
 // step only when present, ReActNet's two forms compiled with constant flags, each pixel's 16 signs one
 // 16-bit store. 1×1 convolutions of up to 128 input channels take their own loop (`pointwise_rows`):
 // per output row and 16 channels the weights and constants are loaded once and the pixels go by in
-// steps of 8, 4, 1, without the per-tile setup of the shared driver.
+// steps of 8, 4, 1, without the per-tile setup of the shared driver. For a 3×3 kernel with padding 1
+// the padding corrections are tabulated per call (`bnn_padded_params`): a border pixel's correction is
+// one load, chosen by which sides of its window leave the image.
 #include "bnn_binary.h"
 #include "bnn_binary_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <stdlib.h>
 
 #pragma clang fp contract(off)
 
@@ -482,12 +485,61 @@ emit16_fast(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pi
     return unrepresentable;
 }
 
+/// A call's parameters with the padding corrections of a 3×3 kernel with padding 1 tabulated: a pixel's
+/// taps in the padding are fixed by which sides of its window leave the image, so each of the 16 side
+/// masks (top | bottom << 1 | left << 2 | right << 3) has one row of `padded_o` corrections (the sum
+/// of `tap_popcounts` over its outside taps) and one count of valid bits. The driver passes `&params`
+/// to the row tiles, which get the rest back (`params` comes first).
+typedef struct {
+    bnn_binary_conv_params params;
+    const int32_t *corrections;  ///< 16 × padded_o
+    float valid[16];             ///< valid taps · C per side mask
+} bnn_padded_params;
+
+/// Whether the tabulated corrections apply: a 3×3 kernel with padding 1 (every side mask stands for
+/// one set of outside taps, at any stride).
+static inline int padding_table_applies(const bnn_binary_conv_params *p) {
+    return p->kernel_h == 3 && p->kernel_w == 3 && p->padding == 1 && fast_flags(p) >= 0;
+}
+
+/// Fills `table` (16 × padded_o int32) and `valid` for `padding_table_applies`.
+static void fill_padding_table(const bnn_binary_conv_params *p, int32_t *table, float valid[16]) {
+    const int64_t padded_o = bnn_binary_padded_channels(p->out_channels);
+    for (int mask = 0; mask < 16; mask++) {
+        int32_t *row = table + mask * padded_o;
+        for (int64_t o = 0; o < padded_o; o++) row[o] = 0;
+        int taps = 0;
+        for (int ky = 0; ky < 3; ky++) {
+            for (int kx = 0; kx < 3; kx++) {
+                const int outside = ((mask & 1) && ky == 0) || ((mask & 2) && ky == 2) || ((mask & 4) && kx == 0)
+                                    || ((mask & 8) && kx == 2);
+                if (!outside) {
+                    taps++;
+                    continue;
+                }
+                const int32_t *add = p->tap_popcounts + (ky * 3 + kx) * padded_o;
+                for (int64_t o = 0; o < padded_o; o++) row[o] += add[o];
+            }
+        }
+        valid[mask] = (float)(taps * p->channels);
+    }
+}
+
 /// `row_tile_body` with `emit16_fast`: channels [0, o_end) in groups of 16 of `pixels` (7 or 8) pixels,
 /// the dot products `valid_bits − 2·differing` formed in float (exact: fewer than 2²⁴ bits).
 BNN_AVX512 __attribute__((always_inline)) static inline int64_t
 row_tile_fast(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t, const int pixels, const int half,
-              const int32_t *offsets, int64_t k_words, int64_t o_end, const unsigned flags) {
+              const int32_t *offsets, int64_t k_words, int64_t o_end, const unsigned flags, const bnn_padded_params *table) {
     int64_t unrepresentable = 0;
+    // With the table: each pixel's side mask (0 inside), once per tile.
+    int32_t side[BNN_TILE512_PIXELS] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const int64_t padded_o = bnn_binary_padded_channels(p->out_channels);
+    if (table && t->border) {
+        for (int i = 0; i < pixels; i++) {
+            const int64_t y0 = t->border[i].oy * p->stride - 1, x0 = t->border[i].ox * p->stride - 1;
+            side[i] = (y0 < 0) | (y0 + 3 > p->height) << 1 | (x0 < 0) << 2 | (x0 + 3 > p->width) << 3;
+        }
+    }
     uint64_t *packed[BNN_TILE512_PIXELS];
     const int64_t packed_stride = bnn_binary_packed_stride(p);
     for (int i = 0; i < BNN_TILE512_PIXELS; i++) packed[i] = t->packed ? t->packed + i * packed_stride : NULL;
@@ -507,7 +559,15 @@ row_tile_fast(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_t
             for (int i = 0; i < pixels; i++) differing[i] = _mm512_permutex2var_epi32(s0[i], pick, s1[i]);
         }
         __m512 dots[BNN_TILE512_PIXELS];
-        if (t->border) {
+        if (table && t->border) {
+            // Tabulated corrections: one load per pixel, no branches (row 0 of the table is zeros).
+#pragma clang loop unroll(full)
+            for (int i = 0; i < pixels; i++) {
+                differing[i] = _mm512_sub_epi32(differing[i],
+                                                _mm512_loadu_si512((const void *)(table->corrections + side[i] * padded_o + o0)));
+                dots[i] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(differing[i]), two, _mm512_set1_ps(table->valid[side[i]]));
+            }
+        } else if (t->border) {
             for (int i = 0; i < pixels; i++) {
                 const bnn_binary_pixel *where = &t->border[i];
                 __m512 valid = interior;
@@ -529,25 +589,45 @@ row_tile_fast(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_t
     return unrepresentable;
 }
 
-// One specialised row tile per (pixels, half-lane words, epilogue flags).
-#define BNN_ROW_FAST(name, pixels, half, flags)                                                                        \
+// One specialised row tile per (pixels, half-lane words, epilogue flags, tabulated corrections).
+#define BNN_ROW_FAST(name, pixels, half, flags, tabulated)                                                             \
     BNN_AVX512 static int64_t name(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,       \
                                    const int32_t *offsets, int64_t k_words, int64_t o_end, unsigned runtime) {     \
         (void)runtime;                                                                                             \
-        return row_tile_fast(p, q, t, pixels, half, offsets, k_words, o_end, flags);                              \
+        return row_tile_fast(p, q, t, pixels, half, offsets, k_words, o_end, flags,                               \
+                             (tabulated) ? (const bnn_padded_params *)(const void *)p : NULL);                    \
     }
-BNN_ROW_FAST(row_fast_reactnet_8, 8, 0, BNN_FAST_REACTNET)
-BNN_ROW_FAST(row_fast_reactnet_7, 7, 0, BNN_FAST_REACTNET)
-BNN_ROW_FAST(row_fast_reactnet_8h, 8, 1, BNN_FAST_REACTNET)
-BNN_ROW_FAST(row_fast_reactnet_7h, 7, 1, BNN_FAST_REACTNET)
-BNN_ROW_FAST(row_fast_last_8, 8, 0, BNN_FAST_REACTNET_LAST)
-BNN_ROW_FAST(row_fast_last_7, 7, 0, BNN_FAST_REACTNET_LAST)
-BNN_ROW_FAST(row_fast_last_8h, 8, 1, BNN_FAST_REACTNET_LAST)
-BNN_ROW_FAST(row_fast_last_7h, 7, 1, BNN_FAST_REACTNET_LAST)
-BNN_ROW_FAST(row_fast_any_8, 8, 0, runtime)
-BNN_ROW_FAST(row_fast_any_7, 7, 0, runtime)
-BNN_ROW_FAST(row_fast_any_8h, 8, 1, runtime)
-BNN_ROW_FAST(row_fast_any_7h, 7, 1, runtime)
+#define BNN_ROW_FAST_SET(prefix, tabulated)                                                                            \
+    BNN_ROW_FAST(prefix##reactnet_8, 8, 0, BNN_FAST_REACTNET, tabulated)                                             \
+    BNN_ROW_FAST(prefix##reactnet_7, 7, 0, BNN_FAST_REACTNET, tabulated)                                             \
+    BNN_ROW_FAST(prefix##reactnet_8h, 8, 1, BNN_FAST_REACTNET, tabulated)                                            \
+    BNN_ROW_FAST(prefix##reactnet_7h, 7, 1, BNN_FAST_REACTNET, tabulated)                                            \
+    BNN_ROW_FAST(prefix##last_8, 8, 0, BNN_FAST_REACTNET_LAST, tabulated)                                            \
+    BNN_ROW_FAST(prefix##last_7, 7, 0, BNN_FAST_REACTNET_LAST, tabulated)                                            \
+    BNN_ROW_FAST(prefix##last_8h, 8, 1, BNN_FAST_REACTNET_LAST, tabulated)                                           \
+    BNN_ROW_FAST(prefix##last_7h, 7, 1, BNN_FAST_REACTNET_LAST, tabulated)                                           \
+    BNN_ROW_FAST(prefix##any_8, 8, 0, runtime, tabulated)                                                            \
+    BNN_ROW_FAST(prefix##any_7, 7, 0, runtime, tabulated)                                                            \
+    BNN_ROW_FAST(prefix##any_8h, 8, 1, runtime, tabulated)                                                           \
+    BNN_ROW_FAST(prefix##any_7h, 7, 1, runtime, tabulated)                                                           \
+                                                                                                                       \
+    BNN_AVX512 static int64_t prefix##dispatch(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t, \
+                                               const int32_t *offsets, int64_t k_words, int64_t o_end, unsigned f) {  \
+        const int seven = t->pixels == 7, half = p->channels <= 32;                                                   \
+        if (f == BNN_FAST_REACTNET) {                                                                                  \
+            if (half) return (seven ? prefix##reactnet_7h : prefix##reactnet_8h)(p, q, t, offsets, k_words, o_end, f); \
+            return (seven ? prefix##reactnet_7 : prefix##reactnet_8)(p, q, t, offsets, k_words, o_end, f);            \
+        }                                                                                                              \
+        if (f == BNN_FAST_REACTNET_LAST) {                                                                             \
+            if (half) return (seven ? prefix##last_7h : prefix##last_8h)(p, q, t, offsets, k_words, o_end, f);         \
+            return (seven ? prefix##last_7 : prefix##last_8)(p, q, t, offsets, k_words, o_end, f);                    \
+        }                                                                                                              \
+        if (half) return (seven ? prefix##any_7h : prefix##any_8h)(p, q, t, offsets, k_words, o_end, f);               \
+        return (seven ? prefix##any_7 : prefix##any_8)(p, q, t, offsets, k_words, o_end, f);                          \
+    }
+BNN_ROW_FAST_SET(row_fast_, 0)
+BNN_ROW_FAST_SET(row_table_, 1)
+#undef BNN_ROW_FAST_SET
 #undef BNN_ROW_FAST
 
 /// The row-tile fast path: 8 pixels, or 7 for rows of 7, 14, 28… pixels, so that no tile crosses a row;
@@ -555,22 +635,15 @@ BNN_ROW_FAST(row_fast_any_7h, 7, 1, runtime)
 BNN_AVX512 static int64_t row_tile_avx512(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,
                                           const int32_t *offsets, int64_t k_words, int64_t o_end) {
     const int flags = fast_flags(p);
-    if (flags >= 0) {
-        const int seven = t->pixels == 7, half = p->channels <= 32;
-        const unsigned f = (unsigned)flags;
-        if (f == BNN_FAST_REACTNET) {
-            if (half) return (seven ? row_fast_reactnet_7h : row_fast_reactnet_8h)(p, q, t, offsets, k_words, o_end, f);
-            return (seven ? row_fast_reactnet_7 : row_fast_reactnet_8)(p, q, t, offsets, k_words, o_end, f);
-        }
-        if (f == BNN_FAST_REACTNET_LAST) {
-            if (half) return (seven ? row_fast_last_7h : row_fast_last_8h)(p, q, t, offsets, k_words, o_end, f);
-            return (seven ? row_fast_last_7 : row_fast_last_8)(p, q, t, offsets, k_words, o_end, f);
-        }
-        if (half) return (seven ? row_fast_any_7h : row_fast_any_8h)(p, q, t, offsets, k_words, o_end, f);
-        return (seven ? row_fast_any_7 : row_fast_any_8)(p, q, t, offsets, k_words, o_end, f);
-    }
+    if (flags >= 0) return row_fast_dispatch(p, q, t, offsets, k_words, o_end, (unsigned)flags);
     if (t->pixels == 7) return row_tile_body(p, q, t, 7, offsets, k_words, o_end);
     return row_tile_body(p, q, t, BNN_TILE512_PIXELS, offsets, k_words, o_end);
+}
+
+/// `row_tile_avx512` for a call through `bnn_padded_params` (`padding_table_applies`).
+BNN_AVX512 static int64_t row_tile_table_avx512(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_tile *t,
+                                                const int32_t *offsets, int64_t k_words, int64_t o_end) {
+    return row_table_dispatch(p, q, t, offsets, k_words, o_end, (unsigned)fast_flags(p));
 }
 
 // MARK: - 1×1 convolutions
@@ -690,6 +763,20 @@ BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, 
     }
     const int64_t row_channels = p->out_channels / (2 * BNN_BINARY_BLOCK) * (2 * BNN_BINARY_BLOCK);
     const int row_pixels = p->out_w % BNN_TILE512_PIXELS != 0 && p->out_w % 7 == 0 ? 7 : BNN_TILE512_PIXELS;
+    if (bnn_binary_fast_input(p) && padding_table_applies(p)) {
+        const int64_t count = 16 * bnn_binary_padded_channels(p->out_channels);
+        int32_t local[16 * 1024];
+        int32_t *corrections = count <= 16 * 1024 ? local : malloc((size_t)count * sizeof(int32_t));
+        if (corrections) {
+            bnn_padded_params table = {*p, corrections, {0}};
+            fill_padding_table(p, corrections, table.valid);
+            const int64_t unrepresentable = bnn_binary_conv_driver(&table.params, row_begin, row_end, BNN_TILE512_PIXELS,
+                                                                   tile_pixels_avx512, row_tile_table_avx512, row_channels,
+                                                                   row_pixels);
+            if (corrections != local) free(corrections);
+            return unrepresentable;
+        }
+    }
     return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512, row_tile_avx512,
                                   row_channels, row_pixels);
 }
