@@ -6,11 +6,13 @@
 // Row tiles (7 or 8 pixels of one output row) whose epilogue has no raw dots or zero-weight
 // corrections take a specialised epilogue (`emit16_fast`): the dot products formed in float, each
 // step only when present, ReActNet's two forms compiled with constant flags, each pixel's 16 signs one
-// 16-bit store. 1×1 convolutions of up to 128 input channels take their own loop (`pointwise_rows`):
+// 16-bit store. 1×1 convolutions (up to 128 input channels, or rows of 7·k pixels) take their own
+// loop (`pointwise_rows`):
 // per output row and 16 channels the weights and constants are loaded once and the pixels go by in
-// steps of 8, 4, 1, without the per-tile setup of the shared driver. For a 3×3 kernel with padding 1
+// steps of 7 or 8, 4, 1, without the per-tile setup of the shared driver. For a 3×3 kernel with padding 1
 // the padding corrections are tabulated per call (`bnn_padded_params`): a border pixel's correction is
-// one load, chosen by which sides of its window leave the image.
+// one load, chosen by which sides of its window leave the image; when row tiles cover the output the
+// rows are walked by `table_rows` instead of the shared driver.
 #include "bnn_binary.h"
 #include "bnn_binary_internal.h"
 
@@ -648,11 +650,13 @@ BNN_AVX512 static int64_t row_tile_table_avx512(const bnn_binary_conv_params *p,
 
 // MARK: - 1×1 convolutions
 
-/// Whether the 1×1 path runs `p`: a 1×1 kernel at stride 1 without padding, at most 128 input
-/// channels (two words: past that the row tiles, whose 8 pixels share each weight load, are faster),
-/// a specialised epilogue (`fast_flags`) and whole groups of 16 output channels.
+/// Whether the 1×1 path runs `p`: a 1×1 kernel at stride 1 without padding, a specialised epilogue
+/// (`fast_flags`), whole groups of 16 output channels, and either at most 128 input channels (two
+/// words) or rows of 7, 14, 28… pixels (taken 7 at a time). Rows of other widths with more
+/// channels go to the row tiles, whose 8 pixels per weight load beat steps of 8, 4, 1 there.
 static inline int pointwise_applies(const bnn_binary_conv_params *p) {
-    return p->kernel_h == 1 && p->kernel_w == 1 && p->stride == 1 && p->padding == 0 && p->channels <= 128
+    const int sevens = p->out_w % 8 != 0 && p->out_w % 7 == 0;
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->stride == 1 && p->padding == 0 && (p->channels <= 128 || sevens)
            && p->out_channels % 16 == 0 && fast_flags(p) >= 0;
 }
 
@@ -690,7 +694,8 @@ pointwise_sums(const uint64_t *x, int64_t words, const int pixels, const int hal
 
 /// Output rows [row_begin, row_end) of a 1×1 convolution (`pointwise_applies`): per row and group
 /// of 16 channels, its weights (in a register with `half`) and epilogue constants are loaded once and
-/// the row's pixels go by in steps of 8, then 4, then 1 (no tile setup per pixel step, no padding).
+/// the row's pixels go by in steps of 7 (rows of 7, 14, 28… pixels) or 8, then 4, then 1 (no tile
+/// setup per pixel step, no padding).
 BNN_AVX512 __attribute__((always_inline)) static inline int64_t
 pointwise_rows(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end, const int half,
                const unsigned flags) {
@@ -725,6 +730,9 @@ pointwise_rows(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_e
         }                                                                                                          \
         unrepresentable += emit16_fast(p, q0 + ox, o0, (count), dots, packed, flags);                              \
     }
+            if (width % 8 != 0 && width % 7 == 0) {
+                BNN_POINTWISE_STEP(7)
+            }
             BNN_POINTWISE_STEP(8)
             BNN_POINTWISE_STEP(4)
             BNN_POINTWISE_STEP(1)
@@ -753,6 +761,44 @@ BNN_AVX512 static int64_t pointwise_any_half(const bnn_binary_conv_params *p, in
     return pointwise_rows(p, b, e, 1, (unsigned)fast_flags(p));
 }
 
+/// Output rows [row_begin, row_end) through the tabulated row tiles alone, when row tiles cover the
+/// rows and channels (`out_w` a multiple of `pixels`, O of 16): the shared driver's loop without its
+/// per-tile description of border pixels (the table needs only their positions).
+BNN_AVX512 static int64_t table_rows(const bnn_padded_params *table, int64_t row_begin, int64_t row_end, int pixels) {
+    const bnn_binary_conv_params *p = &table->params;
+    const int64_t k_words = p->kernel_h * p->kernel_w * bnn_binary_words(p->channels);
+    int32_t local_offsets[1024];
+    int32_t *offsets = k_words <= 1024 ? local_offsets : malloc((size_t)k_words * sizeof(int32_t));
+    if (!offsets) {
+        return bnn_binary_conv_driver(p, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512, row_tile_table_avx512,
+                                      p->out_channels, pixels);
+    }
+    bnn_binary_word_offsets(p, offsets);
+    bnn_binary_clear_packed(p, row_begin, row_end);
+    const unsigned flags = (unsigned)fast_flags(p);
+    const int64_t step = p->stride * bnn_binary_words(p->channels);
+    const int32_t interior_bits = (int32_t)(p->kernel_h * p->kernel_w * p->channels);
+    int64_t unrepresentable = 0;
+    bnn_binary_pixel where[BNN_BINARY_MAX_TILE_PIXELS];
+    for (int64_t row = row_begin; row < row_end; row++) {
+        const int64_t n = row / p->out_h, oy = row % p->out_h;
+        const int64_t y0 = oy * p->stride - p->padding;
+        const int rows_border = y0 < 0 || y0 + p->kernel_h > p->height;
+        for (int64_t ox = 0; ox < p->out_w; ox += pixels) {
+            const int64_t x0 = ox * p->stride - p->padding;
+            const int border = rows_border || x0 < 0 || x0 + (pixels - 1) * p->stride + p->kernel_w > p->width;
+            if (border) {
+                for (int i = 0; i < pixels; i++) where[i].oy = oy, where[i].ox = ox + i;
+            }
+            const bnn_binary_row_tile t = {bnn_binary_pixel_base(p, n, oy, ox), step, bnn_binary_packed_output_at(p, n, oy, ox),
+                                           interior_bits, border ? where : NULL, pixels};
+            unrepresentable += row_table_dispatch(p, row * p->out_w + ox, &t, offsets, k_words, p->out_channels, flags);
+        }
+    }
+    if (offsets != local_offsets) free(offsets);
+    return unrepresentable;
+}
+
 BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end) {
     if (bnn_binary_fast_input(p) && pointwise_applies(p)) {
         const unsigned flags = (unsigned)fast_flags(p);
@@ -770,9 +816,11 @@ BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, 
         if (corrections) {
             bnn_padded_params table = {*p, corrections, {0}};
             fill_padding_table(p, corrections, table.valid);
-            const int64_t unrepresentable = bnn_binary_conv_driver(&table.params, row_begin, row_end, BNN_TILE512_PIXELS,
-                                                                   tile_pixels_avx512, row_tile_table_avx512, row_channels,
-                                                                   row_pixels);
+            const int64_t unrepresentable =
+                p->out_w % row_pixels == 0 && row_channels == p->out_channels
+                    ? table_rows(&table, row_begin, row_end, row_pixels)
+                    : bnn_binary_conv_driver(&table.params, row_begin, row_end, BNN_TILE512_PIXELS, tile_pixels_avx512,
+                                             row_tile_table_avx512, row_channels, row_pixels);
             if (corrections != local) free(corrections);
             return unrepresentable;
         }

@@ -237,7 +237,8 @@ struct BinaryEpilogueTests {
     @Test("the specialised epilogues (ReActNet's full one, without packing, any other set of steps), the 1×1 path and the tabulated 3×3 padding corrections (tiles touching one side, two, all four): every variant equals the reference bit for bit",
           arguments: [(13, 32, 48, 1, 1), (13, 100, 16, 1, 1), (7, 64, 32, 1, 1), (29, 128, 32, 1, 1), (12, 20, 32, 1, 1),
                       (14, 256, 32, 1, 1), (14, 32, 32, 3, 1), (16, 64, 48, 3, 2), (9, 72, 16, 3, 1), (8, 40, 16, 3, 1),
-                      (7, 32, 32, 3, 1), (29, 96, 16, 3, 2)])
+                      (7, 32, 32, 3, 1), (29, 96, 16, 3, 2),
+                      (14, 320, 48, 1, 1), (7, 512, 16, 1, 1), (28, 200, 32, 1, 1)])
     func specialisedEpilogues(size: Int, channels: Int, outputs: Int, kernel: Int, stride: Int) throws {
         var generator = SeededGenerator(seed: 4_300 + UInt64(size * channels + outputs * kernel))
         let layer = try Layer.random(batch: 2, size: size, channels: channels, outputs: outputs, kernel: kernel, stride: stride,
