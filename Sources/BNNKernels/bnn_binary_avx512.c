@@ -385,6 +385,7 @@ row_tile_body(const bnn_binary_conv_params *p, int64_t q, const bnn_binary_row_t
 #define BNN_FAST_OUTPUT 64u
 #define BNN_FAST_PACKED 128u
 #define BNN_FAST_THRESHOLD 256u
+#define BNN_FAST_POOL 512u  ///< `output_pool` (the 1×1 path only)
 /// ReActNet-A's binary layers: BatchNorm shift, shortcut, RPReLU, float output and the next layer's
 /// RSign folded into the packing (`BNN_FAST_REACTNET_LAST`: the last layer, nothing packed).
 #define BNN_FAST_REACTNET_LAST                                                                                    \
@@ -407,6 +408,7 @@ static inline int fast_flags(const bnn_binary_conv_params *p) {
     if (p->output) flags |= BNN_FAST_OUTPUT;
     if (p->packed_output) flags |= BNN_FAST_PACKED;
     if (p->packed_output && p->pack_threshold) flags |= BNN_FAST_THRESHOLD;
+    if (p->output && p->output_pool) flags |= BNN_FAST_POOL;
     return (int)flags;
 }
 
@@ -448,8 +450,22 @@ row_sums_half16(const uint64_t *base, int64_t step, const int pixels, const int3
 /// subnormals, the default floating-point environment), and each pixel's 16 signs are one 16-bit
 /// store (the packed words are cleared first, or this slice's bits are its own).
 BNN_AVX512 __attribute__((always_inline)) static inline int64_t
+emit16_pool(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pixels, const __m512 dots[BNN_TILE512_PIXELS],
+            uint64_t *const packed[BNN_TILE512_PIXELS], const unsigned flags, float *pooled, int odd_row, int64_t ox0);
+
+BNN_AVX512 __attribute__((always_inline)) static inline int64_t
 emit16_fast(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pixels, const __m512 dots[BNN_TILE512_PIXELS],
             uint64_t *const packed[BNN_TILE512_PIXELS], const unsigned flags) {
+    return emit16_pool(p, q, o0, pixels, dots, packed, flags & ~BNN_FAST_POOL, NULL, 0, 0);
+}
+
+/// `emit16_fast`, and with `BNN_FAST_POOL` in `flags` the float output as a 2×2 average pool: the
+/// pixels are ox0… of an output row (`odd_row` its parity) and `pooled` is channel o0 of the first
+/// pooled pixel of its pooled row; a window opens at an even row and column (+0 + v), collects,
+/// and closes at an odd row and column (times 0.25), in the reference's order.
+BNN_AVX512 __attribute__((always_inline)) static inline int64_t
+emit16_pool(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pixels, const __m512 dots[BNN_TILE512_PIXELS],
+            uint64_t *const packed[BNN_TILE512_PIXELS], const unsigned flags, float *pooled, int odd_row, int64_t ox0) {
     const int64_t oc = p->out_channels;
     float *const output = (flags & BNN_FAST_OUTPUT) ? p->output + o0 : NULL;
     const float *const residual = (flags & BNN_FAST_RESIDUAL) ? p->residual + o0 : NULL;
@@ -468,6 +484,7 @@ emit16_fast(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pi
                                : zero;
     const int64_t chunk = (p->packed_channel + o0) / 16;  // the 16-bit piece of a pixel's packed words
     int64_t unrepresentable = 0;
+    __m512 held = zero;  // with BNN_FAST_POOL: the left pixel's share of a window
 #pragma clang loop unroll(full)
     for (int i = 0; i < pixels; i++) {
         __m512 v = _mm512_mul_ps(scale, dots[i]);
@@ -477,7 +494,26 @@ emit16_fast(const bnn_binary_conv_params *p, int64_t q, int64_t o0, const int pi
         if (flags & BNN_FAST_SHIFT) v = _mm512_add_ps(v, act_shift);
         if (flags & BNN_FAST_SLOPE) v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_NGT_UQ), v, slope);
         if (flags & BNN_FAST_ACT_BIAS) v = _mm512_add_ps(v, act_bias);
-        if (flags & BNN_FAST_OUTPUT) _mm512_storeu_ps(output + (q + i) * out_stride, v);
+        if (flags & BNN_FAST_POOL) {
+            // A window's two pixels of this row: the left one's share is held in a register when the
+            // right one is in this step, else it goes through memory.
+            const int64_t ox = ox0 + i;
+            float *target = pooled + (ox >> 1) * out_stride;
+            if (!(ox & 1)) {
+                // +0 opens a window in an even row; an odd row adds to the row above's share.
+                const __m512 share = _mm512_add_ps(odd_row ? _mm512_loadu_ps(target) : zero, v);
+                if (i + 1 < pixels) {
+                    held = share;
+                } else {
+                    _mm512_storeu_ps(target, share);
+                }
+            } else {
+                const __m512 sum = _mm512_add_ps(i > 0 ? held : _mm512_loadu_ps(target), v);
+                _mm512_storeu_ps(target, odd_row ? _mm512_mul_ps(sum, _mm512_set1_ps(0.25f)) : sum);
+            }
+        } else if (flags & BNN_FAST_OUTPUT) {
+            _mm512_storeu_ps(output + (q + i) * out_stride, v);
+        }
         if (flags & BNN_FAST_PACKED) {
             const uint16_t signs = (uint16_t)_mm512_cmp_ps_mask(v, negated, _CMP_LT_OQ);
             __builtin_memcpy((uint16_t *)(void *)packed[i] + chunk, &signs, sizeof signs);
@@ -501,7 +537,7 @@ typedef struct {
 /// Whether the tabulated corrections apply: a 3×3 kernel with padding 1 (every side mask stands for
 /// one set of outside taps, at any stride).
 static inline int padding_table_applies(const bnn_binary_conv_params *p) {
-    return p->kernel_h == 3 && p->kernel_w == 3 && p->padding == 1 && fast_flags(p) >= 0;
+    return p->kernel_h == 3 && p->kernel_w == 3 && p->padding == 1 && !p->output_pool && fast_flags(p) >= 0;
 }
 
 /// Fills `table` (16 × padded_o int32) and `valid` for `padding_table_applies`.
@@ -711,7 +747,10 @@ pointwise_rows(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_e
         const uint64_t *base = bnn_binary_pixel_base(p, n, oy, 0);
         uint64_t *packed_row = bnn_binary_packed_output_at(p, n, oy, 0);
         const int64_t q0 = row * width;
+        const int odd_row = (int)(row & 1);
+        float *const pool_row = (flags & BNN_FAST_POOL) ? p->output + (row / 2) * (width / 2) * bnn_binary_output_stride(p) : NULL;
         for (int64_t o0 = 0; o0 < oc; o0 += 2 * BNN_BINARY_BLOCK) {
+            float *const pooled = pool_row ? pool_row + o0 : NULL;
             const uint64_t *w0 = p->weights + (o0 / BNN_BINARY_BLOCK) * words * BNN_BINARY_BLOCK;
             const uint64_t *w1 = w0 + words * BNN_BINARY_BLOCK;
             const __m512i wv = half ? _mm512_permutex2var_epi32(_mm512_loadu_si512((const void *)w0), pick,
@@ -728,7 +767,7 @@ pointwise_rows(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_e
             dots[i] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(differing[i]), two, valid);                              \
             packed[i] = packed_row ? packed_row + (ox + i) * packed_stride : NULL;                                 \
         }                                                                                                          \
-        unrepresentable += emit16_fast(p, q0 + ox, o0, (count), dots, packed, flags);                              \
+        unrepresentable += emit16_pool(p, q0 + ox, o0, (count), dots, packed, flags, pooled, odd_row, ox);         \
     }
             if (width % 8 != 0 && width % 7 == 0) {
                 BNN_POINTWISE_STEP(7)
@@ -753,6 +792,12 @@ BNN_AVX512 static int64_t pointwise_last(const bnn_binary_conv_params *p, int64_
 }
 BNN_AVX512 static int64_t pointwise_last_half(const bnn_binary_conv_params *p, int64_t b, int64_t e) {
     return pointwise_rows(p, b, e, 1, BNN_FAST_REACTNET_LAST);
+}
+BNN_AVX512 static int64_t pointwise_pooled(const bnn_binary_conv_params *p, int64_t b, int64_t e) {
+    return pointwise_rows(p, b, e, 0, BNN_FAST_REACTNET | BNN_FAST_POOL);
+}
+BNN_AVX512 static int64_t pointwise_pooled_half(const bnn_binary_conv_params *p, int64_t b, int64_t e) {
+    return pointwise_rows(p, b, e, 1, BNN_FAST_REACTNET | BNN_FAST_POOL);
 }
 BNN_AVX512 static int64_t pointwise_any(const bnn_binary_conv_params *p, int64_t b, int64_t e) {
     return pointwise_rows(p, b, e, 0, (unsigned)fast_flags(p));
@@ -805,6 +850,9 @@ BNN_AVX512 int64_t bnn_binary_conv_rows_avx512(const bnn_binary_conv_params *p, 
         const int half = p->channels <= 32;
         if (flags == BNN_FAST_REACTNET) return (half ? pointwise_reactnet_half : pointwise_reactnet)(p, row_begin, row_end);
         if (flags == BNN_FAST_REACTNET_LAST) return (half ? pointwise_last_half : pointwise_last)(p, row_begin, row_end);
+        if (flags == (BNN_FAST_REACTNET | BNN_FAST_POOL)) {
+            return (half ? pointwise_pooled_half : pointwise_pooled)(p, row_begin, row_end);
+        }
         return (half ? pointwise_any_half : pointwise_any)(p, row_begin, row_end);
     }
     const int64_t row_channels = p->out_channels / (2 * BNN_BINARY_BLOCK) * (2 * BNN_BINARY_BLOCK);

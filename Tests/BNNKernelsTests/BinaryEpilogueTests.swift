@@ -266,4 +266,72 @@ struct BinaryEpilogueTests {
                                      epilogue: BinaryEpilogue(packThreshold: zeroThreshold), residual: false, packs: true,
                                      label: "zeros")
     }
+
+    @Test("a pooled output is the 2×2 average pool of the dense output (summed from +0 in window order, times 0.25), bit for bit in every variant; the signs stay per pixel",
+          arguments: [(16, 32, 32, 1), (12, 100, 48, 1), (14, 320, 16, 1), (28, 64, 32, 1), (10, 64, 16, 3)])
+    func pooledOutput(size: Int, channels: Int, outputs: Int, kernel: Int) throws {
+        var generator = SeededGenerator(seed: 4_400 + UInt64(size * channels + outputs))
+        let layer = try Layer.random(batch: 2, size: size, channels: channels, outputs: outputs, kernel: kernel, stride: 1,
+                                     generator: &generator)
+        let g = layer.geometry
+        let epilogue = BinaryEpilogue(activationShift: Self.table(outputs, &generator, scale: 1, offset: -0.5),
+                                      activationSlope: Self.table(outputs, &generator, scale: 0.5, offset: -0.1),
+                                      activationBias: Self.table(outputs, &generator, scale: 1, offset: -0.5),
+                                      packThreshold: Self.table(outputs, &generator, scale: 1, offset: -0.5))
+        let dense = try layer.dense(.reference, epilogue: epilogue)
+        let (ph, pw) = (g.outputHeight / 2, g.outputWidth / 2)
+        var expected = [Float](repeating: 0, count: g.batch * ph * pw * outputs)
+        for n in 0..<g.batch {
+            for y in 0..<ph {
+                for x in 0..<pw {
+                    for o in 0..<outputs {
+                        var sum: Float = 0
+                        for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                            sum += dense.values[((n * g.outputHeight + 2 * y + dy) * g.outputWidth + 2 * x + dx) * outputs + o]
+                        }
+                        expected[((n * ph + y) * pw + x) * outputs + o] = sum * 0.25
+                    }
+                }
+            }
+        }
+        var pooling = epilogue
+        pooling.poolsOutput = true
+        for variant in [BinaryKernelVariant.reference] + BinaryKernelVariant.optimised {
+            let prepared = try PreparedBinaryConvolution(weights: layer.weights, stride: 1, padding: layer.padding,
+                                                         transform: layer.transform, variant: variant)
+            var values = [Float](repeating: .nan, count: expected.count)
+            var packed = [UInt64](repeating: 0, count: dense.packed.count)
+            let rows = g.batch * g.outputHeight
+            var count = 0
+            layer.input.words.withUnsafeBufferPointer { x in
+                layer.residual.withUnsafeBufferPointer { r in
+                    values.withUnsafeMutableBufferPointer { v in
+                        packed.withUnsafeMutableBufferPointer { p in
+                            // Two calls on whole pairs of rows, then the default split.
+                            for range in [0..<rows / 4 * 2, rows / 4 * 2..<rows] where !range.isEmpty {
+                                count += prepared.run(
+                                    input: x.baseAddress!, inputMargin: layer.input.margin, batch: g.batch, height: g.inputHeight,
+                                    width: g.inputWidth, residual: r.baseAddress, output: v.baseAddress!,
+                                    packedOutput: p.baseAddress, outputMargin: 1, epilogue: pooling, rows: range)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(values.map(\.bitPattern) == expected.map(\.bitPattern), "\(variant) pooled values")
+            #expect(packed == dense.packed, "\(variant) packed")
+            #expect(count == dense.unrepresentable, "\(variant) zeros")
+            var whole = [Float](repeating: .nan, count: expected.count)
+            layer.input.words.withUnsafeBufferPointer { x in
+                layer.residual.withUnsafeBufferPointer { r in
+                    whole.withUnsafeMutableBufferPointer { v in
+                        _ = prepared.run(input: x.baseAddress!, inputMargin: layer.input.margin, batch: g.batch,
+                                         height: g.inputHeight, width: g.inputWidth, residual: r.baseAddress,
+                                         output: v.baseAddress!, epilogue: pooling)
+                    }
+                }
+            }
+            #expect(whole.map(\.bitPattern) == expected.map(\.bitPattern), "\(variant) pooled values, default row split")
+        }
+    }
 }
