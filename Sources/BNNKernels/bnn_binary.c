@@ -229,7 +229,15 @@ int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_
                           const int32_t *dots, uint64_t *packed) {
     if (p->dots) memcpy(p->dots + pixel * p->out_channels + o0, dots, (size_t)count * sizeof(int32_t));
     if (!p->output && !p->packed_output) return 0;
-    const int64_t out_at = pixel * bnn_binary_output_stride(p) + o0;
+    int64_t out_at = pixel * bnn_binary_output_stride(p) + o0;
+    // With `output_pool`: where the pixel's 2×2 window goes, and whether it opens or closes the window.
+    int opens = 0, closes = 0;
+    if (p->output_pool) {
+        const int64_t ox = pixel % p->out_w, row = pixel / p->out_w;
+        out_at = ((row / 2) * (p->out_w / 2) + ox / 2) * bnn_binary_output_stride(p) + o0;
+        opens = row % 2 == 0 && ox % 2 == 0;
+        closes = row % 2 == 1 && ox % 2 == 1;
+    }
     const int64_t residual_at = pixel * p->out_channels + o0;
     int64_t unrepresentable = 0;
     for (int64_t i = 0; i < count; i++) {
@@ -241,7 +249,12 @@ int64_t bnn_binary_finish(const bnn_binary_conv_params *p, int64_t pixel, int64_
         if (p->activation_shift) v = v + p->activation_shift[o];
         if (p->activation_slope) v = v > 0 ? v : p->activation_slope[o] * v;
         if (p->activation_bias) v = v + p->activation_bias[o];
-        if (p->output) p->output[out_at + i] = v;
+        if (p->output && p->output_pool) {
+            const float sum = (opens ? 0.0f : p->output[out_at + i]) + v;
+            p->output[out_at + i] = closes ? sum * 0.25f : sum;
+        } else if (p->output) {
+            p->output[out_at + i] = v;
+        }
         if (packed) {
             const float t = p->pack_threshold ? v + p->pack_threshold[o] : v;
             const int64_t c = p->packed_channel + o;
@@ -265,7 +278,8 @@ int bnn_binary_fast_input(const bnn_binary_conv_params *p) { return p->input_mar
 int64_t bnn_binary_conv_driver(const bnn_binary_conv_params *p, int64_t row_begin, int64_t row_end,
                                int tile_pixels, bnn_binary_tile_fn tile, bnn_binary_row_tile_fn row_tile,
                                int64_t row_channels, int row_pixels) {
-    if (!bnn_binary_fast_input(p)) return bnn_binary_conv_rows_reference(p, row_begin, row_end);
+    // A pooled output only in the reference (and the AVX-512 1×1 path, which does not come here).
+    if (!bnn_binary_fast_input(p) || p->output_pool) return bnn_binary_conv_rows_reference(p, row_begin, row_end);
     const int64_t k_words = p->kernel_h * p->kernel_w * bnn_binary_words(p->channels);
     int32_t local_offsets[1024];
     int32_t *offsets = k_words <= 1024 ? local_offsets : malloc((size_t)k_words * sizeof(int32_t));

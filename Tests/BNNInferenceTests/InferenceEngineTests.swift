@@ -89,6 +89,16 @@ struct InferenceEngineTests {
                   height: 24, width: 20, batch: 2, seed: 26)
     }
 
+    @Test("ReActNet-A whose reduction shortcuts' average pools move into the 1×1 binary convolutions before them (AVX-512)")
+    func reactNetPooledShortcuts() throws {
+        let widths = [16, 32, 64, 64, 128, 128] + [Int](repeating: 128, count: 6) + [256, 256]
+        let model = Initializer.withSeed(27) { ReActNet.model(.reactNetA(classes: 5, stem: .small, widths: widths)) }
+        try check(model, height: 16, width: 16, batch: 2, seed: 27)
+        let engine = try InferenceEngine(model: try PackedModel(exporting: model, inputHeight: 16, inputWidth: 16))
+        let pooled = engine.operationNames.filter { $0.hasSuffix(" + average-pool") }.count
+        #expect(pooled == (BinaryKernelVariant.selected == .avx512 ? 3 : 0), "\(engine.operationNames)")
+    }
+
     @Test("Latent binary weights of exactly 0 count 0, as in the float model")
     func zeroWeights() throws {
         let model = InferenceTestSupport.model(.birealnet18(classes: 5, widths: [16, 48, 100, 130]), seed: 27)

@@ -194,4 +194,144 @@ struct BinaryEpilogueTests {
             }
         }
     }
+
+    /// Every optimised variant against the reference, bit for bit, for one layer and epilogue: floats,
+    /// packed signs (or none) and the ±0/NaN count, with or without a residual.
+    static func expectVariantsMatch(_ layer: Layer, transform: BinaryOutputTransform, epilogue: BinaryEpilogue, residual: Bool,
+                                    packs: Bool, label: String) throws {
+        let g = layer.geometry
+        func run(_ variant: BinaryKernelVariant) throws -> Result {
+            let prepared = try PreparedBinaryConvolution(weights: layer.weights, stride: layer.stride, padding: layer.padding,
+                                                         transform: transform, variant: variant)
+            var values = [Float](repeating: .nan, count: g.outputCount)
+            var packed = [UInt64](repeating: 0, count: g.batch * (g.outputHeight + 2) * (g.outputWidth + 2)
+                                                    * binaryWordCount(channels: g.outputChannels))
+            let rows = g.batch * g.outputHeight
+            var count = 0
+            layer.input.words.withUnsafeBufferPointer { x in
+                layer.residual.withUnsafeBufferPointer { r in
+                    values.withUnsafeMutableBufferPointer { v in
+                        packed.withUnsafeMutableBufferPointer { p in
+                            for range in [0..<rows / 3, rows / 3..<rows] where !range.isEmpty {
+                                count += prepared.run(
+                                    input: x.baseAddress!, inputMargin: layer.input.margin, batch: g.batch, height: g.inputHeight,
+                                    width: g.inputWidth, residual: residual ? r.baseAddress : nil, output: v.baseAddress!,
+                                    packedOutput: packs ? p.baseAddress : nil, outputMargin: packs ? 1 : 0, epilogue: epilogue,
+                                    rows: range)
+                            }
+                        }
+                    }
+                }
+            }
+            return Result(values: values, packed: packed, unrepresentable: count)
+        }
+        let reference = try run(.reference)
+        for variant in BinaryKernelVariant.optimised {
+            let optimised = try run(variant)
+            #expect(optimised.values.map(\.bitPattern) == reference.values.map(\.bitPattern), "\(variant) \(label) values")
+            #expect(optimised.packed == reference.packed, "\(variant) \(label) packed")
+            #expect(optimised.unrepresentable == reference.unrepresentable, "\(variant) \(label) zeros")
+        }
+    }
+
+    @Test("the specialised epilogues (ReActNet's full one, without packing, any other set of steps), the 1×1 path and the tabulated 3×3 padding corrections (tiles touching one side, two, all four): every variant equals the reference bit for bit",
+          arguments: [(13, 32, 48, 1, 1), (13, 100, 16, 1, 1), (7, 64, 32, 1, 1), (29, 128, 32, 1, 1), (12, 20, 32, 1, 1),
+                      (14, 256, 32, 1, 1), (14, 32, 32, 3, 1), (16, 64, 48, 3, 2), (9, 72, 16, 3, 1), (8, 40, 16, 3, 1),
+                      (7, 32, 32, 3, 1), (29, 96, 16, 3, 2),
+                      (14, 320, 48, 1, 1), (7, 512, 16, 1, 1), (28, 200, 32, 1, 1)])
+    func specialisedEpilogues(size: Int, channels: Int, outputs: Int, kernel: Int, stride: Int) throws {
+        var generator = SeededGenerator(seed: 4_300 + UInt64(size * channels + outputs * kernel))
+        let layer = try Layer.random(batch: 2, size: size, channels: channels, outputs: outputs, kernel: kernel, stride: stride,
+                                     generator: &generator)
+        let shift = Self.table(outputs, &generator, scale: 1, offset: -0.5)
+        let slope = Self.table(outputs, &generator, scale: 0.5, offset: -0.1)
+        let bias = Self.table(outputs, &generator, scale: 1, offset: -0.5)
+        let threshold = Self.table(outputs, &generator, scale: 1, offset: -0.5)
+        let reactnet = BinaryEpilogue(activationShift: shift, activationSlope: slope, activationBias: bias, packThreshold: threshold)
+        let plain = layer.transform
+        let clamped = BinaryOutputTransform(scale: plain.scale, bias: plain.bias, clamp: -0.25...0.5)
+        // ReActNet's layers (packing with a threshold, and the last one without), then other mixtures.
+        try Self.expectVariantsMatch(layer, transform: plain, epilogue: reactnet, residual: true, packs: true, label: "reactnet")
+        try Self.expectVariantsMatch(layer, transform: plain, epilogue: reactnet, residual: true, packs: false, label: "last")
+        try Self.expectVariantsMatch(layer, transform: clamped, epilogue: BinaryEpilogue(activationSlope: slope), residual: false,
+                                     packs: true, label: "clamp, slope")
+        try Self.expectVariantsMatch(layer, transform: BinaryOutputTransform(scale: plain.scale), epilogue: BinaryEpilogue(),
+                                     residual: false, packs: true, label: "scale only")
+        // Exact zeros before the sign: scale 0 and no bias on every other channel, a threshold of ±0 or
+        // the negated bias elsewhere, so that `v + threshold` is ±0 for many values.
+        let scale = (0..<outputs).map { $0 % 2 == 0 ? 0 : plain.scale[$0] }
+        let zeroBias = (0..<outputs).map { $0 % 2 == 0 ? Float(0) : plain.bias![$0] }
+        let zeroThreshold = AlignedBuffer((0..<outputs).map { o -> Float in o % 4 == 0 ? -0.0 : (o % 2 == 0 ? 0 : -zeroBias[o]) })
+        try Self.expectVariantsMatch(layer, transform: BinaryOutputTransform(scale: scale, bias: zeroBias),
+                                     epilogue: BinaryEpilogue(packThreshold: zeroThreshold), residual: false, packs: true,
+                                     label: "zeros")
+    }
+
+    @Test("a pooled output is the 2×2 average pool of the dense output (summed from +0 in window order, times 0.25), bit for bit in every variant; the signs stay per pixel",
+          arguments: [(16, 32, 32, 1), (12, 100, 48, 1), (14, 320, 16, 1), (28, 64, 32, 1), (10, 64, 16, 3)])
+    func pooledOutput(size: Int, channels: Int, outputs: Int, kernel: Int) throws {
+        var generator = SeededGenerator(seed: 4_400 + UInt64(size * channels + outputs))
+        let layer = try Layer.random(batch: 2, size: size, channels: channels, outputs: outputs, kernel: kernel, stride: 1,
+                                     generator: &generator)
+        let g = layer.geometry
+        let epilogue = BinaryEpilogue(activationShift: Self.table(outputs, &generator, scale: 1, offset: -0.5),
+                                      activationSlope: Self.table(outputs, &generator, scale: 0.5, offset: -0.1),
+                                      activationBias: Self.table(outputs, &generator, scale: 1, offset: -0.5),
+                                      packThreshold: Self.table(outputs, &generator, scale: 1, offset: -0.5))
+        let dense = try layer.dense(.reference, epilogue: epilogue)
+        let (ph, pw) = (g.outputHeight / 2, g.outputWidth / 2)
+        var expected = [Float](repeating: 0, count: g.batch * ph * pw * outputs)
+        for n in 0..<g.batch {
+            for y in 0..<ph {
+                for x in 0..<pw {
+                    for o in 0..<outputs {
+                        var sum: Float = 0
+                        for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                            sum += dense.values[((n * g.outputHeight + 2 * y + dy) * g.outputWidth + 2 * x + dx) * outputs + o]
+                        }
+                        expected[((n * ph + y) * pw + x) * outputs + o] = sum * 0.25
+                    }
+                }
+            }
+        }
+        var pooling = epilogue
+        pooling.poolsOutput = true
+        for variant in [BinaryKernelVariant.reference] + BinaryKernelVariant.optimised {
+            let prepared = try PreparedBinaryConvolution(weights: layer.weights, stride: 1, padding: layer.padding,
+                                                         transform: layer.transform, variant: variant)
+            var values = [Float](repeating: .nan, count: expected.count)
+            var packed = [UInt64](repeating: 0, count: dense.packed.count)
+            let rows = g.batch * g.outputHeight
+            var count = 0
+            layer.input.words.withUnsafeBufferPointer { x in
+                layer.residual.withUnsafeBufferPointer { r in
+                    values.withUnsafeMutableBufferPointer { v in
+                        packed.withUnsafeMutableBufferPointer { p in
+                            // Two calls on whole pairs of rows, then the default split.
+                            for range in [0..<rows / 4 * 2, rows / 4 * 2..<rows] where !range.isEmpty {
+                                count += prepared.run(
+                                    input: x.baseAddress!, inputMargin: layer.input.margin, batch: g.batch, height: g.inputHeight,
+                                    width: g.inputWidth, residual: r.baseAddress, output: v.baseAddress!,
+                                    packedOutput: p.baseAddress, outputMargin: 1, epilogue: pooling, rows: range)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(values.map(\.bitPattern) == expected.map(\.bitPattern), "\(variant) pooled values")
+            #expect(packed == dense.packed, "\(variant) packed")
+            #expect(count == dense.unrepresentable, "\(variant) zeros")
+            var whole = [Float](repeating: .nan, count: expected.count)
+            layer.input.words.withUnsafeBufferPointer { x in
+                layer.residual.withUnsafeBufferPointer { r in
+                    whole.withUnsafeMutableBufferPointer { v in
+                        _ = prepared.run(input: x.baseAddress!, inputMargin: layer.input.margin, batch: g.batch,
+                                         height: g.inputHeight, width: g.inputWidth, residual: r.baseAddress,
+                                         output: v.baseAddress!, epilogue: pooling)
+                    }
+                }
+            }
+            #expect(whole.map(\.bitPattern) == expected.map(\.bitPattern), "\(variant) pooled values, default row split")
+        }
+    }
 }

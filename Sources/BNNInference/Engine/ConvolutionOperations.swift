@@ -43,7 +43,7 @@ final class BinaryConvolutionOperation: EngineOperation {
         let channel: Int
     }
 
-    let name: String
+    private(set) var name: String
     var kind: InferenceProfile.Kind { .binaryConvolution }
     let parts: [Part]
     let input: Int, packedInput: Int, inputMargin: Int
@@ -54,10 +54,14 @@ final class BinaryConvolutionOperation: EngineOperation {
     let height: Int, width: Int
     /// The packed value written beside the floats, set by the compiler when a binary layer reads the output.
     private(set) var packedOutput: (index: Int, margin: Int)?
+    /// The value that receives the 2×2 average pool of the output instead of it, set by the compiler
+    /// when only that pool reads the output (``poolOutput(into:)``).
+    private(set) var pooledOutput: Int?
     /// Per part: the activation, threshold and slice layout of its kernel's epilogue.
     private var epilogues: [BinaryEpilogue]
     var inputs: [Int] { [input] + (residual.map { [$0] } ?? []) }
-    var outputs: [Int] { [output] }
+    /// The output (still listed when pooled: it keeps a slot for its lifetime, never written) and the pool.
+    var outputs: [Int] { [output] + (pooledOutput.map { [$0] } ?? []) }
 
     /// Creates the operation; `activation` (over all `outputChannels`) runs in every part's epilogue.
     init(name: String, parts: [Part], input: Int, packedInput: Int, inputMargin: Int, residual: Int?, output: Int,
@@ -90,6 +94,28 @@ final class BinaryConvolutionOperation: EngineOperation {
         }
     }
 
+    /// Whether the kernels pool the output as fast as they write it: every part a 1×1 convolution at
+    /// stride 1 without padding or zero weights on the AVX-512 kernel, whose 1×1 path (16 output
+    /// channels at a time; at most 128 input channels or rows of 7·k pixels) pools in its epilogue, and
+    /// an even extent. Elsewhere a pooled output would run the portable kernel.
+    var canPoolOutput: Bool {
+        guard height % 2 == 0, width % 2 == 0 else { return false }
+        return parts.allSatisfy { part in
+            let p = part.prepared
+            return p.variant == .avx512 && p.kernelHeight == 1 && p.kernelWidth == 1 && p.stride == 1 && p.padding == 0
+                && p.zeroWeightChannels == 0 && p.outputChannels % 16 == 0
+                && (p.inputChannels <= 128 || (width % 7 == 0 && width % 8 != 0))
+        }
+    }
+
+    /// Makes the kernels write the 2×2 average pool of the output into `value` instead of the output.
+    func poolOutput(into value: Int) {
+        precondition(pooledOutput == nil && canPoolOutput, "BinaryConvolutionOperation: output pooled twice or unpoolable")
+        pooledOutput = value
+        name += " + average-pool"
+        for k in epilogues.indices { epilogues[k].poolsOutput = true }
+    }
+
     /// The values of `table` for the part's output channels.
     private static func slice(_ table: AlignedBuffer<Float>, _ part: Part) -> AlignedBuffer<Float> {
         AlignedBuffer(Array(UnsafeBufferPointer(start: table.base + part.channel, count: part.prepared.outputChannels)))
@@ -109,7 +135,8 @@ final class BinaryConvolutionOperation: EngineOperation {
             unrepresentable += part.prepared.run(
                 input: frame.packed[packedInput], inputMargin: inputMargin, batch: frame.batch, height: height, width: width,
                 residual: residual.map { UnsafePointer(frame.values[$0]) },
-                output: frame.values[output] + part.channel, packedOutput: packedOutput.map { frame.packed[$0.index] },
+                output: frame.values[pooledOutput ?? output] + part.channel,
+                packedOutput: packedOutput.map { frame.packed[$0.index] },
                 outputMargin: packedOutput?.margin ?? 0, epilogue: epilogue)
         }
         return unrepresentable

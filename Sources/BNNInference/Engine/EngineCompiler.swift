@@ -41,8 +41,38 @@ struct EngineCompiler {
         compiler.program.input = input
         let result = try compiler.compile(steps, Pending(value: input, name: "input"), path: "steps")
         compiler.program.output = compiler.materialize(result)
+        compiler.fuseAveragePools()
         compiler.program.assignSlots()
         return compiler.program
+    }
+
+    /// Moves each 2×2 average pool (stride 2, no padding, nothing after it in its pass) of a binary
+    /// convolution's output that nothing else reads into that convolution's epilogue
+    /// (``BinaryConvolutionOperation/poolOutput(into:)``), when its kernels pool at full speed
+    /// (ReActNet-A's shortcuts into its reduction blocks): the full-size floats are never written.
+    private mutating func fuseAveragePools() {
+        // The floats each operation reads (a binary convolution lists its input but reads only its packed signs).
+        var readers: [Int: Int] = [:]
+        for operation in program.operations {
+            let floats = (operation as? BinaryConvolutionOperation).map { $0.residual.map { [$0] } ?? [] } ?? operation.inputs
+            for v in floats { readers[program.root(v), default: 0] += 1 }
+        }
+        let aliased = Set(program.values.compactMap { $0.alias.map(program.root) })
+        var fused = Set<Int>()
+        for (index, operation) in program.operations.enumerated() {
+            guard let pool = operation as? RowPassOperation, case let .averagePool(v, kernel, stride, padding) = pool.source,
+                  kernel == 2, stride == 2, padding == 0, pool.chain.isEmpty, pool.packedOutput == nil,
+                  pool.thresholdedOutput == nil, pool.inputHeight % 2 == 0, pool.inputWidth % 2 == 0,
+                  pool.outputHeight * 2 == pool.inputHeight, pool.outputWidth * 2 == pool.inputWidth,
+                  let binary = producer[v] as? BinaryConvolutionOperation, binary.output == v, binary.pooledOutput == nil,
+                  binary.canPoolOutput, readers[program.root(v)] == 1, !aliased.contains(program.root(v)),
+                  program.root(v) != program.root(program.output), program.root(v) != program.root(program.input)
+            else { continue }
+            binary.poolOutput(into: pool.output)
+            producer[pool.output] = binary
+            fused.insert(index)
+        }
+        program.operations = program.operations.enumerated().filter { !fused.contains($0.offset) }.map(\.element)
     }
 
     private mutating func emit(_ operation: any EngineOperation) {

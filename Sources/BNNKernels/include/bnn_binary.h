@@ -120,6 +120,12 @@ typedef struct {
     int64_t packed_channel;        ///< the packed channel of output channel 0; a multiple of 16. At 0 the
                                    ///< kernel clears each pixel's `packed_stride` words first; otherwise it
                                    ///< only sets bits (the slice at channel 0 must have run before)
+    int32_t output_pool;           ///< nonzero: `output` receives the 2×2 average pool (stride 2) of the
+                                   ///< transformed values instead of them, N×(OH/2)×(OW/2) pixels OS floats
+                                   ///< apart; each window summed from +0 in row-major order, then times 0.25
+                                   ///< (PyTorch's average pool). OH and OW must be even and every call must
+                                   ///< cover whole pairs of rows (even `row_begin`, `row_end`); the packed
+                                   ///< signs and raw dots stay per pixel
 } bnn_binary_conv_params;
 
 /// Marks the values whose sign is 0 in the float model (±0, and NaN, which `sign` also maps to 0):

@@ -9,6 +9,9 @@
 ///   concatenation along channels): the pixel strides of the output and packed output, and the
 ///   packed channel of output channel 0 (the residual stays N×OH×OW×O).
 ///
+/// - optionally, the float output as its 2×2 average pool (stride 2), when the value is only read
+///   pooled (ReActNet's shortcut into a reduction block): ``poolsOutput``.
+///
 /// Each per-channel table holds one value per output channel O.
 public struct BinaryEpilogue: Sendable {
     /// Added after the clamp, or nil.
@@ -27,14 +30,20 @@ public struct BinaryEpilogue: Sendable {
     /// each output pixel's packed words before setting bits; otherwise it only sets bits, so the
     /// slice at channel 0 must have run first.
     public var packedChannel: Int
+    /// Whether the float output is the 2×2 average pool (stride 2, no padding) of the values instead of
+    /// them: N×(OH/2)×(OW/2) pixels (at the output stride), each window summed from +0 in row-major
+    /// order and multiplied by 0.25, as PyTorch's and the engine's average pool; OH and OW must be
+    /// even. The packed signs stay per pixel. The AVX-512 kernel's 1×1 path pools as it goes; the
+    /// other cases run the portable kernel.
+    public var poolsOutput: Bool
 
     /// An epilogue that adds nothing to the transform and writes dense N×OH×OW×O tensors.
     public init(activationShift: AlignedBuffer<Float>? = nil, activationSlope: AlignedBuffer<Float>? = nil,
                 activationBias: AlignedBuffer<Float>? = nil, packThreshold: AlignedBuffer<Float>? = nil,
-                outputStride: Int? = nil, packedStride: Int? = nil, packedChannel: Int = 0) {
+                outputStride: Int? = nil, packedStride: Int? = nil, packedChannel: Int = 0, poolsOutput: Bool = false) {
         (self.activationShift, self.activationSlope, self.activationBias) = (activationShift, activationSlope, activationBias)
         (self.packThreshold, self.outputStride) = (packThreshold, outputStride)
-        (self.packedStride, self.packedChannel) = (packedStride, packedChannel)
+        (self.packedStride, self.packedChannel, self.poolsOutput) = (packedStride, packedChannel, poolsOutput)
     }
 
     /// Whether the epilogue has an activation step.

@@ -188,13 +188,14 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
     ///   - height: H.
     ///   - width: W.
     ///   - residual: N·OH·OW·O floats added before the clamp, or nil.
-    ///   - output: N·OH·OW·O floats to write, or nil.
+    ///   - output: N·OH·OW·O floats to write (N·OH/2·OW/2·O with ``BinaryEpilogue/poolsOutput``), or nil.
     ///   - packedOutput: N·(OH+2m')·(OW+2m')·⌈O/64⌉ words with a zeroed border, m' = `outputMargin`, or nil.
     ///   - outputMargin: m' (0 without `packedOutput`).
     ///   - dots: N·OH·OW·O integers to write, or nil.
     ///   - epilogue: an activation, a packing threshold and a slice layout beyond the transform
     ///     (none by default); with an output stride, `output` points at the slice's first channel.
-    ///   - rows: the output rows (of N·OH) to compute, all by default; a range runs on the calling thread.
+    ///   - rows: the output rows (of N·OH) to compute, all by default; a range runs on the calling thread
+    ///     (with a pooled output it must cover whole pairs of rows).
     /// - Returns: how many packed outputs were ±0 or NaN (0 without `packedOutput`).
     /// - Precondition: a transform was prepared when `output` or `packedOutput` is set, and the kernel
     ///   fits the padded input (programmer errors).
@@ -210,6 +211,8 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
         precondition(height + 2 * padding >= kernelHeight && width + 2 * padding >= kernelWidth,
                      "PreparedBinaryConvolution.run: the kernel does not fit the padded input")
         let (oh, ow) = (outputExtent(height, kernel: kernelHeight), outputExtent(width, kernel: kernelWidth))
+        precondition(!epilogue.poolsOutput || (oh % 2 == 0 && ow % 2 == 0 && (rows.map { $0.lowerBound % 2 == 0 && $0.upperBound % 2 == 0 } ?? true)),
+                     "PreparedBinaryConvolution.run: a pooled output needs an even output extent and whole pairs of rows")
         var params = bnn_binary_conv_params(
             batch: Int64(batch), height: Int64(height), width: Int64(width), channels: Int64(inputChannels),
             out_channels: Int64(outputChannels), kernel_h: Int64(kernelHeight), kernel_w: Int64(kernelWidth),
@@ -223,14 +226,17 @@ public final class PreparedBinaryConvolution: @unchecked Sendable {
             activation_shift: epilogue.activationShift?.base, activation_slope: epilogue.activationSlope?.base,
             activation_bias: epilogue.activationBias?.base, pack_threshold: epilogue.packThreshold?.base,
             output_stride: Int64(epilogue.outputStride ?? 0),
-            packed_stride: Int64(epilogue.packedStride ?? 0), packed_channel: Int64(epilogue.packedChannel))
+            packed_stride: Int64(epilogue.packedStride ?? 0), packed_channel: Int64(epilogue.packedChannel),
+            output_pool: epilogue.poolsOutput ? 1 : 0)
         if let rows { return variant.convolveRows(&params, rows.lowerBound, rows.upperBound) }
         let variant = self.variant
         let rowMACs = max(1, ow * outputChannels * kernelHeight * kernelWidth * inputChannels)
         let unrepresentable = ParallelCounter()
-        Parallel.forEachChunk(batch * oh, minimumChunk: max(1, (1 << 24) / rowMACs)) { chunk in
+        // A pooled output is split in pairs of rows (a window's two rows in one call, in order).
+        let group = epilogue.poolsOutput ? 2 : 1
+        Parallel.forEachChunk(batch * oh / group, minimumChunk: max(1, (1 << 24) / (rowMACs * group))) { chunk in
             var local = params
-            unrepresentable.add(variant.convolveRows(&local, chunk.lowerBound, chunk.upperBound))
+            unrepresentable.add(variant.convolveRows(&local, chunk.lowerBound * group, chunk.upperBound * group))
         }
         return unrepresentable.value
     }
