@@ -19,7 +19,23 @@ float bnn_float_from_bf16(uint16_t value) {
 }
 
 void bnn_bf16_round(const float *source, uint16_t *destination, size_t count) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (count >= 64 && bnn_bgemm_cpu_has_avx512_bf16()) {
+        bnn_bf16_round_avx512(source, destination, count);
+        return;
+    }
+#endif
     for (size_t i = 0; i < count; ++i) destination[i] = bnn_bf16_from_float(source[i]);
+}
+
+void bnn_bgemm_pair_run(const float *low, const float *high, size_t count, uint32_t *dst) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (count >= 64 && bnn_bgemm_cpu_has_avx512_bf16()) {
+        bnn_bgemm_pair_run_avx512(low, high, count, dst);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < count; ++i) dst[i] = bnn_bgemm_pair(low[i], high[i]);
 }
 
 int bnn_bgemm_hardware_available(void) {

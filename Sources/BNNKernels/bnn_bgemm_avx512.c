@@ -90,6 +90,30 @@ BNN_AVX512_BF16 void bnn_bgemm_microkernel_avx512(size_t pairs, const uint32_t *
     }
 }
 
+// The rounding loops compiled for 512-bit vectors: the portable integer rounding of
+// `bnn_bgemm_bf16_bits`, so the results are the same bit for bit.
+BNN_AVX512_BF16 void bnn_bf16_round_avx512(const float *source, uint16_t *destination, size_t count) {
+    for (size_t i = 0; i < count; ++i) destination[i] = (uint16_t)bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(source[i]));
+}
+
+BNN_AVX512_BF16 void bnn_bgemm_pair_run_avx512(const float *low, const float *high, size_t count, uint32_t *dst) {
+    for (size_t i = 0; i < count; ++i) dst[i] = bnn_bgemm_pair(low[i], high[i]);
+}
+
+BNN_AVX512_BF16 void bnn_bgemm_pair_signs_run_avx512(const uint64_t *low, const uint64_t *high, size_t words_per_pixel,
+                                                     size_t pixels, size_t channels, uint32_t *dst) {
+    // bfloat16 +1 in both halves; a set sign bit sets the half's sign bit (−1).
+    const __m512i one = _mm512_set1_epi32(0x3F803F80), low_sign = _mm512_set1_epi32(0x8000),
+                  high_sign = _mm512_set1_epi32((int32_t)0x80000000u);
+    for (size_t x = 0; x < pixels; ++x, low += words_per_pixel, high += words_per_pixel, dst += channels) {
+        for (size_t c = 0; c < channels; c += 16) {
+            __mmask16 l = (__mmask16)(low[c / 64] >> (c % 64)), h = (__mmask16)(high[c / 64] >> (c % 64));
+            __m512i v = _mm512_mask_or_epi32(one, l, one, low_sign);
+            _mm512_storeu_si512(dst + c, _mm512_mask_or_epi32(v, h, v, high_sign));
+        }
+    }
+}
+
 BNN_AVX512_BF16 static double dot512(int64_t iterations, float *sink) {
     __m512 acc[12];
     for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i * 0.001f);

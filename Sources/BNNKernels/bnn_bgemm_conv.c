@@ -151,21 +151,29 @@ void bnn_bconv_pair_input(const bnn_conv_shape *s, const float *input, size_t im
             const float *src = input + (image * s->height + y) * s->width * c;
             uint32_t *row = dst + (pad + y) * wp * c;
             // Padded column xp holds input column xp − pad (or 0); its partner is column xp + stride.
-            for (size_t xp = 0; xp < wp; ++xp) {
+            // Where both lie inside the row, consecutive columns are one contiguous run.
+            size_t xp = 0;
+            while (xp < wp) {
                 const long low_x = (long)xp - (long)pad, high_x = low_x + (long)shift;
                 const int has_low = low_x >= 0 && low_x < (long)s->width;
                 const int has_high = high_x >= 0 && high_x < (long)s->width;
                 uint32_t *out = row + xp * c;
                 const float *low = src + low_x * (long)c, *high = src + high_x * (long)c;
                 if (has_low && has_high) {
-                    for (size_t ch = 0; ch < c; ++ch) out[ch] = bnn_bgemm_pair(low[ch], high[ch]);
-                } else if (has_low) {
+                    // Both inside up to the column whose partner leaves the row.
+                    size_t run = (size_t)((long)s->width - high_x);
+                    bnn_bgemm_pair_run(low, high, run * c, out);
+                    xp += run;
+                    continue;
+                }
+                if (has_low) {
                     for (size_t ch = 0; ch < c; ++ch) out[ch] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(low[ch]));
                 } else if (has_high) {
                     for (size_t ch = 0; ch < c; ++ch) out[ch] = bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(high[ch])) << 16;
                 } else {
                     memset(out, 0, c * sizeof(uint32_t));
                 }
+                ++xp;
             }
         }
         memset(dst + (pad + s->height) * wp * c, 0, pad * wp * c * sizeof(uint32_t));
@@ -289,6 +297,9 @@ void bnn_bconv_pair_signs(const bnn_conv_shape *s, const uint64_t *words, size_t
                           uint32_t *pairs) {
     const size_t c = s->channels, pad = s->padding, hp = s->height + 2 * pad, wp = s->width + 2 * pad;
     const size_t wpp = (c + 63) / 64, ph = s->height + 2 * margin, pw = s->width + 2 * margin;
+#if defined(__x86_64__) || defined(__i386__)
+    const int vector = c % 16 == 0 && bnn_bgemm_cpu_has_avx512_bf16();
+#endif
     for (size_t image = image0; image < image1; ++image) {
         uint32_t *dst = pairs + image * hp * wp * c;
         memset(dst, 0, pad * wp * c * sizeof(uint32_t));
@@ -299,6 +310,15 @@ void bnn_bconv_pair_signs(const bnn_conv_shape *s, const uint64_t *words, size_t
                 const long low_x = (long)xp - (long)pad, high_x = low_x + (long)s->stride;
                 const uint64_t *low = low_x >= 0 && low_x < (long)s->width ? src + low_x * (long)wpp : NULL;
                 const uint64_t *high = high_x >= 0 && high_x < (long)s->width ? src + high_x * (long)wpp : NULL;
+#if defined(__x86_64__) || defined(__i386__)
+                if (vector && low && high) {
+                    // Both inside up to the column whose partner leaves the row.
+                    size_t run = (size_t)((long)s->width - high_x);
+                    bnn_bgemm_pair_signs_run_avx512(low, high, wpp, run, c, row + xp * c);
+                    xp += run - 1;
+                    continue;
+                }
+#endif
                 pair_sign_pixel(low, high, c, row + xp * c);
             }
         }

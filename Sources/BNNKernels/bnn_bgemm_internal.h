@@ -66,6 +66,23 @@ static inline uint32_t bnn_bgemm_pair(float low, float high) {
     return bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(low)) | bnn_bgemm_bf16_bits(bnn_bgemm_float_bits(high)) << 16;
 }
 
+/// `dst[i]` = the pair of `low[i]` and `high[i]` rounded to bfloat16 (`bnn_bgemm_pair`) for `i` <
+/// `count`: on AVX-512 CPUs in a copy of the loop compiled for 512-bit vectors (the same integer
+/// rounding, bit for bit), elsewhere in the portable one.
+void bnn_bgemm_pair_run(const float *low, const float *high, size_t count, uint32_t *dst);
+
+#if defined(__x86_64__) || defined(__i386__)
+/// The AVX-512 copies of the rounding loops of `bnn_bf16_round` and `bnn_bgemm_pair_run`; call only
+/// when `bnn_bgemm_cpu_has_avx512_bf16()`.
+void bnn_bf16_round_avx512(const float *source, uint16_t *destination, size_t count);
+void bnn_bgemm_pair_run_avx512(const float *low, const float *high, size_t count, uint32_t *dst);
+/// The paired bfloat16 signs (±1) of `pixels` consecutive pixels of packed sign words (`low`, and
+/// `high` for each pixel's partner, `words_per_pixel` words apart), `channels` (a multiple of 16)
+/// words per pixel into `dst`: the AVX-512 interior loop of `bnn_bconv_pair_signs`.
+void bnn_bgemm_pair_signs_run_avx512(const uint64_t *low, const uint64_t *high, size_t words_per_pixel,
+                                     size_t pixels, size_t channels, uint32_t *dst);
+#endif
+
 /// The micro-kernel of `kernel`, or the reference one when that variant cannot run here.
 bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel);
 
