@@ -120,16 +120,21 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// corrects for it, see ``PreparedBinaryConvolution``); an input holding an exact zero (sign 0,
     /// which one bit cannot represent) takes the float path instead. Either way the backward pass
     /// sees the same float definition, sign(0) = 0. A recording pass keeps the packed signs for the
-    /// weight gradient (1 bit per input value) rather than the float signs.
+    /// weight gradient (1 bit per input value) rather than the float signs. The bits are packed from
+    /// the input itself (a value and its sign pack alike, and a zero or NaN in either counts as
+    /// unrepresentable), so the float signs are computed only on the float path.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(forInputShape: input.shape)
-        let binaryInput = inputQuantizer?.forward(input, mode: mode) ?? input
         let signWeights = weightQuantizer.forward(weight.value)
         let scale = outputScale()
-        if inputQuantizer != nil && groups == 1, let (output, signs) = xnorConvolution(binaryInput, scale: scale) {
-            recorded = mode.recordsForBackward ? (.signs(signs), signWeights, scale) : nil
-            return output
+        if let inputQuantizer {
+            inputQuantizer.record(input, mode: mode)
+            if groups == 1, let (output, signs) = xnorConvolution(input, scale: scale) {
+                recorded = mode.recordsForBackward ? (.signs(signs), signWeights, scale) : nil
+                return output
+            }
         }
+        let binaryInput = inputQuantizer?.quantizer.forward(input) ?? input
         recorded = mode.recordsForBackward ? (.floats(binaryInput), signWeights, scale) : nil
         let output = GroupedConvolution.forward(input: binaryInput, weight: signWeights,
                                                 geometry: groupGeometry(forInputShape: g.inputShape), groups: groups,
@@ -137,12 +142,12 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
     }
 
-    /// The XNOR-popcount convolution of the signs, scaled by `scale`, and the packed signs (kept for
-    /// the weight gradient); `nil` when an input sign is 0.
-    private func xnorConvolution(_ signs: Tensor, scale: [Float]) -> (Tensor, PackedActivations)? {
+    /// The XNOR-popcount convolution of the signs of `input`, scaled by `scale`, and the packed signs
+    /// (kept for the weight gradient); `nil` when an input sign is 0.
+    private func xnorConvolution(_ input: Tensor, scale: [Float]) -> (Tensor, PackedActivations)? {
         do {
             let weights = try PackedWeights(packing: weight.value)
-            let packed = try PackedActivations(packing: signs, margin: padding)
+            let packed = try PackedActivations(packing: input, margin: padding)
             guard packed.isExact else { return nil }
             return (try BinaryConvolution.forward(packed, weights: weights, stride: stride, padding: padding,
                                                   transform: BinaryOutputTransform(scale: scale)), packed)
