@@ -8,7 +8,20 @@
 // and add is rounded on its own (no contraction into fused multiply-adds), as the Swift formulas are.
 #include "bnn_elementwise.h"
 
+#include <math.h>
+#include <string.h>
+
 #pragma STDC FP_CONTRACT OFF
+
+// A square root without errno semantics vectorises (sqrtf may set errno, which keeps its loop scalar).
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define BNN_SQRT(x) __builtin_elementwise_sqrt(x)
+#endif
+#endif
+#ifndef BNN_SQRT
+#define BNN_SQRT(x) sqrtf(x)
+#endif
 
 void bnn_clamp(const float *restrict x, float *restrict y, size_t n, float lo, float hi) {
     for (size_t i = 0; i < n; i++) {
@@ -184,4 +197,74 @@ void bnn_scale(const float *restrict x, float s, float *restrict y, size_t n) {
 void bnn_normalized_sign_gradient(const float *restrict g, const float *restrict u, size_t n, float r, float meanU,
                                   float k, float *restrict dx) {
     for (size_t i = 0; i < n; i++) dx[i] = g[i] * r - (u[i] - meanU) * k;
+}
+
+// One Adam element; the flags are constants in each loop of bnn_adam_step, so every loop is branch-free.
+static inline void adam_element(const float *restrict g, float *restrict m, float *restrict v, float *restrict p,
+                                size_t i, const bnn_adam_coefficients *k, int decays, int lerpsFromStart) {
+    float grad = g[i];
+    if (decays) grad = grad + k->decay * p[i];
+    const float mi = m[i];
+    const float mn = lerpsFromStart ? mi + k->weight1 * (grad - mi) : grad - (grad - mi) * (1.0f - k->weight1);
+    m[i] = mn;
+    const float vn = v[i] * k->beta2 + k->weight2 * grad * grad;
+    v[i] = vn;
+    const float denominator = BNN_SQRT(vn) / k->rootCorrection + k->epsilon;
+    p[i] = p[i] + k->negativeStepSize * (mn / denominator);
+}
+
+void bnn_adam_step(const float *restrict g, float *restrict m, float *restrict v, float *restrict p, size_t n,
+                   const bnn_adam_coefficients *coefficients) {
+    const bnn_adam_coefficients k = *coefficients;
+    const int decays = k.decay != 0, lerpsFromStart = k.weight1 < 0.5f;
+    if (decays && lerpsFromStart) {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 1, 1);
+    } else if (decays) {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 1, 0);
+    } else if (lerpsFromStart) {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 0, 1);
+    } else {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 0, 0);
+    }
+}
+
+void bnn_lane_abs_sum(const float *restrict x, size_t n, double *restrict lanes) {
+    double s[8];
+    for (int j = 0; j < 8; j++) s[j] = lanes[j];
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) s[j] += fabs((double)x[i + j]);
+    }
+    for (int j = 0; i + j < n; j++) s[j] += fabs((double)x[i + j]);
+    for (int j = 0; j < 8; j++) lanes[j] = s[j];
+}
+
+// Bit j of a 32-bit half word, as constants so that the unpacking loop becomes vector ANDs and compares.
+static const uint32_t bit_masks[32] = {
+    1u << 0,  1u << 1,  1u << 2,  1u << 3,  1u << 4,  1u << 5,  1u << 6,  1u << 7,  1u << 8,  1u << 9,  1u << 10,
+    1u << 11, 1u << 12, 1u << 13, 1u << 14, 1u << 15, 1u << 16, 1u << 17, 1u << 18, 1u << 19, 1u << 20, 1u << 21,
+    1u << 22, 1u << 23, 1u << 24, 1u << 25, 1u << 26, 1u << 27, 1u << 28, 1u << 29, 1u << 30, 1u << 31};
+
+// The 64 values of one word: −1.0f (0xBF800000) for a set bit, +1.0f (0x3F800000) for a clear one.
+static inline void unpack_word(uint64_t word, uint32_t *restrict out) {
+    const uint32_t low = (uint32_t)word, high = (uint32_t)(word >> 32);
+    for (int j = 0; j < 32; j++) out[j] = (low & bit_masks[j]) ? 0xBF800000u : 0x3F800000u;
+    for (int j = 0; j < 32; j++) out[32 + j] = (high & bit_masks[j]) ? 0xBF800000u : 0x3F800000u;
+}
+
+void bnn_unpack_signs(const uint64_t *restrict words, size_t pixels, size_t channels, float *restrict out) {
+    const size_t wpp = (channels + 63) / 64, full = channels / 64, rest = channels % 64;
+    uint32_t values[64];
+    for (size_t p = 0; p < pixels; p++) {
+        const uint64_t *w = words + p * wpp;
+        float *o = out + p * channels;
+        for (size_t j = 0; j < full; j++) {
+            unpack_word(w[j], values);
+            memcpy(o + 64 * j, values, sizeof values);
+        }
+        if (rest) {
+            unpack_word(w[full], values);
+            memcpy(o + 64 * full, values, rest * sizeof(float));
+        }
+    }
 }

@@ -142,4 +142,28 @@ struct ElementwiseKernelTests {
         #expect(Self.bits(u) == Self.bits(x.map { $0 * r }))
         #expect(Self.bits(dx) == Self.bits((0..<count).map { g[$0] * r - (u[$0] - meanU) * k }))
     }
+
+    @Test("magnitudes summed in eight lanes", arguments: lengths)
+    func laneAbsSum(count: Int) {
+        let x = Self.values(count, seed: 13)
+        var expected = [Double](repeating: 0, count: 8)
+        for (i, v) in x.enumerated() { expected[i % 8] += Double(Swift.abs(v)) }
+        var lanes = [Double](repeating: 0, count: 8)
+        x.withUnsafeBufferPointer { p in if count > 0 { bnn_lane_abs_sum(p.baseAddress!, count, &lanes) } }
+        #expect(lanes == expected)
+    }
+
+    @Test("packed signs unpacked to ±1", arguments: [1, 5, 31, 32, 63, 64, 65, 128, 130])
+    func unpackSigns(channels: Int) {
+        var g = SeededGenerator(seed: UInt64(channels))
+        let pixels = 7, wpp = (channels + 63) / 64
+        let words = (0..<pixels * wpp).map { _ in g.next() }
+        var out = [Float](repeating: .nan, count: pixels * channels)
+        bnn_unpack_signs(words, pixels, channels, &out)
+        let expected = (0..<pixels * channels).map { i -> Float in
+            let p = i / channels, c = i % channels
+            return (words[p * wpp + c / 64] >> UInt64(c % 64)) & 1 == 1 ? -1 : 1
+        }
+        #expect(Self.bits(out) == Self.bits(expected))
+    }
 }

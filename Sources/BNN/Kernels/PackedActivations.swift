@@ -156,18 +156,9 @@ public struct PackedActivations: Sendable, Equatable {
                         }
                         (out.baseAddress! + i).update(repeating: 0, count: padding * channels)
                         i += padding * channels
-                        for x in 0..<width {
-                            let pixel = ((n * ph + y + margin) * pw + x + margin) * wpp
-                            for w in 0..<wpp {
-                                var bits = words[pixel + w]
-                                for _ in 0..<Swift.min(64, channels - 64 * w) {
-                                    // +1 with the sign bit of the packed bit: −1 for a set bit, no branch.
-                                    out[i] = Float(bitPattern: 0x3F80_0000 | UInt32(truncatingIfNeeded: bits & 1) << 31)
-                                    bits >>= 1
-                                    i += 1
-                                }
-                            }
-                        }
+                        bnn_unpack_signs(words.baseAddress! + ((n * ph + y + margin) * pw + margin) * wpp, width, channels,
+                                         out.baseAddress! + i)
+                        i += width * channels
                         (out.baseAddress! + i).update(repeating: 0, count: padding * channels)
                     }
                 }

@@ -70,4 +70,30 @@ void bnn_scale(const float *restrict x, float s, float *restrict y, size_t n);
 void bnn_normalized_sign_gradient(const float *restrict g, const float *restrict u, size_t n, float r, float meanU,
                                   float k, float *restrict dx);
 
+/// The `Float` coefficients of one Adam step (see `bnn_adam_step`).
+typedef struct {
+    float decay;            ///< L2 decay λ₂ added to the gradient as λ₂·θ (0 for none)
+    float weight1;          ///< 1 − β₁
+    float beta2;            ///< β₂
+    float weight2;          ///< 1 − β₂
+    float rootCorrection;   ///< √(1 − β₂ᵗ)
+    float epsilon;          ///< ε
+    float negativeStepSize; ///< −η / (1 − β₁ᵗ)
+} bnn_adam_coefficients;
+
+/// One Adam step over `n` elements, as PyTorch's single-tensor Adam computes it in `Float`:
+/// `g' = g + λ₂·θ` (when λ₂ ≠ 0); `m = m + w₁·(g' − m)` when w₁ = 1 − β₁ < 0.5, else
+/// `m = g' − (g' − m)·(1 − w₁)` (torch.lerp); `v = v·β₂ + (w₂·g')·g'`;
+/// `θ = θ + s·(m / (√v / r + ε))`, each operation rounded. The buffers must not overlap.
+void bnn_adam_step(const float *restrict g, float *restrict m, float *restrict v, float *restrict p, size_t n,
+                   const bnn_adam_coefficients *coefficients);
+
+/// Adds `|x[i]|` into `lanes[i % 8]` (8 Doubles); pieces combine as for `bnn_lane_sum_squares`.
+void bnn_lane_abs_sum(const float *restrict x, size_t n, double *restrict lanes);
+
+/// The ±1 values of `pixels` pixels of packed signs (⌈channels/64⌉ words per pixel, channel `c` in
+/// bit `c % 64` of word `c / 64`): `out[p·channels + c]` = −1 for a set bit, +1 for a clear one.
+/// The buffers must not overlap.
+void bnn_unpack_signs(const uint64_t *restrict words, size_t pixels, size_t channels, float *restrict out);
+
 #endif
