@@ -1,7 +1,27 @@
 // Memory-bound element-wise passes written as branch-free loops the C compiler vectorises (the
 // equivalent Swift loops compile to a data-dependent branch per element). Every operand is loaded
 // unconditionally and the buffers do not overlap, so the selects become vector compares and masks.
+//
+// The reductions accumulate in Double, either per channel (each channel's running sum is one lane,
+// so the order is that of a plain row-by-row loop) or in eight lanes by index (i % 8, added up in a
+// fixed order by the caller), which breaks the add latency chain of one running sum. Every multiply
+// and add is rounded on its own (no contraction into fused multiply-adds), as the Swift formulas are.
 #include "bnn_elementwise.h"
+
+#include <math.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+// A square root without errno semantics vectorises (sqrtf may set errno, which keeps its loop scalar).
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define BNN_SQRT(x) __builtin_elementwise_sqrt(x)
+#endif
+#endif
+#ifndef BNN_SQRT
+#define BNN_SQRT(x) sqrtf(x)
+#endif
 
 void bnn_clamp(const float *restrict x, float *restrict y, size_t n, float lo, float hi) {
     for (size_t i = 0; i < n; i++) {
@@ -53,4 +73,168 @@ void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict
             out[i] = ((v > m) | (v != v)) ? v : m;
         }
     }
+}
+
+void bnn_add_clamp_masked(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n, float lo,
+                          float hi) {
+    for (size_t start = 0; start < n; start += 64) {
+        const size_t count = n - start < 64 ? n - start : 64;
+        uint64_t word = 0;
+        for (size_t j = 0; j < count; j++) {
+            const float v = a[start + j] + b[start + j];
+            const float low = v < lo ? lo : v;
+            a[start + j] = low > hi ? hi : low;
+            word |= (uint64_t)((v > lo) & (v < hi)) << j;
+        }
+        mask[start / 64] = word;
+    }
+}
+
+void bnn_lane_sum_squares(const float *restrict x, size_t n, double *restrict lanes) {
+    double s[8], q[8];
+    for (int j = 0; j < 8; j++) { s[j] = lanes[j]; q[j] = lanes[8 + j]; }
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            const double v = x[i + j];
+            s[j] += v;
+            q[j] += v * v;
+        }
+    }
+    for (int j = 0; i + j < n; j++) {
+        const double v = x[i + j];
+        s[j] += v;
+        q[j] += v * v;
+    }
+    for (int j = 0; j < 8; j++) { lanes[j] = s[j]; lanes[8 + j] = q[j]; }
+}
+
+void bnn_lane_dot_sum(const float *restrict a, const float *restrict b, size_t n, double *restrict lanes) {
+    double d[8], s[8];
+    for (int j = 0; j < 8; j++) { d[j] = lanes[j]; s[j] = lanes[8 + j]; }
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            const double u = b[i + j];
+            d[j] += (double)a[i + j] * u;
+            s[j] += u;
+        }
+    }
+    for (int j = 0; i + j < n; j++) {
+        const double u = b[i + j];
+        d[j] += (double)a[i + j] * u;
+        s[j] += u;
+    }
+    for (int j = 0; j < 8; j++) { lanes[j] = d[j]; lanes[8 + j] = s[j]; }
+}
+
+void bnn_channel_sum_squares(const float *restrict x, size_t rows, size_t c, double *restrict sums) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * c;
+        for (size_t j = 0; j < c; j++) {
+            const double v = row[j];
+            sums[j] += v;
+            sums[c + j] += v * v;
+        }
+    }
+}
+
+void bnn_channel_sum_dot(const float *restrict dy, const float *restrict xhat, size_t rows, size_t c,
+                         double *restrict sums) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *g = dy + r * c, *h = xhat + r * c;
+        for (size_t j = 0; j < c; j++) {
+            const double d = g[j];
+            sums[j] += d;
+            sums[c + j] += d * (double)h[j];
+        }
+    }
+}
+
+void bnn_batchnorm_normalize(const float *restrict x, size_t rows, size_t c, const float *restrict constants,
+                             float *restrict xhat, float *restrict y) {
+    const float *scale = constants, *shift = constants + c, *gamma = constants + 2 * c, *beta = constants + 3 * c;
+    for (size_t r = 0; r < rows; r++) {
+        const size_t base = r * c;
+        if (xhat) {
+            for (size_t j = 0; j < c; j++) {
+                const float h = x[base + j] * scale[j] + shift[j];
+                xhat[base + j] = h;
+                y[base + j] = h * gamma[j] + beta[j];
+            }
+        } else {
+            for (size_t j = 0; j < c; j++) {
+                const float h = x[base + j] * scale[j] + shift[j];
+                y[base + j] = h * gamma[j] + beta[j];
+            }
+        }
+    }
+}
+
+void bnn_batchnorm_input_gradient(const float *restrict dy, const float *restrict xhat, size_t rows, size_t c,
+                                  const float *restrict constants, float *restrict dx) {
+    const float *scale = constants, *meanDy = constants + c, *meanDyXhat = constants + 2 * c;
+    for (size_t r = 0; r < rows; r++) {
+        const size_t base = r * c;
+        for (size_t j = 0; j < c; j++) {
+            dx[base + j] = scale[j] * (dy[base + j] - meanDy[j] - xhat[base + j] * meanDyXhat[j]);
+        }
+    }
+}
+
+void bnn_channel_affine(const float *restrict x, size_t rows, size_t c, const float *restrict scale,
+                        const float *restrict shift, float *restrict y) {
+    for (size_t r = 0; r < rows; r++) {
+        const size_t base = r * c;
+        for (size_t j = 0; j < c; j++) y[base + j] = x[base + j] * scale[j] + shift[j];
+    }
+}
+
+void bnn_scale(const float *restrict x, float s, float *restrict y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * s;
+}
+
+void bnn_normalized_sign_gradient(const float *restrict g, const float *restrict u, size_t n, float r, float meanU,
+                                  float k, float *restrict dx) {
+    for (size_t i = 0; i < n; i++) dx[i] = g[i] * r - (u[i] - meanU) * k;
+}
+
+// One Adam element; the flags are constants in each loop of bnn_adam_step, so every loop is branch-free.
+static inline void adam_element(const float *restrict g, float *restrict m, float *restrict v, float *restrict p,
+                                size_t i, const bnn_adam_coefficients *k, int decays, int lerpsFromStart) {
+    float grad = g[i];
+    if (decays) grad = grad + k->decay * p[i];
+    const float mi = m[i];
+    const float mn = lerpsFromStart ? mi + k->weight1 * (grad - mi) : grad - (grad - mi) * (1.0f - k->weight1);
+    m[i] = mn;
+    const float vn = v[i] * k->beta2 + k->weight2 * grad * grad;
+    v[i] = vn;
+    const float denominator = BNN_SQRT(vn) / k->rootCorrection + k->epsilon;
+    p[i] = p[i] + k->negativeStepSize * (mn / denominator);
+}
+
+void bnn_adam_step(const float *restrict g, float *restrict m, float *restrict v, float *restrict p, size_t n,
+                   const bnn_adam_coefficients *coefficients) {
+    const bnn_adam_coefficients k = *coefficients;
+    const int decays = k.decay != 0, lerpsFromStart = k.weight1 < 0.5f;
+    if (decays && lerpsFromStart) {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 1, 1);
+    } else if (decays) {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 1, 0);
+    } else if (lerpsFromStart) {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 0, 1);
+    } else {
+        for (size_t i = 0; i < n; i++) adam_element(g, m, v, p, i, &k, 0, 0);
+    }
+}
+
+void bnn_lane_abs_sum(const float *restrict x, size_t n, double *restrict lanes) {
+    double s[8];
+    for (int j = 0; j < 8; j++) s[j] = lanes[j];
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) s[j] += fabs((double)x[i + j]);
+    }
+    for (int j = 0; i + j < n; j++) s[j] += fabs((double)x[i + j]);
+    for (int j = 0; j < 8; j++) lanes[j] = s[j];
 }

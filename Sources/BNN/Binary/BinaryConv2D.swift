@@ -1,3 +1,5 @@
+import BNNKernels
+
 /// A binarised 2-D convolution (Bi-Real's `HardBinaryConv`, Larq's `QuantConv2D`):
 /// `conv(sign(x), sign(W)) · α`, with `α[o] = mean|W[o]|` over (kH, kW, C) and no bias.
 ///
@@ -100,14 +102,21 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     }
 
     /// `α[o] = mean|W[o]|` (or 1 without scaling), from the current latent weights.
+    ///
+    /// The magnitudes are summed in `Double` in eight lanes by index, added up in a fixed order:
+    /// exactly the α that packing the weights computes (``PackedWeights/alpha``), which the XNOR path
+    /// uses instead of a pass of its own.
     public func outputScale() -> [Float] {
         guard scalesOutput else { return [Float](repeating: 1, count: outputChannels) }
         let perChannel = weight.value.count / outputChannels
         return weight.value.withUnsafeBufferPointer { w in
-            (0..<outputChannels).map { o in
-                var sum = 0.0
-                for i in o * perChannel..<(o + 1) * perChannel { sum += Double(Swift.abs(w[i])) }
-                return Float(sum / Double(perChannel))
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 8) { lanes in
+                (0..<outputChannels).map { o in
+                    lanes.initialize(repeating: 0)
+                    bnn_lane_abs_sum(w.baseAddress! + o * perChannel, perChannel, lanes.baseAddress!)
+                    let sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+                    return Float(sum / Double(perChannel))
+                }
             }
         }
     }
@@ -120,16 +129,21 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
     /// corrects for it, see ``PreparedBinaryConvolution``); an input holding an exact zero (sign 0,
     /// which one bit cannot represent) takes the float path instead. Either way the backward pass
     /// sees the same float definition, sign(0) = 0. A recording pass keeps the packed signs for the
-    /// weight gradient (1 bit per input value) rather than the float signs.
+    /// weight gradient (1 bit per input value) rather than the float signs. The bits are packed from
+    /// the input itself (a value and its sign pack alike, and a zero or NaN in either counts as
+    /// unrepresentable), so the float signs are computed only on the float path.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         let g = geometry(forInputShape: input.shape)
-        let binaryInput = inputQuantizer?.forward(input, mode: mode) ?? input
         let signWeights = weightQuantizer.forward(weight.value)
-        let scale = outputScale()
-        if inputQuantizer != nil && groups == 1, let (output, signs) = xnorConvolution(binaryInput, scale: scale) {
-            recorded = mode.recordsForBackward ? (.signs(signs), signWeights, scale) : nil
-            return output
+        if let inputQuantizer {
+            inputQuantizer.record(input, mode: mode)
+            if groups == 1, let (output, signs, scale) = xnorConvolution(input) {
+                recorded = mode.recordsForBackward ? (.signs(signs), signWeights, scale) : nil
+                return output
+            }
         }
+        let scale = outputScale()
+        let binaryInput = inputQuantizer?.quantizer.forward(input) ?? input
         recorded = mode.recordsForBackward ? (.floats(binaryInput), signWeights, scale) : nil
         let output = GroupedConvolution.forward(input: binaryInput, weight: signWeights,
                                                 geometry: groupGeometry(forInputShape: g.inputShape), groups: groups,
@@ -137,15 +151,17 @@ public final class BinaryConv2D: TensorLayer, PrecisionSelectable {
         return output.channelAffine(scale: scale, shift: [Float](repeating: 0, count: outputChannels))
     }
 
-    /// The XNOR-popcount convolution of the signs, scaled by `scale`, and the packed signs (kept for
-    /// the weight gradient); `nil` when an input sign is 0.
-    private func xnorConvolution(_ signs: Tensor, scale: [Float]) -> (Tensor, PackedActivations)? {
+    /// The XNOR-popcount convolution of the signs of `input`, scaled by α (``outputScale()``, here
+    /// from the packed weights), the packed signs (kept for the weight gradient) and α; `nil` when an
+    /// input sign is 0.
+    private func xnorConvolution(_ input: Tensor) -> (Tensor, PackedActivations, [Float])? {
         do {
-            let weights = try PackedWeights(packing: weight.value)
-            let packed = try PackedActivations(packing: signs, margin: padding)
+            let packed = try PackedActivations(packing: input, margin: padding)
             guard packed.isExact else { return nil }
+            let weights = try PackedWeights(packing: weight.value)
+            let scale = scalesOutput ? weights.alpha : [Float](repeating: 1, count: outputChannels)
             return (try BinaryConvolution.forward(packed, weights: weights, stride: stride, padding: padding,
-                                                  transform: BinaryOutputTransform(scale: scale)), packed)
+                                                  transform: BinaryOutputTransform(scale: scale)), packed, scale)
         } catch {
             preconditionFailure("BinaryConv2D: packed convolution rejected its own shapes: \(error)")
         }

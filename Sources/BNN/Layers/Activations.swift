@@ -26,6 +26,12 @@ public final class HardTanh: TensorLayer {
         return output
     }
 
+    /// `a = clamp(a + b, minimum, maximum)` in one pass; a recording pass keeps one bit per element.
+    func forward(adding b: Tensor, to a: inout Tensor, mode: ForwardMode) {
+        let mask = ClampMask.clamping(adding: b, to: &a, lo: minimum, hi: maximum)
+        recordedMask = mode.recordsForBackward ? mask : nil
+    }
+
     /// The gradient where `minimum < x < maximum`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let mask = recordedMask else { preconditionFailure("HardTanh.backward without a recording forward pass") }
@@ -33,6 +39,8 @@ public final class HardTanh: TensorLayer {
         return mask.select(outputGradient)
     }
 }
+
+extension HardTanh: SumActivation {}
 
 /// `max(x, 0)`; gradient where `x > 0`.
 public final class ReLU: TensorLayer {
@@ -52,6 +60,12 @@ public final class ReLU: TensorLayer {
         return output
     }
 
+    /// `a = max(a + b, 0)` in one pass; a recording pass keeps one bit per element.
+    func forward(adding b: Tensor, to a: inout Tensor, mode: ForwardMode) {
+        let mask = ClampMask.clamping(adding: b, to: &a, lo: 0, hi: .infinity)
+        recordedMask = mode.recordsForBackward ? mask : nil
+    }
+
     /// The gradient where `0 < x < ∞`, else 0.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let mask = recordedMask else { preconditionFailure("ReLU.backward without a recording forward pass") }
@@ -59,6 +73,8 @@ public final class ReLU: TensorLayer {
         return mask.select(outputGradient)
     }
 }
+
+extension ReLU: SumActivation {}
 
 /// Parametric ReLU with one learnable slope per channel (last axis): `x` if `x > 0`, else `a·x`.
 /// Checkpoint name `weight`, initialised to 0.25 as in PyTorch.

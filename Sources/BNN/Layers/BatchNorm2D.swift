@@ -1,3 +1,5 @@
+import BNNKernels
+
 /// Batch normalisation over the last (channel) axis of N×H×W×C or N×C input, with PyTorch semantics.
 ///
 /// In training mode the batch mean and biased variance over N·H·W normalise the input, and — only
@@ -75,13 +77,8 @@ public final class BatchNorm2D: TensorLayer {
         if mode.isTraining {
             let c = channels
             var sums = input.withUnsafeBufferPointer { x in
-                Self.rowBlockSums(rows: count, sumsPerRow: 2 * c) { row, s in
-                    let base = row * c
-                    for j in 0..<c {
-                        let v = Double(x[base + j])
-                        s[j] += v
-                        s[c + j] += v * v
-                    }
+                Self.rowBlockSums(rows: count, sumsPerRow: 2 * c) { rows, s in
+                    bnn_channel_sum_squares(x.baseAddress! + rows.lowerBound * c, rows.count, c, s)
                 }
             }
             sums.append(Double(count))
@@ -128,13 +125,9 @@ public final class BatchNorm2D: TensorLayer {
                     let rows = x.count / Swift.max(c, 1)
                     let pass = { (n: UnsafeMutableBufferPointer<Float>?) in
                         Parallel.forEachRowRange(rows, rowLength: c) { range in
-                            for base in stride(from: range.lowerBound * c, to: range.upperBound * c, by: c) {
-                                for j in 0..<c {
-                                    let xhat = x[base + j] * k[j] + k[c + j]
-                                    n?[base + j] = xhat
-                                    y[base + j] = xhat * k[2 * c + j] + k[3 * c + j]
-                                }
-                            }
+                            let offset = range.lowerBound * c
+                            bnn_batchnorm_normalize(x.baseAddress! + offset, range.count, c, k.baseAddress!,
+                                                    n.map { $0.baseAddress! + offset }, y.baseAddress! + offset)
                         }
                     }
                     if keepsNormalized {
@@ -158,12 +151,9 @@ public final class BatchNorm2D: TensorLayer {
         let c = channels
         let sums = outputGradient.withUnsafeBufferPointer { dy in
             normalized.withUnsafeBufferPointer { xhat in
-                Self.rowBlockSums(rows: dy.count / c, sumsPerRow: 2 * c) { row, s in
-                    let base = row * c
-                    for j in 0..<c {
-                        s[j] += Double(dy[base + j])
-                        s[c + j] += Double(dy[base + j]) * Double(xhat[base + j])
-                    }
+                Self.rowBlockSums(rows: dy.count / c, sumsPerRow: 2 * c) { rows, s in
+                    let offset = rows.lowerBound * c
+                    bnn_channel_sum_dot(dy.baseAddress! + offset, xhat.baseAddress! + offset, rows.count, c, s)
                 }
             }
         }
@@ -181,18 +171,18 @@ public final class BatchNorm2D: TensorLayer {
             n = count
         }
         // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) in training; γ/σ · dy in evaluation.
-        let scale = (0..<c).map { gamma[$0] * inverseStd[$0] }
-        let meanDy = training ? sumDy.map { Float($0 / n) } : [Float](repeating: 0, count: c)
-        let meanDyXhat = training ? sumDyXhat.map { Float($0 / n) } : [Float](repeating: 0, count: c)
+        // The three per-channel vectors side by side: γ/σ, mean(dy), mean(dy·x̂).
+        let constants = (0..<c).map { gamma[$0] * inverseStd[$0] }
+            + (training ? sumDy.map { Float($0 / n) } : [Float](repeating: 0, count: c))
+            + (training ? sumDyXhat.map { Float($0 / n) } : [Float](repeating: 0, count: c))
         return Tensor(shape: outputGradient.shape) { dx in
             outputGradient.withUnsafeBufferPointer { dy in
                 normalized.withUnsafeBufferPointer { xhat in
-                    Parallel.forEachRowRange(dx.count / c, rowLength: c) { rows in
-                        for row in rows {
-                            let base = row * c
-                            for j in 0..<c {
-                                dx[base + j] = scale[j] * (dy[base + j] - meanDy[j] - xhat[base + j] * meanDyXhat[j])
-                            }
+                    constants.withUnsafeBufferPointer { k in
+                        Parallel.forEachRowRange(dx.count / c, rowLength: c) { rows in
+                            let offset = rows.lowerBound * c
+                            bnn_batchnorm_input_gradient(dy.baseAddress! + offset, xhat.baseAddress! + offset, rows.count,
+                                                         c, k.baseAddress!, dx.baseAddress! + offset)
                         }
                     }
                 }
@@ -201,10 +191,10 @@ public final class BatchNorm2D: TensorLayer {
     }
 
     /// Per-row sums accumulated in fixed blocks of rows on the worker threads, then added block by block
-    /// in order, so the result is the same for every thread count. `accumulate(row, sums)` adds row
-    /// `row`'s contributions into `sumsPerRow` running sums.
+    /// in order, so the result is the same for every thread count. `accumulate(rows, sums)` adds the
+    /// contributions of `rows` (one block), row by row, into `sumsPerRow` running sums.
     static func rowBlockSums(rows: Int, sumsPerRow: Int,
-                             _ accumulate: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+                             _ accumulate: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         let blockRows = max(1, Parallel.elementwiseGrain / max(1, sumsPerRow))
         let blocks = (rows + blockRows - 1) / blockRows
         guard blocks > 0 else { return [Double](repeating: 0, count: sumsPerRow) }
@@ -214,7 +204,7 @@ public final class BatchNorm2D: TensorLayer {
             Parallel.forEachChunk(blocks) { range in
                 for block in range {
                     let sums = base + block * sumsPerRow
-                    for row in block * blockRows..<min(rows, (block + 1) * blockRows) { accumulate(row, sums) }
+                    accumulate(block * blockRows..<min(rows, (block + 1) * blockRows), sums)
                 }
             }
         }

@@ -47,11 +47,17 @@ public final class Residual: TensorLayer {
     /// The body's children, then the shortcut and the post-activation.
     public var children: [(name: String, module: any Module)] { InlineNaming.children(of: namedParts) }
 
-    /// `post(body(x) + shortcut(x))`.
+    /// `post(body(x) + shortcut(x))`; a clamping post-activation (``HardTanh``, ``ReLU``) adds and
+    /// clamps in one pass.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         var sum = body.forward(input, mode: mode)
         dropPath?.forward(&sum, mode: mode)
-        if let shortcut { sum += shortcut.forward(input, mode: mode) } else { sum += input }
+        let other = shortcut?.forward(input, mode: mode) ?? input
+        if let fused = post as? any SumActivation {
+            fused.forward(adding: other, to: &sum, mode: mode)
+            return sum
+        }
+        sum += other
         return post?.forward(sum, mode: mode) ?? sum
     }
 

@@ -1,3 +1,4 @@
+import BNNKernels
 import Foundation
 
 /// The state of ``AdamRule`` (Adam and AdamW): the two moment estimates.
@@ -28,7 +29,7 @@ public struct AdamState: OptimizerParameterState {
 
     /// The moment update and parameter step shared by Adam and AdamW, as PyTorch's single-tensor
     /// Adam computes it: `Float` element arithmetic, `Double` scalar coefficients (rounded to
-    /// `Float` where they meet the tensors).
+    /// `Float` where they meet the tensors), in one vectorised C pass (`bnn_adam_step`).
     ///
     /// ```
     /// g = g + λ₂·θ                             (L2 decay, Adam only, when λ₂ ≠ 0)
@@ -41,29 +42,20 @@ public struct AdamState: OptimizerParameterState {
         let t = Double(step)
         let biasCorrection1 = 1 - pow(beta1, t)
         let biasCorrection2Root = (1 - pow(beta2, t)).squareRoot()
-        let negativeStepSize = Float(-(learningRate / biasCorrection1))
-        let rootCorrection = Float(biasCorrection2Root)
-        let eps = Float(epsilon)
-        let decay = Float(l2Decay)
-        let weight1 = Float(1 - beta1)
-        let beta2F = Float(beta2)
-        let weight2 = Float(1 - beta2)
-        let lerpFromStart = weight1 < 0.5
-        parameter.gradient.withUnsafeBufferPointer { g in
-            expAvg.withUnsafeMutableBufferPointer { m in
-                expAvgSq.withUnsafeMutableBufferPointer { v in
-                    parameter.value.withUnsafeMutableBufferPointer { p in
-                        let (m, v, p) = (m, v, p)
-                        Parallel.forEachElementRange(p.count) { range in
-                            for i in range {
-                                var grad = g[i]
-                                if decay != 0 { grad = grad + decay * p[i] }
-                                // torch.lerp: start + w·(end − start) for w < 0.5, else end − (end − start)·(1 − w).
-                                m[i] = lerpFromStart ? m[i] + weight1 * (grad - m[i])
-                                                     : grad - (grad - m[i]) * (1 - weight1)
-                                v[i] = v[i] * beta2F + weight2 * grad * grad
-                                let denominator = v[i].squareRoot() / rootCorrection + eps
-                                p[i] = p[i] + negativeStepSize * (m[i] / denominator)
+        let coefficients = bnn_adam_coefficients(
+            decay: Float(l2Decay), weight1: Float(1 - beta1), beta2: Float(beta2), weight2: Float(1 - beta2),
+            rootCorrection: Float(biasCorrection2Root), epsilon: Float(epsilon),
+            negativeStepSize: Float(-(learningRate / biasCorrection1)))
+        withUnsafePointer(to: coefficients) { k in
+            parameter.gradient.withUnsafeBufferPointer { g in
+                expAvg.withUnsafeMutableBufferPointer { m in
+                    expAvgSq.withUnsafeMutableBufferPointer { v in
+                        parameter.value.withUnsafeMutableBufferPointer { p in
+                            let (m, v, p) = (m, v, p)
+                            Parallel.forEachElementRange(p.count) { range in
+                                let i = range.lowerBound
+                                bnn_adam_step(g.baseAddress! + i, m.baseAddress! + i, v.baseAddress! + i, p.baseAddress! + i,
+                                              range.count, k)
                             }
                         }
                     }

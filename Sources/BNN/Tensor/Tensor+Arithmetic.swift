@@ -1,3 +1,5 @@
+import BNNKernels
+
 /// Element-wise arithmetic, reductions and per-channel (last-axis) broadcasting.
 ///
 /// Every operation runs as one loop over contiguous memory with no per-element allocation; binary
@@ -137,10 +139,9 @@ extension Tensor {
                 scale.withUnsafeBufferPointer { s in
                     shift.withUnsafeBufferPointer { b in
                         Parallel.forEachRowRange(out.count / Swift.max(c, 1), rowLength: c) { rows in
-                            for row in rows {
-                                let base = row * c
-                                for j in 0..<c { out[base + j] = p[base + j] * s[j] + b[j] }
-                            }
+                            let offset = rows.lowerBound * c
+                            bnn_channel_affine(p.baseAddress! + offset, rows.count, c, s.baseAddress!, b.baseAddress!,
+                                               out.baseAddress! + offset)
                         }
                     }
                 }

@@ -22,4 +22,73 @@ void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, fl
 void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict out, int32_t *restrict argmax,
                          size_t c);
 
+/// `bnn_clamp_masked` of `a[i] + b[i]` (the sum rounded to float first) in place: the clamped sum
+/// into `a` and the mask of where `lo < a[i] + b[i] < hi`. The buffers must not overlap.
+void bnn_add_clamp_masked(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n, float lo,
+                          float hi);
+
+/// Adds `x[i]` into `lanes[i % 8]` and `x[i]²` into `lanes[8 + i % 8]` (16 Doubles, the products in
+/// Double). Calls over consecutive pieces of a longer array whose lengths are multiples of 8 give the
+/// same lanes as one call over the whole.
+void bnn_lane_sum_squares(const float *restrict x, size_t n, double *restrict lanes);
+
+/// Adds `a[i]·b[i]` into `lanes[i % 8]` and `b[i]` into `lanes[8 + i % 8]` (16 Doubles, the products
+/// in Double); pieces combine as for `bnn_lane_sum_squares`.
+void bnn_lane_dot_sum(const float *restrict a, const float *restrict b, size_t n, double *restrict lanes);
+
+/// For `rows` rows of `c` channels: `sums[j] += x[r][j]` and `sums[c + j] += x[r][j]²` in Double,
+/// row by row.
+void bnn_channel_sum_squares(const float *restrict x, size_t rows, size_t c, double *restrict sums);
+
+/// For `rows` rows of `c` channels: `sums[j] += dy[r][j]` and `sums[c + j] += dy[r][j]·xhat[r][j]`
+/// in Double, row by row.
+void bnn_channel_sum_dot(const float *restrict dy, const float *restrict xhat, size_t rows, size_t c,
+                         double *restrict sums);
+
+/// BatchNorm's output for `rows` rows of `c` channels, with `constants` = scale, shift, γ, β (c each):
+/// `h = x·scale + shift`, `y = h·γ + β` (each product and sum rounded), and `xhat = h` when `xhat`
+/// is not NULL. The buffers must not overlap.
+void bnn_batchnorm_normalize(const float *restrict x, size_t rows, size_t c, const float *restrict constants,
+                             float *restrict xhat, float *restrict y);
+
+/// BatchNorm's input gradient for `rows` rows of `c` channels, with `constants` = scale, mean(dy),
+/// mean(dy·x̂) (c each): `dx = scale·((dy − mean(dy)) − x̂·mean(dy·x̂))`. The buffers must not overlap.
+void bnn_batchnorm_input_gradient(const float *restrict dy, const float *restrict xhat, size_t rows, size_t c,
+                                  const float *restrict constants, float *restrict dx);
+
+/// `y[r][j] = x[r][j]·scale[j] + shift[j]` for `rows` rows of `c` channels (the product rounded
+/// before the sum). The buffers must not overlap.
+void bnn_channel_affine(const float *restrict x, size_t rows, size_t c, const float *restrict scale,
+                        const float *restrict shift, float *restrict y);
+
+/// `y[i] = x[i]·s` for `i < n`; the buffers must not overlap.
+void bnn_scale(const float *restrict x, float s, float *restrict y, size_t n);
+
+/// The input gradient of a variance normalisation u = x·r (r = 1/σ of a sample, ū the mean of u,
+/// `k` = r·mean(g·u)) given the gradient `g` with respect to u: `dx[i] = g[i]·r − (u[i] − ū)·k`,
+/// each product and difference rounded. The buffers must not overlap.
+void bnn_normalized_sign_gradient(const float *restrict g, const float *restrict u, size_t n, float r, float meanU,
+                                  float k, float *restrict dx);
+
+/// The `Float` coefficients of one Adam step (see `bnn_adam_step`).
+typedef struct {
+    float decay;            ///< L2 decay λ₂ added to the gradient as λ₂·θ (0 for none)
+    float weight1;          ///< 1 − β₁
+    float beta2;            ///< β₂
+    float weight2;          ///< 1 − β₂
+    float rootCorrection;   ///< √(1 − β₂ᵗ)
+    float epsilon;          ///< ε
+    float negativeStepSize; ///< −η / (1 − β₁ᵗ)
+} bnn_adam_coefficients;
+
+/// One Adam step over `n` elements, as PyTorch's single-tensor Adam computes it in `Float`:
+/// `g' = g + λ₂·θ` (when λ₂ ≠ 0); `m = m + w₁·(g' − m)` when w₁ = 1 − β₁ < 0.5, else
+/// `m = g' − (g' − m)·(1 − w₁)` (torch.lerp); `v = v·β₂ + (w₂·g')·g'`;
+/// `θ = θ + s·(m / (√v / r + ε))`, each operation rounded. The buffers must not overlap.
+void bnn_adam_step(const float *restrict g, float *restrict m, float *restrict v, float *restrict p, size_t n,
+                   const bnn_adam_coefficients *coefficients);
+
+/// Adds `|x[i]|` into `lanes[i % 8]` (8 Doubles); pieces combine as for `bnn_lane_sum_squares`.
+void bnn_lane_abs_sum(const float *restrict x, size_t n, double *restrict lanes);
+
 #endif

@@ -1,0 +1,155 @@
+import BNN
+import BNNKernels
+import Testing
+
+/// The C element-wise passes of a training step against the plain Swift formulas they replace, bit
+/// for bit, on ragged lengths (around the vector widths, the 8 lanes and the 64-bit mask words).
+@Suite("Element-wise kernels")
+struct ElementwiseKernelTests {
+    static let lengths = [0, 1, 7, 8, 9, 63, 64, 65, 131, 1000]
+    static let channelCounts = [1, 3, 16, 17, 64, 70]
+
+    /// Values of both signs and varied magnitudes, with ±0, ±1, ±∞ and NaN mixed in when `specials`.
+    static func values(_ count: Int, seed: UInt64, specials: Bool = false) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        let special: [Float] = [0, -0.0, 1, -1, .infinity, -.infinity, .nan]
+        return (0..<count).map { i in
+            specials && i % 11 == 5 ? special[(i / 11) % special.count] : g.nextNormal() * 1.5
+        }
+    }
+
+    static func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+
+    @Test("add, clamp and mask in one pass, in place", arguments: lengths)
+    func addClampMasked(count: Int) {
+        let a = Self.values(count, seed: 1, specials: true), b = Self.values(count, seed: 2, specials: true)
+        let (lo, hi): (Float, Float) = (-1, 1)
+        var y = a
+        var mask = [UInt64](repeating: .max, count: (count + 63) / 64)
+        b.withUnsafeBufferPointer { pb in
+            y.withUnsafeMutableBufferPointer { py in
+                mask.withUnsafeMutableBufferPointer { pm in
+                    if count > 0 { bnn_add_clamp_masked(py.baseAddress!, pb.baseAddress!, pm.baseAddress!, count, lo, hi) }
+                }
+            }
+        }
+        let sums = zip(a, b).map { $0 + $1 }
+        let expected = sums.map { v -> Float in
+            let low = v < lo ? lo : v
+            return low > hi ? hi : low
+        }
+        #expect(Self.bits(y) == Self.bits(expected))
+        var expectedMask = [UInt64](repeating: 0, count: (count + 63) / 64)
+        for (i, v) in sums.enumerated() where v > lo && v < hi { expectedMask[i / 64] |= 1 << UInt64(i % 64) }
+        #expect(mask == expectedMask)
+    }
+
+    @Test("sums and sums of squares in eight lanes, in pieces as in one call", arguments: lengths)
+    func laneSumSquares(count: Int) {
+        let x = Self.values(count, seed: 3)
+        var expected = [Double](repeating: 0, count: 16)
+        for (i, v) in x.enumerated() {
+            expected[i % 8] += Double(v)
+            expected[8 + i % 8] += Double(v) * Double(v)
+        }
+        var whole = [Double](repeating: 0, count: 16), pieces = whole
+        x.withUnsafeBufferPointer { p in
+            if count > 0 { bnn_lane_sum_squares(p.baseAddress!, count, &whole) }
+            for start in stride(from: 0, to: count, by: 16) {
+                bnn_lane_sum_squares(p.baseAddress! + start, min(16, count - start), &pieces)
+            }
+        }
+        #expect(whole == expected)
+        #expect(pieces == expected)
+    }
+
+    @Test("dot products and sums in eight lanes, in pieces as in one call", arguments: lengths)
+    func laneDotSum(count: Int) {
+        let a = Self.values(count, seed: 4), b = Self.values(count, seed: 5)
+        var expected = [Double](repeating: 0, count: 16)
+        for i in 0..<count {
+            expected[i % 8] += Double(a[i]) * Double(b[i])
+            expected[8 + i % 8] += Double(b[i])
+        }
+        var whole = [Double](repeating: 0, count: 16), pieces = whole
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                if count > 0 { bnn_lane_dot_sum(pa.baseAddress!, pb.baseAddress!, count, &whole) }
+                for start in stride(from: 0, to: count, by: 24) {
+                    bnn_lane_dot_sum(pa.baseAddress! + start, pb.baseAddress! + start, min(24, count - start), &pieces)
+                }
+            }
+        }
+        #expect(whole == expected)
+        #expect(pieces == expected)
+    }
+
+    @Test("per-channel sums, sums of squares and dot products, row by row", arguments: channelCounts)
+    func channelSums(channels c: Int) {
+        for rows in [1, 5, 33] {
+            let x = Self.values(rows * c, seed: 6), h = Self.values(rows * c, seed: 7)
+            var squares = [Double](repeating: 0.5, count: 2 * c), dots = squares
+            var expectedSquares = squares, expectedDots = dots
+            for r in 0..<rows {
+                for j in 0..<c {
+                    let v = Double(x[r * c + j])
+                    expectedSquares[j] += v
+                    expectedSquares[c + j] += v * v
+                    expectedDots[j] += v
+                    expectedDots[c + j] += v * Double(h[r * c + j])
+                }
+            }
+            bnn_channel_sum_squares(x, rows, c, &squares)
+            bnn_channel_sum_dot(x, h, rows, c, &dots)
+            #expect(squares == expectedSquares)
+            #expect(dots == expectedDots)
+        }
+    }
+
+    @Test("BatchNorm's output and x̂, its input gradient and a channel affine map", arguments: channelCounts)
+    func batchNormPasses(channels c: Int) {
+        let rows = 9
+        let x = Self.values(rows * c, seed: 8, specials: true), dy = Self.values(rows * c, seed: 9, specials: true)
+        let k = Self.values(4 * c, seed: 10)
+        var xhat = [Float](repeating: 0, count: rows * c), y = xhat, yOnly = xhat, dx = xhat, affine = xhat
+        bnn_batchnorm_normalize(x, rows, c, k, &xhat, &y)
+        bnn_batchnorm_normalize(x, rows, c, k, nil, &yOnly)
+        bnn_batchnorm_input_gradient(dy, xhat, rows, c, k, &dx)
+        bnn_channel_affine(x, rows, c, k, Array(k[c...]), &affine)
+        var expectedXhat: [Float] = [], expectedY: [Float] = [], expectedDx: [Float] = [], expectedAffine: [Float] = []
+        for i in 0..<rows * c {
+            let j = i % c
+            let h = x[i] * k[j] + k[c + j]
+            expectedXhat.append(h)
+            expectedY.append(h * k[2 * c + j] + k[3 * c + j])
+            expectedDx.append(k[j] * (dy[i] - k[c + j] - h * k[2 * c + j]))
+            expectedAffine.append(h)
+        }
+        #expect(Self.bits(xhat) == Self.bits(expectedXhat))
+        #expect(Self.bits(y) == Self.bits(expectedY))
+        #expect(Self.bits(yOnly) == Self.bits(expectedY))
+        #expect(Self.bits(dx) == Self.bits(expectedDx))
+        #expect(Self.bits(affine) == Self.bits(expectedAffine))
+    }
+
+    @Test("scaling and the variance normalisation's input gradient", arguments: lengths)
+    func normalizedSignGradient(count: Int) {
+        let x = Self.values(count, seed: 11, specials: true), g = Self.values(count, seed: 12, specials: true)
+        let (r, meanU, k): (Float, Float, Float) = (0.37, -0.021, 0.0043)
+        var u = [Float](repeating: 0, count: count), dx = u
+        bnn_scale(x, r, &u, count)
+        bnn_normalized_sign_gradient(g, u, count, r, meanU, k, &dx)
+        #expect(Self.bits(u) == Self.bits(x.map { $0 * r }))
+        #expect(Self.bits(dx) == Self.bits((0..<count).map { g[$0] * r - (u[$0] - meanU) * k }))
+    }
+
+    @Test("magnitudes summed in eight lanes", arguments: lengths)
+    func laneAbsSum(count: Int) {
+        let x = Self.values(count, seed: 13)
+        var expected = [Double](repeating: 0, count: 8)
+        for (i, v) in x.enumerated() { expected[i % 8] += Double(Swift.abs(v)) }
+        var lanes = [Double](repeating: 0, count: 8)
+        x.withUnsafeBufferPointer { p in if count > 0 { bnn_lane_abs_sum(p.baseAddress!, count, &lanes) } }
+        #expect(lanes == expected)
+    }
+}
