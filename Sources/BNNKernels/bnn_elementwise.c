@@ -1,4 +1,5 @@
-// Memory-bound element-wise passes written as branch-free loops the C compiler vectorises (the
+// Memory-bound element-wise passes written as branch-free loops the C compiler vectorises (the clamp-
+// and-mask passes dispatch to AVX-512 twins in bnn_elementwise_avx512.c where the CPU has them; the
 // equivalent Swift loops compile to a data-dependent branch per element). Every operand is loaded
 // unconditionally and the buffers do not overlap, so the selects become vector compares and masks.
 //
@@ -7,6 +8,7 @@
 // fixed order by the caller), which breaks the add latency chain of one running sum. Every multiply
 // and add is rounded on its own (no contraction into fused multiply-adds), as the Swift formulas are.
 #include "bnn_elementwise.h"
+#include "bnn_binary_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -33,6 +35,17 @@ void bnn_clamp(const float *restrict x, float *restrict y, size_t n, float lo, f
 
 void bnn_clamp_masked(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n, float lo,
                       float hi) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_clamp_masked_avx512(x, y, mask, n, lo, hi);
+        return;
+    }
+#endif
+    bnn_clamp_masked_reference(x, y, mask, n, lo, hi);
+}
+
+void bnn_clamp_masked_reference(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n,
+                                float lo, float hi) {
     for (size_t start = 0; start < n; start += 64) {
         const size_t count = n - start < 64 ? n - start : 64;
         uint64_t word = 0;
@@ -47,6 +60,16 @@ void bnn_clamp_masked(const float *restrict x, float *restrict y, uint64_t *rest
 }
 
 void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_mask_select_avx512(dy, mask, dx, n);
+        return;
+    }
+#endif
+    bnn_mask_select_reference(dy, mask, dx, n);
+}
+
+void bnn_mask_select_reference(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n) {
     for (size_t start = 0; start < n; start += 64) {
         const size_t count = n - start < 64 ? n - start : 64;
         const uint64_t word = mask[start / 64];
@@ -77,6 +100,17 @@ void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict
 
 void bnn_add_clamp_masked(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n, float lo,
                           float hi) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_add_clamp_masked_avx512(a, b, mask, n, lo, hi);
+        return;
+    }
+#endif
+    bnn_add_clamp_masked_reference(a, b, mask, n, lo, hi);
+}
+
+void bnn_add_clamp_masked_reference(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n,
+                                    float lo, float hi) {
     for (size_t start = 0; start < n; start += 64) {
         const size_t count = n - start < 64 ? n - start : 64;
         uint64_t word = 0;

@@ -20,28 +20,66 @@ struct ElementwiseKernelTests {
 
     static func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
-    @Test("add, clamp and mask in one pass, in place", arguments: lengths)
-    func addClampMasked(count: Int) {
+    /// The variants of the clamp-and-mask kernels this CPU can run: the dispatched one, the portable
+    /// one and, where present, the AVX-512 one.
+    struct ClampVariant: Sendable, CustomStringConvertible {
+        var description: String
+        var clamp: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<UInt64>, Int,
+                              Float, Float) -> Void
+        var addClamp: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<UInt64>, Int,
+                                 Float, Float) -> Void
+        var select: @Sendable (UnsafePointer<Float>, UnsafePointer<UInt64>, UnsafeMutablePointer<Float>, Int) -> Void
+    }
+
+    static var clampVariants: [ClampVariant] {
+        var variants = [
+            ClampVariant(description: "dispatched", clamp: { bnn_clamp_masked($0, $1, $2, $3, $4, $5) },
+                         addClamp: { bnn_add_clamp_masked($0, $1, $2, $3, $4, $5) },
+                         select: { bnn_mask_select($0, $1, $2, $3) }),
+            ClampVariant(description: "reference", clamp: { bnn_clamp_masked_reference($0, $1, $2, $3, $4, $5) },
+                         addClamp: { bnn_add_clamp_masked_reference($0, $1, $2, $3, $4, $5) },
+                         select: { bnn_mask_select_reference($0, $1, $2, $3) }),
+        ]
+        #if arch(x86_64)
+        if bnn_binary_avx512_detected() != 0 {
+            variants.append(ClampVariant(description: "avx512", clamp: { bnn_clamp_masked_avx512($0, $1, $2, $3, $4, $5) },
+                                         addClamp: { bnn_add_clamp_masked_avx512($0, $1, $2, $3, $4, $5) },
+                                         select: { bnn_mask_select_avx512($0, $1, $2, $3) }))
+        }
+        #endif
+        return variants
+    }
+
+    @Test("clamp and mask, add-clamp-mask in place, mask select: every variant against the formulas",
+          arguments: clampVariants, [0, 1, 15, 16, 17, 63, 64, 65, 131, 1000])
+    func clampMasks(variant: ClampVariant, count: Int) {
         let a = Self.values(count, seed: 1, specials: true), b = Self.values(count, seed: 2, specials: true)
-        let (lo, hi): (Float, Float) = (-1, 1)
-        var y = a
-        var mask = [UInt64](repeating: .max, count: (count + 63) / 64)
-        b.withUnsafeBufferPointer { pb in
-            y.withUnsafeMutableBufferPointer { py in
-                mask.withUnsafeMutableBufferPointer { pm in
-                    if count > 0 { bnn_add_clamp_masked(py.baseAddress!, pb.baseAddress!, pm.baseAddress!, count, lo, hi) }
-                }
+        for (lo, hi): (Float, Float) in [(-1, 1), (0, .infinity)] {
+            let sums = zip(a, b).map { $0 + $1 }
+            func clamped(_ v: Float) -> Float {
+                let low = v < lo ? lo : v
+                return low > hi ? hi : low
             }
+            func mask(_ values: [Float]) -> [UInt64] {
+                var words = [UInt64](repeating: 0, count: (count + 63) / 64)
+                for (i, v) in values.enumerated() where v > lo && v < hi { words[i / 64] |= 1 << UInt64(i % 64) }
+                return words
+            }
+            var y = [Float](repeating: 7, count: count), sum = a
+            var clampMask = [UInt64](repeating: .max, count: (count + 63) / 64), sumMask = clampMask
+            var selected = [Float](repeating: 7, count: count)
+            if count > 0 {
+                variant.clamp(a, &y, &clampMask, count, lo, hi)
+                variant.addClamp(&sum, b, &sumMask, count, lo, hi)
+                variant.select(b, clampMask, &selected, count)
+            }
+            #expect(Self.bits(y) == Self.bits(a.map(clamped)))
+            #expect(clampMask == mask(a))
+            #expect(Self.bits(sum) == Self.bits(sums.map(clamped)))
+            #expect(sumMask == mask(sums))
+            let expectedSelected = (0..<count).map { i -> Float in a[i] > lo && a[i] < hi ? b[i] : 0 }
+            #expect(Self.bits(selected) == Self.bits(expectedSelected))
         }
-        let sums = zip(a, b).map { $0 + $1 }
-        let expected = sums.map { v -> Float in
-            let low = v < lo ? lo : v
-            return low > hi ? hi : low
-        }
-        #expect(Self.bits(y) == Self.bits(expected))
-        var expectedMask = [UInt64](repeating: 0, count: (count + 63) / 64)
-        for (i, v) in sums.enumerated() where v > lo && v < hi { expectedMask[i / 64] |= 1 << UInt64(i % 64) }
-        #expect(mask == expectedMask)
     }
 
     @Test("sums and sums of squares in eight lanes, in pieces as in one call", arguments: lengths)

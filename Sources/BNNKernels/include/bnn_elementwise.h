@@ -16,6 +16,22 @@ void bnn_clamp_masked(const float *restrict x, float *restrict y, uint64_t *rest
 /// of `bnn_clamp_masked`); the buffers must not overlap.
 void bnn_mask_select(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n);
 
+/// Portable twins of `bnn_clamp_masked`, `bnn_add_clamp_masked` and `bnn_mask_select`.
+void bnn_clamp_masked_reference(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n,
+                                float lo, float hi);
+void bnn_add_clamp_masked_reference(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n,
+                                    float lo, float hi);
+void bnn_mask_select_reference(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n);
+#if defined(__x86_64__)
+/// AVX-512 twins of `bnn_clamp_masked`, `bnn_add_clamp_masked` and `bnn_mask_select` (x86_64 only);
+/// call only when the CPU has AVX-512 F, BW and VL.
+void bnn_clamp_masked_avx512(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n,
+                             float lo, float hi);
+void bnn_add_clamp_masked_avx512(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n,
+                                 float lo, float hi);
+void bnn_mask_select_avx512(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx, size_t n);
+#endif
+
 /// One window position of a max pool: for `i < c`, where `x[i] > out[i]` or `x[i]` is NaN (the first
 /// maximum wins ties; NaN propagates), `out[i] = x[i]` and, when `argmax` is not NULL,
 /// `argmax[i] = index + i`. The buffers must not overlap.
