@@ -3,8 +3,8 @@ import BNNKernels
 
 /// Single precision vs bfloat16 GEMM on the product shapes of Bi-Real Net training, and the weight
 /// gradient of the widest 3×3 convolution (``Convolution/backwardWeight(input:outputGradient:weightGradient:geometry:kernel:precision:)``
-/// at 56²×64, batch 16, from an unpadded input and, as ``BinaryConv2D`` runs it, from signs unpacked
-/// with their zero border), as rates and as percentages of the in-run peak of each precision (FMA512
+/// at 56²×64, batch 16, from a float input and, as ``BinaryConv2D`` runs it, from packed signs:
+/// ``PackedActivations/convolutionWeightGradient(outputGradient:geometry:groups:precision:)``), as rates and as percentages of the in-run peak of each precision (FMA512
 /// for fp32, `vdpbf16ps` for bf16).
 struct GEMMBenchmark {
     /// One product shape: op(A) M×K times op(B) K×N, with the storage form training uses, or a
@@ -14,6 +14,9 @@ struct GEMMBenchmark {
         var m, n, k: Int
         var transposeA, transposeB: Bool
         var weightGradientOf: ConvolutionGeometry? = nil
+        /// Whether the weight gradient's input is kept as packed signs (B's signs, with a border of
+        /// the padding) rather than floats.
+        var fromSigns = false
     }
 
     /// One shape at one thread count.
@@ -32,7 +35,7 @@ struct GEMMBenchmark {
 
     /// The shapes: a 3×3 56²×64 layer's weight gradient over 4 images (dYᵀ·patches), its forward
     /// pass as a GEMM (patches·Wᵀ), the classifier of a batch of 16, a square product, and the whole
-    /// weight gradient of that layer at batch 16 (from an unpadded and from a padded input).
+    /// weight gradient of that layer at batch 16 (from a float input and from packed signs).
     static let shapes = [
         Shape(name: "wgrad 56²×64, 4 images", m: 64, n: 576, k: 4 * 3136, transposeA: true, transposeB: false),
         Shape(name: "forward 56²×64 as GEMM", m: 3136, n: 64, k: 576, transposeA: false, transposeB: true),
@@ -42,11 +45,13 @@ struct GEMMBenchmark {
               weightGradientOf: ConvolutionGeometry(batch: 16, inputHeight: 56, inputWidth: 56, inputChannels: 64,
                                                     outputChannels: 64, kernelHeight: 3, kernelWidth: 3, stride: 1,
                                                     padding: 1)),
-        // As BinaryConv2D runs it: the signs are unpacked with their zero border, no padded copy.
-        Shape(name: "conv wgrad, padded signs", m: 64, n: 576, k: 16 * 3136, transposeA: true, transposeB: false,
-              weightGradientOf: ConvolutionGeometry(batch: 16, inputHeight: 58, inputWidth: 58, inputChannels: 64,
+        // As BinaryConv2D runs it: from the packed signs of its input (expanded to floats in fp32,
+        // paired straight from the bits in bf16).
+        Shape(name: "conv wgrad from packed signs", m: 64, n: 576, k: 16 * 3136, transposeA: true, transposeB: false,
+              weightGradientOf: ConvolutionGeometry(batch: 16, inputHeight: 56, inputWidth: 56, inputChannels: 64,
                                                     outputChannels: 64, kernelHeight: 3, kernelWidth: 3, stride: 1,
-                                                    padding: 0)),
+                                                    padding: 1),
+              fromSigns: true),
     ]
 
     var threads: [Int]
@@ -66,6 +71,15 @@ struct GEMMBenchmark {
             let a = (0..<aCount).map { _ in generator.nextUnitFloat() - 0.5 }
             let b = (0..<bCount).map { _ in generator.nextUnitFloat() - 0.5 }
             var c = [Float](repeating: 0, count: shape.m * shape.n)
+            let signs = shape.weightGradientOf.flatMap { g -> PackedActivations? in
+                guard shape.fromSigns else { return nil }
+                do {
+                    return try PackedActivations(packing: Tensor(shape: g.inputShape, scalars: b), margin: g.padding)
+                } catch {
+                    preconditionFailure("bnn-bench gemm: the shape table's input does not pack: \(error)")
+                }
+            }
+            let outputGradient = shape.weightGradientOf.map { Tensor(shape: $0.outputShape, scalars: a) }
             let lda = shape.transposeA ? shape.m : shape.k, ldb = shape.transposeB ? shape.k : shape.n
             let flops = 2 * Double(shape.m * shape.n * shape.k)
             for threadCount in threads {
@@ -76,7 +90,9 @@ struct GEMMBenchmark {
                     BenchClock.fastest(minimumRuns: quick ? 2 : 5, minimumSeconds: quick ? 0.05 : 0.3, body)
                 }
                 let product = { (precision: ComputePrecision) in
-                    if let g = shape.weightGradientOf {
+                    if let g = shape.weightGradientOf, let signs, let outputGradient {
+                        _ = signs.convolutionWeightGradient(outputGradient: outputGradient, geometry: g, precision: precision)
+                    } else if let g = shape.weightGradientOf {
                         Convolution.backwardWeight(input: b, outputGradient: a, weightGradient: &c, geometry: g,
                                                    precision: precision)
                     } else {

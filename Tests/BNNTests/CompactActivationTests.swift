@@ -36,6 +36,29 @@ import Testing
         #expect(packedPath.weight.gradient.maxAbs() > 0)
     }
 
+    /// The public weight gradient from packed signs equals, bit for bit, the float weight gradient of
+    /// the ±1 tensor the bits stand for: with a border as wide as the padding (the paired bfloat16
+    /// path), a narrower border and two groups (both expanded to floats first), in both precisions.
+    @Test(arguments: [(margin: 1, groups: 1), (margin: 0, groups: 1), (margin: 1, groups: 2)],
+          [ComputePrecision.fp32, .bf16])
+    func packedSignsWeightGradientIsTheFloatOne(layout: (margin: Int, groups: Int), precision: ComputePrecision) throws {
+        var g = SeededGenerator(seed: 12)
+        let x = Tensor(randomNormal: [2, 7, 5, 10], generator: &g)
+        let signs = try PackedActivations(packing: x, margin: layout.margin)
+        // One group's geometry: 10 / groups input and 6 / groups output channels.
+        let geometry = ConvolutionGeometry(batch: 2, inputHeight: 7, inputWidth: 5, inputChannels: 10 / layout.groups,
+                                           outputChannels: 6 / layout.groups, kernelHeight: 3, kernelWidth: 3,
+                                           stride: 1, padding: 1)
+        let dy = Tensor(randomNormal: [2, 7, 5, 6], generator: &g)
+        let packed = signs.convolutionWeightGradient(outputGradient: dy, geometry: geometry, groups: layout.groups,
+                                                     precision: precision)
+        let float = GroupedConvolution.backwardWeight(input: SteSign().forward(x), outputGradient: dy, geometry: geometry,
+                                                      groups: layout.groups, precision: precision)
+        #expect(packed.shape == [6, 3, 3, 10 / layout.groups])
+        #expect(packed == float)
+        #expect(packed.maxAbs() > 0)
+    }
+
     /// HardTanh and ReLU keep one bit per element; their outputs and gradients must be exactly the
     /// float definitions, on lengths around the 64-bit word boundary and long enough to be split over
     /// threads, with values on the bounds, ±0, ±∞ and NaN.
