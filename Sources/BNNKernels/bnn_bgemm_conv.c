@@ -79,15 +79,121 @@ static size_t rounded_rows(void *context, size_t m, size_t count, const bnn_sgem
     return 1;
 }
 
+/// Whether the weight operand of the direct pass has a zero step after every kernel row: short rows
+/// (fewer than 64 values, which are not K blocks of their own) of odd length kW·C whose starts lie
+/// whole pairs apart along a padded row (`stride·C` even), so that they can be read in place with
+/// the value after them (`reads_patches_through_pair_table`). Depends only on the kernel.
+static int has_gapped_rows(const bnn_conv_shape *s) {
+    const size_t segment = s->kernel_w * s->channels;
+    return segment % 2 && segment < 64 && (s->stride * s->channels) % 2 == 0
+        && s->kernel_h * (segment + 1) / 2 <= BNN_SGEMM_KC;
+}
+
+/// Whether the direct pass reads the patches of `s` in place through a table of pair offsets, one
+/// micro-kernel call over the whole patch: short kernel rows that start on whole pairs (`(W +
+/// 2·pad)·C` and `stride·C` even); a row of odd length is read with the next value of its padded row
+/// (which must exist) against the zero weight step of `has_gapped_rows`.
+static int reads_patches_through_pair_table(const bnn_conv_shape *s) {
+    const size_t segment = s->kernel_w * s->channels, wp = s->width + 2 * s->padding;
+    const size_t ow = bnn_sconv_out_width(s), pairs = s->kernel_h * ((segment + 1) / 2);
+    if (segment == 0 || segment >= 64 || pairs > BNN_SGEMM_KC) return 0;
+    if ((wp * s->channels) % 2 || (s->stride * s->channels) % 2) return 0;
+    return segment % 2 == 0 || (ow > 0 && (ow - 1) * s->stride + s->kernel_w < wp);
+}
+
+size_t bnn_bconv_direct_patch_size(const bnn_conv_shape *s) {
+    const size_t segment = s->kernel_w * s->channels;
+    return s->kernel_h * (has_gapped_rows(s) ? segment + 1 : segment);
+}
+
+void bnn_bconv_pack_direct_weight(const bnn_conv_shape *s, const float *weight, size_t panel0, size_t panel1,
+                                  uint16_t *packed) {
+    const size_t segment = s->kernel_w * s->channels, k = s->kernel_h * segment, o = s->out_channels;
+    if (!has_gapped_rows(s)) {
+        bnn_bgemm_pack_b(1, o, k, weight, k, panel0, panel1, packed);
+        return;
+    }
+    // Kernel row ky is pairs [ky·row_pairs, (ky + 1)·row_pairs); its last pair's high step is 0.
+    const size_t row_pairs = (segment + 1) / 2, panel_pairs = s->kernel_h * row_pairs;
+    for (size_t panel = panel0; panel < panel1; ++panel) {
+        uint32_t *dst = (uint32_t *)(void *)(packed + panel * panel_pairs * 2 * BNN_BGEMM_NR);
+        for (size_t ky = 0; ky < s->kernel_h; ++ky) {
+            for (size_t q = 0; q < row_pairs; ++q, dst += BNN_BGEMM_NR) {
+                for (size_t j = 0; j < BNN_BGEMM_NR; ++j) {
+                    const size_t column = panel * BNN_BGEMM_NR + j, step = ky * segment + 2 * q;
+                    const float *w = weight + column * k;
+                    dst[j] = column < o ? bnn_bgemm_pair(w[step], 2 * q + 1 < segment ? w[step + 1] : 0) : 0;
+                }
+            }
+        }
+    }
+}
+
+/// The direct pass through a table of pair offsets (`reads_patches_through_pair_table`): tiles of
+/// `table_mr` output pixels, each row pointer at the pixel's top-left tap in `rounded`, one
+/// micro-kernel call over every pair of the patch per tile and 32 output channels.
+static void forward_through_pair_table(bnn_bgemm_microkernel_info micro, const bnn_conv_shape *s,
+                                       const uint16_t *rounded, const uint16_t *packed_weight, float *output,
+                                       size_t m0, size_t m1, size_t n0, size_t n1) {
+    const size_t c = s->channels, segment = s->kernel_w * c, row_pairs = (segment + 1) / 2;
+    const size_t pairs = s->kernel_h * row_pairs, panel_stride = 2 * pairs * BNN_BGEMM_NR;
+    const size_t oh = bnn_sconv_out_height(s), ow = bnn_sconv_out_width(s);
+    const size_t hp = s->height + 2 * s->padding, wp = s->width + 2 * s->padding;
+    int32_t offsets[BNN_SGEMM_KC];
+    for (size_t ky = 0, q = 0; ky < s->kernel_h; ++ky) {
+        for (size_t p = 0; p < row_pairs; ++p) offsets[q++] = (int32_t)(ky * wp * c / 2 + p);
+    }
+    const uint32_t *rows[BNN_SGEMM_MR_MAX];
+    size_t image = m0 / (oh * ow), y = m0 % (oh * ow) / ow, x = m0 % ow;
+    for (size_t m = m0; m < m1; m += micro.table_mr) {
+        const size_t mr = min_size(micro.table_mr, m1 - m);
+        for (size_t i = 0; i < mr; ++i) {
+            rows[i] = (const uint32_t *)(const void *)(rounded + ((image * hp + y * s->stride) * wp + x * s->stride) * c);
+            if (++x == ow) {
+                x = 0;
+                if (++y == oh) y = 0, ++image;
+            }
+        }
+        for (size_t jr = n0; jr < n1; jr += micro.nr) {
+            micro.run(pairs, rows, 0, offsets, packed_weight + jr / BNN_BGEMM_NR * panel_stride, panel_stride,
+                      output + m * s->out_channels + jr, s->out_channels, mr, min_size(micro.nr, n1 - jr), 0);
+        }
+    }
+}
+
+/// The K blocks of a gapped weight (`has_gapped_rows`) whose patches cannot be read in place: one
+/// table of element offsets over the gapped K, each zero weight step reading the patch's first
+/// value (in bounds, and inside the patch, so the product adds nothing that the patch lacks).
+static bnn_sgemm_kblock *gapped_tap_blocks(const bnn_conv_shape *s, size_t *count, int32_t **taps) {
+    const size_t wp = s->width + 2 * s->padding, k = bnn_bconv_direct_patch_size(s);
+    *taps = bnn_sgemm_alloc(k * sizeof(int32_t));
+    for (size_t ky = 0, q = 0; ky < s->kernel_h; ++ky) {
+        for (size_t kx = 0; kx < s->kernel_w; ++kx) {
+            for (size_t c = 0; c < s->channels; ++c) (*taps)[q++] = (int32_t)((ky * wp + kx) * s->channels + c);
+        }
+        (*taps)[q++] = 0;
+    }
+    bnn_sgemm_kblock *blocks = bnn_sgemm_alloc(((k + BNN_SGEMM_KC - 1) / BNN_SGEMM_KC + 1) * sizeof *blocks);
+    *count = bnn_sgemm_split_k_even(0, k, 0, blocks, 0);
+    for (size_t bi = 0; bi < *count; ++bi) blocks[bi].a_offsets = *taps + blocks[bi].k0, blocks[bi].offset = 0;
+    return blocks;
+}
+
 void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint16_t *rounded,
                               const uint16_t *packed_weight, float *output, size_t m0, size_t m1, size_t n0,
                               size_t n1) {
+    if (m0 >= m1 || n0 >= n1) return;
+    if (reads_patches_through_pair_table(s)) {
+        forward_through_pair_table(bnn_bgemm_select(kernel), s, rounded, packed_weight, output, m0, m1, n0, n1);
+        return;
+    }
     size_t count;
     int32_t *taps;
-    bnn_sgemm_kblock *blocks = bnn_sconv_direct_kblocks(s, 1, &count, &taps);
+    bnn_sgemm_kblock *blocks = has_gapped_rows(s) ? gapped_tap_blocks(s, &count, &taps)
+                                                  : bnn_sconv_direct_kblocks(s, 1, &count, &taps);
     rounded_direct_rows ctx = {s, rounded, bnn_sconv_out_height(s), bnn_sconv_out_width(s),
                                s->height + 2 * s->padding, s->width + 2 * s->padding};
-    size_t k = s->kernel_h * s->kernel_w * s->channels;
+    size_t k = bnn_bconv_direct_patch_size(s);
     bnn_bgemm_drive(bnn_bgemm_select(kernel), blocks, count, rounded_rows, &ctx, packed_weight,
                     2 * ((k + 1) / 2) * BNN_BGEMM_NR, 0, output, s->out_channels, 0, m0, m1, n0, n1);
     free(blocks);

@@ -53,6 +53,9 @@ import Testing
         // More than 256 input channels: the weight gradient gathers its patches instead of reading
         // them from the padded input.
         Case(batch: 2, size: 5, channels: 257, outputs: 9, kernel: 3, stride: 1, padding: 1),
+        // A 7×7 stride-2 stem whose padded rows hold whole pairs (22·3 values): in bfloat16 its
+        // short kernel rows of 21 values are read in place with a zero weight step after each.
+        Case(batch: 2, size: 16, channels: 3, outputs: 20, kernel: 7, stride: 2, padding: 3),
     ]
 
     /// The three passes computed by direct loops in double precision, with the magnitudes

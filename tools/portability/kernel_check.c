@@ -205,12 +205,16 @@ static float *random_bf16_floats(size_t count) {
     return values;
 }
 
-/// The bfloat16 direct forward pass and the paired weight gradient (over two pair ranges and two
+/// The bfloat16 direct forward pass (every way it reads patches) and the paired weight gradient (over two pair ranges and two
 /// column ranges), by the dispatched and the reference kernel, against loops on exact bfloat16 values.
 static int check_bconv(void) {
     static const bnn_conv_shape shapes[] = {
         {1, 7, 7, 130, 33, 3, 3, 2, 1}, {2, 9, 9, 64, 40, 3, 1, 1, 1}, {1, 15, 15, 3, 17, 7, 7, 2, 3},
         {1, 20, 20, 65, 16, 3, 3, 1, 1}, {2, 5, 7, 24, 9, 2, 3, 1, 0},
+        // Short kernel rows read in place through a pair table: an even row, odd rows with a zero
+        // weight step (7×7 stride-2 stem, one channel), and the gapped weight read by a tap table.
+        {2, 9, 9, 8, 20, 3, 3, 1, 1}, {1, 16, 16, 3, 17, 7, 7, 2, 3}, {1, 12, 12, 1, 16, 3, 3, 2, 1},
+        {1, 11, 11, 1, 16, 3, 3, 2, 1},
     };
     const bnn_bgemm_kernel kernels[2] = {bnn_bgemm_active_kernel(), BNN_BGEMM_REFERENCE};
     int cases = 0;
@@ -229,8 +233,8 @@ static int check_bconv(void) {
         uint32_t *paired = malloc(count * sizeof(uint32_t));
         bnn_bconv_pair_input(s, x, 0, 1, paired);
         bnn_bconv_pair_input(s, x, 1, s->batch, paired);
-        uint16_t *packed = malloc(bnn_bgemm_packed_b_count(o, k) * sizeof(uint16_t));
-        bnn_bgemm_pack_b(1, o, k, w, k, 0, (o + BNN_BGEMM_NR - 1) / BNN_BGEMM_NR, packed);
+        uint16_t *packed = malloc(bnn_bgemm_packed_b_count(o, bnn_bconv_direct_patch_size(s)) * sizeof(uint16_t));
+        bnn_bconv_pack_direct_weight(s, w, 0, (o + BNN_BGEMM_NR - 1) / BNN_BGEMM_NR, packed);
         float *y = malloc(m * o * sizeof(float)), *dw = malloc(o * k * sizeof(float));
         for (int variant = 0; variant < 2; variant++) {
             bnn_bconv_forward_direct(kernels[variant], s, rounded, packed, y, 0, m, 0, o);

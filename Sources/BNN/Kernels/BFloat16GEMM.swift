@@ -122,6 +122,16 @@ public enum BFloat16GEMM {
             }
         }
 
+        /// Rounds and packs the O×(kH·kW·C) weight of a convolution of geometry `g` as the operand of
+        /// its direct bfloat16 pass (`bnn_bconv_pack_direct_weight`: K = `bnn_bconv_direct_patch_size`,
+        /// with a zero step after each kernel row when short rows of odd length are read in place).
+        init(directConvolutionWeight weight: UnsafePointer<Float>, geometry g: ConvolutionGeometry) {
+            var shape = Convolution.cShape(g)
+            self.init(n: g.outputChannels, k: bnn_bconv_direct_patch_size(&shape)) { target, range in
+                bnn_bconv_pack_direct_weight(&shape, weight, range.lowerBound, range.upperBound, target)
+            }
+        }
+
         /// Rounds a single-precision packed operand (`GEMM.PackedPanels`, K×N) into pairs.
         init(rounding panels: GEMM.PackedPanels) {
             let source = UnsafePointer(panels.base)

@@ -15,14 +15,13 @@ extension Convolution {
                                   ldc: g.outputChannels, accumulate: false)
             return
         }
-        let packed = BFloat16GEMM.PackedPairPanels(transposed: true, n: g.outputChannels, k: g.patchSize, b: weight,
-                                                   ldb: g.patchSize)
+        let packed = BFloat16GEMM.PackedPairPanels(directConvolutionWeight: weight, geometry: g)
         defer { packed.deallocate() }
         forwardBF16(input: input, packedWeight: packed, output: output, geometry: g)
     }
 
     /// The bfloat16 forward pass of a convolution that is not pointwise, with the weight already
-    /// rounded and packed (as op(B) of K×N = (kH·kW·C)×O). The input is padded and rounded to
+    /// rounded and packed as the operand of the direct pass (`bnn_bconv_pack_direct_weight`). The input is padded and rounded to
     /// bfloat16 in one pass per call, in parallel over images, into a block of
     /// ``TensorAllocator/shared``, before the output is split over threads: every input value once,
     /// although a kH×kW kernel reads it kH·kW times and every column piece reads every row.
@@ -56,6 +55,8 @@ extension Convolution {
                                   ldb: g.inputChannels, c: inputGradient, ldc: g.inputChannels, accumulate: false)
             return
         }
+        // The flipped weight is packed as a plain K×N operand, which is the direct pass's operand of
+        // a stride-1 convolution (zero weight steps need an even stride·C with an odd kW·C).
         if let transposed = strideOneTransposedGeometry(g) {
             let flipped = flippedWeight(weight, geometry: g)
             let rounded = BFloat16GEMM.PackedPairPanels(rounding: flipped)

@@ -83,11 +83,28 @@ void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, si
 void bnn_bconv_pad_round_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1,
                                uint16_t *rounded);
 
+/// K of the weight operand of `bnn_bconv_forward_direct` for `s`: kH·kW·C, or kH·(kW·C + 1) when
+/// kernel rows of an odd length kW·C are read in place with one zero weight step after each (short
+/// rows starting on whole pairs of the rounded input, e.g. a 7×7 stride-2 stem on 3 channels).
+/// Depends on the kernel, stride and channels of `s` only, not on the input size.
+size_t bnn_bconv_direct_patch_size(const bnn_conv_shape *s);
+
+/// Rounds and packs panels `[panel0, panel1)` of the O×(kH·kW·C) `weight` (row-major, as
+/// `bnn_bgemm_pack_b(1, O, kH·kW·C, …)` reads it) into the operand of `bnn_bconv_forward_direct`:
+/// `bnn_bgemm_packed_b_count(O, bnn_bconv_direct_patch_size(s))` elements, with the zero weight
+/// steps that layout has.
+void bnn_bconv_pack_direct_weight(const bnn_conv_shape *s, const float *weight, size_t panel0, size_t panel1,
+                                  uint16_t *packed);
+
 /// The bfloat16 twin of `bnn_sconv_forward_direct`: output rows `[m0, m1)` and channels `[n0, n1)`
 /// (`n0` a multiple of 16) from `rounded`, the zero-padded input rounded to bfloat16 once per call
-/// (`bnn_bconv_pad_round_input`; the kernel rows of an even channel count are read in place, other
-/// patches are copied block by block, nothing is rounded per block or per thread), and the
-/// O×(kH·kW·C) weight packed by `bnn_bgemm_pack_b(1, O, kH·kW·C, …)`. Overwrites the output.
+/// (`bnn_bconv_pad_round_input`), and the weight packed by `bnn_bconv_pack_direct_weight`.
+/// Overwrites the output. Nothing is rounded per block or per thread: short kernel rows that start
+/// on whole pairs are read in place through a table of pair offsets, one micro-kernel call over
+/// the whole patch (a row of odd length with the next value of its padded row against a zero
+/// weight, so a non-finite input value also reaches the output pixel whose patch ends just before
+/// it); long kernel rows of an even channel count are read in place block by block; other patches
+/// are copied block by block.
 void bnn_bconv_forward_direct(bnn_bgemm_kernel kernel, const bnn_conv_shape *s, const uint16_t *rounded,
                               const uint16_t *packed_weight, float *output, size_t m0, size_t m1, size_t n0,
                               size_t n1);

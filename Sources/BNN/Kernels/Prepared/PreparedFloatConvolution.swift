@@ -76,9 +76,13 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
             }
             (packed, packedPairs) = (panelled, nil)
         case .bf16:
-            let pairs = AlignedBuffer<UInt16>(count: bnn_bgemm_packed_b_count(outputChannels, k))
+            // The operand of the direct pass (which depends on the kernel, not on the input size).
+            var s = bnn_conv_shape(batch: 1, height: kernelSize, width: kernelSize, channels: inputChannels,
+                                   out_channels: outputChannels, kernel_h: kernelSize, kernel_w: kernelSize,
+                                   stride: stride, padding: padding)
+            let pairs = AlignedBuffer<UInt16>(count: bnn_bgemm_packed_b_count(outputChannels, bnn_bconv_direct_patch_size(&s)))
             weight.withUnsafeBufferPointer { w in
-                bnn_bgemm_pack_b(1, outputChannels, k, w.baseAddress!, k, 0, panels, pairs.base)
+                bnn_bconv_pack_direct_weight(&s, w.baseAddress!, 0, panels, pairs.base)
             }
             (packed, packedPairs) = (nil, pairs)
         }
