@@ -47,8 +47,9 @@ let package = Package(
         .target(name: "BNNInference", dependencies: ["BNN", "BNNKernels"], path: "Sources/BNNInference"),
 
         // What only the programs use: command-line parsing, architectures by name and from checkpoint
-        // metadata, flat YAML configurations, the SVG training chart, NumPy `.npy` files.
-        .target(name: "BNNProgramSupport", dependencies: ["BNN", "BiRealNet", "ReActNet"], path: "Sources/BNNProgramSupport"),
+        // metadata, a model's evaluation settings, flat YAML configurations, the SVG training chart,
+        // NumPy `.npy` files.
+        .target(name: "BNNProgramSupport", dependencies: ["BNN", "BiRealNet", "ReActNet", "BNNData"], path: "Sources/BNNProgramSupport"),
 
         // Example programs.
         .executableTarget(name: "birealnet-train", dependencies: ["BiRealNet", "ReActNet", "BNN", "BNNData", "BNNDistributed", "BNNProgramSupport"],
@@ -78,11 +79,11 @@ let package = Package(
                     path: "Tests/ReActNetTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNInferenceTests", dependencies: ["BNNInference", "BiRealNet", "ReActNet", "BNN", "BNNTestSupport"],
                     path: "Tests/BNNInferenceTests"),
-        .testTarget(name: "BNNProgramSupportTests", dependencies: ["BNNProgramSupport", "BNN", "BNNTestSupport"],
+        .testTarget(name: "BNNProgramSupportTests", dependencies: ["BNNProgramSupport", "BNN", "BNNData", "BNNTestSupport"],
                     path: "Tests/BNNProgramSupportTests", resources: [.copy("Fixtures")]),
         .testTarget(name: "BNNDataTests", dependencies: ["BNNData", "BNNTestSupport"],
                     path: "Tests/BNNDataTests", resources: [.copy("Fixtures")]),
-        .testTarget(name: "ProgramTests", dependencies: ["birealnet-train", "birealnet-export", "birealnet-infer", "BNN", "BNNProgramSupport"],
+        .testTarget(name: "ProgramTests", dependencies: ["birealnet-train", "birealnet-export", "birealnet-infer", "BNN", "BNNData", "BNNProgramSupport"],
                     path: "Tests/ProgramTests"),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,8 @@
 // birealnet-export: freeze a trained checkpoint into a packed model file for birealnet-infer and
-// BNNInference (1-bit weights, BatchNorms folded, class names and input size stored). The
-// architecture and class names come from the checkpoint's own metadata (birealnet-train writes
-// them); flags override them, and are needed for checkpoints from elsewhere (e.g. PyTorch).
+// BNNInference (1-bit weights, BatchNorms folded, class names, input size and evaluation crop stored).
+// The architecture, class names and evaluation settings come from the checkpoint's own metadata
+// (birealnet-train writes them); flags override them, and are needed for checkpoints from elsewhere
+// (e.g. PyTorch).
 //
 //   birealnet-export --weights runs/x/best.safetensors --output model.bnnpack
 //   birealnet-export --arch birealnet34 --weights ckpt.safetensors --class-folder imagenet/train --output bnn34.bnnpack
@@ -23,7 +24,7 @@ let options: [CommandLineArguments.Option] = [
           + "weights, half their bytes, and run bfloat16 products on CPUs with bfloat16 instructions"),
     .init("float-precision-layers", help: "with --float-precision: only the float layers whose names contain one of these "
           + "comma-separated texts (e.g. fc: the classifier alone, which no binary layer follows)"),
-] + ModelArchitecture.options + [
+] + ModelArchitecture.options + EvaluationSettings.options + [
     .init("help", takesValue: false, help: "show this help"),
 ]
 
@@ -71,6 +72,7 @@ runCommand {
         throw CommandLineError("--float-precision-layers chooses the layers of --float-precision; give --float-precision too")
     }
     let size = try arguments.integer("image-size", in: 1...4096) ?? stored?.imageSize ?? (architecture.stem == .imagenet ? 224 : 32)
+    let evaluation = try EvaluationSettings.resolve(arguments, stored: stored?.evaluation)
     let model = try architecture.makeModel(seed: 0).model
     if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
         FileHandle.standardError.write(Data("\(note)\n".utf8))
@@ -78,15 +80,15 @@ runCommand {
     let packed: PackedModel
     do {
         packed = try PackedModel(exporting: model, inputHeight: size, inputWidth: size, classNames: classNames,
-                                 architecture: architecture.summary, floatPrecision: floatPrecision,
-                                 floatLayers: floatLayers)
+                                 architecture: architecture.summary, preprocessing: evaluation.entries,
+                                 floatPrecision: floatPrecision, floatLayers: floatLayers)
     } catch let error as PlanError where error.step == "floatLayers" {
         throw CommandLineError("--float-precision-layers: \(error.reason)")
     }
     try packed.write(to: output)
     let packedBytes = (try FileManager.default.attributesOfItem(atPath: output.path)[.size] as? NSNumber)?.intValue ?? 0
     let floatBytes = (try FileManager.default.attributesOfItem(atPath: weights.path)[.size] as? NSNumber)?.intValue ?? 0
-    print(String(format: "wrote %@: %@, %.2f MB (checkpoint %.2f MB, %.1f× smaller), %d classes, input %d×%d",
+    print(String(format: "wrote %@: %@, %.2f MB (checkpoint %.2f MB, %.1f× smaller), %d classes, input %d×%d, evaluated with %@",
                  output.path, architecture.summary, Double(packedBytes) / 1e6, Double(floatBytes) / 1e6,
-                 Double(floatBytes) / Double(max(1, packedBytes)), packed.classCount, size, size))
+                 Double(floatBytes) / Double(max(1, packedBytes)), packed.classCount, size, size, evaluation.summary))
 }

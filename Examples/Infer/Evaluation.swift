@@ -26,7 +26,8 @@ struct Evaluation: Encodable {
     var top1: Double { Double(top1Correct) / Double(max(1, images)) }
     var top5: Double { Double(top5Correct) / Double(max(1, images)) }
 
-    /// Evaluates `model` on `folder` (`DIR/val/<class>/…` when `DIR/val` exists, else `DIR/<class>/…`).
+    /// Evaluates `model` on `folder` (`DIR/val/<class>/…` when `DIR/val` exists, else `DIR/<class>/…`),
+    /// its images prepared with the model's evaluation settings (``InferenceModel/transform``).
     /// Class folders are matched to the model's class names when the model has names for all of them,
     /// else labelled in sorted folder order.
     ///
@@ -49,8 +50,7 @@ struct Evaluation: Encodable {
             throw ProgramExit(.failure, "--evaluate \(folder): the folder has \(source.classCount) classes but the model has "
                               + "\(model.classNames.count); evaluate it with a model trained on these classes")
         }
-        let transform = EvaluationTransform(imageSize: model.inputSize)
-        let loader = try DataLoader(source: source, transform: transform,
+        let loader = try DataLoader(source: source, transform: model.transform,
                                     configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
                                                                            threadCount: loaderThreads, strict: strict,
                                                                            dropsBadFiles: true))

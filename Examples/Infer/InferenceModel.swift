@@ -1,14 +1,16 @@
 import BNN
+import BNNData
 import BNNInference
 import BNNProgramSupport
 import Foundation
 
-/// The network `birealnet-infer` runs: the packed engine or the float model, behind one interface.
+/// The network `birealnet-infer` runs: the packed engine or the float model, behind one interface,
+/// with the settings its images are prepared with.
 enum InferenceModel {
     /// The packed, fused engine.
-    case packed(InferenceEngine)
+    case packed(InferenceEngine, evaluation: EvaluationSettings)
     /// The float model in evaluation mode (or training mode with `--mode train`).
-    case float(any TensorLayer, classNames: [String], inputSize: Int, mode: ForwardMode)
+    case float(any TensorLayer, classNames: [String], inputSize: Int, mode: ForwardMode, evaluation: EvaluationSettings)
 
     /// The engines `--engine` accepts.
     enum Engine: String, CaseIterable {
@@ -18,10 +20,11 @@ enum InferenceModel {
     /// Loads the model `--weights` names: a packed model file (packed engine only), or a float
     /// checkpoint whose architecture and class names come from its metadata (flags override), run
     /// in float or exported on the fly for the packed engine. Without `--engine`, a packed file runs
-    /// packed and a checkpoint in float.
+    /// packed and a checkpoint in float. The evaluation settings are the model's own (the defaults
+    /// for a file that stores none), `--crop-pct` overriding the crop.
     ///
-    /// - Throws: `CommandLineError` for a float engine on a packed file or a bad flag, and the
-    ///   checkpoint and packed-file errors of the libraries.
+    /// - Throws: `CommandLineError` for a float engine on a packed file, a bad flag or malformed
+    ///   evaluation settings in the file, and the checkpoint and packed-file errors of the libraries.
     /// - Parameter inputSize: the H×W of the input when it is known beforehand (a `.npy` batch): the
     ///   size a checkpoint is exported for when `--image-size` is not given.
     static func load(_ arguments: CommandLineArguments, mode: ForwardMode,
@@ -45,7 +48,10 @@ enum InferenceModel {
             for flag in ["arch", "num-classes", "widths", "blocks", "stem", "variant", "image-size"] where arguments.has(flag) {
                 throw CommandLineError("--\(flag) describes a checkpoint; \(url.path) is a packed model that carries its own")
             }
-            return .packed(try InferenceEngine(model: PackedModel(file: file)))
+            let packed = try PackedModel(file: file)
+            let stored = try EvaluationSettings(entries: packed.preprocessing, file: url.path,
+                                                metadataKey: PackedModel.preprocessingMetadataKey)
+            return .packed(try InferenceEngine(model: packed), evaluation: try EvaluationSettings.resolve(arguments, stored: stored))
         }
         let stored = try ModelArchitecture.stored(in: file.metadata, file: url.path)
         let architecture = try ModelArchitecture.resolve(arguments, stored: stored?.architecture)
@@ -58,32 +64,44 @@ enum InferenceModel {
         let storedNames = try ModelArchitecture.storedClassNames(in: file.metadata, file: url.path)
         let names = storedNames.flatMap { $0.count == architecture.classes ? $0 : nil }
             ?? (0..<architecture.classes).map { "class\($0)" }
+        let evaluation = try EvaluationSettings.resolve(arguments, stored: stored?.evaluation)
         switch engine {
         case .float:
-            return .float(model, classNames: names, inputSize: size, mode: mode)
+            return .float(model, classNames: names, inputSize: size, mode: mode, evaluation: evaluation)
         case .packed:
             guard mode == .evaluation else { throw CommandLineError("--mode train needs --engine float") }
             let (height, width) = given.map { ($0, $0) } ?? inputSize ?? (size, size)
             return .packed(try InferenceEngine(model: PackedModel(exporting: model, inputHeight: height, inputWidth: width,
-                                                                  classNames: names, architecture: architecture.summary)))
+                                                                  classNames: names, architecture: architecture.summary)),
+                           evaluation: evaluation)
         }
     }
 
     /// One name per class.
     var classNames: [String] {
         switch self {
-        case .packed(let engine): return engine.model.classNames
-        case .float(_, let names, _, _): return names
+        case .packed(let engine, _): return engine.model.classNames
+        case .float(_, let names, _, _, _): return names
         }
     }
 
     /// The square image size the model takes (height = width).
     var inputSize: Int {
         switch self {
-        case .packed(let engine): return engine.model.inputHeight
-        case .float(_, _, let size, _): return size
+        case .packed(let engine, _): return engine.model.inputHeight
+        case .float(_, _, let size, _, _): return size
         }
     }
+
+    /// The settings images are prepared with: the model's own, or as `--crop-pct` overrides them.
+    var evaluation: EvaluationSettings {
+        switch self {
+        case .packed(_, let evaluation), .float(_, _, _, _, let evaluation): return evaluation
+        }
+    }
+
+    /// The transform of the images the model classifies or is evaluated on: ``evaluation`` at ``inputSize``.
+    var transform: EvaluationTransform { evaluation.transform(imageSize: inputSize) }
 
     /// The engine's name.
     var engineName: String {
@@ -99,9 +117,9 @@ enum InferenceModel {
     ///   values (both engines), `CommandLineError` for a float model given images that are not N×H×W×3.
     func logits(_ images: Tensor) throws -> Tensor {
         switch self {
-        case .packed(let engine):
+        case .packed(let engine, _):
             return try engine.logits(for: images)
-        case .float(let model, _, _, let mode):
+        case .float(let model, _, _, let mode, _):
             guard images.rank == 4, images.shape[3] == 3, images.shape.allSatisfy({ $0 > 0 }) else {
                 throw CommandLineError("input must be N×H×W×3 images, found shape \(images.shape)")
             }

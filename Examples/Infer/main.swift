@@ -28,7 +28,7 @@ let options: [CommandLineArguments.Option] = [
     .init("strict", takesValue: false, help: "stop at the first unreadable image instead of reporting it and going on"),
     .init("threads", help: "worker threads of the network (default: all cores)"),
     .init("loader-threads", help: "image decoding threads (default 2)"),
-] + ModelArchitecture.options + [
+] + ModelArchitecture.options + EvaluationSettings.options + [
     .init("help", takesValue: false, help: "show this help"),
 ]
 
@@ -60,6 +60,7 @@ runCommand {
     let strict = arguments.has("strict")
     try arguments.require("input", for: "output")
     try arguments.forbid("input", with: "evaluate", because: "give one job at a time")
+    try arguments.forbid("input", with: "crop-pct", because: "a .npy batch is used as it is, not resized and cropped")
     if arguments.has("predictions"), !arguments.has("evaluate") {
         throw CommandLineError("--predictions writes the results of --evaluate DIR; give --evaluate too")
     }
@@ -107,17 +108,20 @@ runCommand {
         }
         if json {
             struct Output: Encodable {
-                var engine: String, images: Int, skippedImages: Int, top1: Double, top5: Double
+                var engine: String, cropFraction: Double, resizeFilter: String
+                var images: Int, skippedImages: Int, top1: Double, top5: Double
                 var modelImagesPerSecond: Double, wallImagesPerSecond: Double
             }
-            try printJSON(Output(engine: model.engineName, images: result.images, skippedImages: result.skippedImages,
+            try printJSON(Output(engine: model.engineName, cropFraction: model.evaluation.cropFraction,
+                                 resizeFilter: model.evaluation.filter.rawValue,
+                                 images: result.images, skippedImages: result.skippedImages,
                                  top1: result.top1, top5: result.top5,
                                  modelImagesPerSecond: Double(result.images) / result.modelSeconds,
                                  wallImagesPerSecond: Double(result.images) / result.wallSeconds))
         } else {
             FileHandle.standardError.write(Data("\n".utf8))
-            print(String(format: "%@ engine: %d images, top-1 %.2f%%, top-5 %.2f%%, %.1f images/s in the network, "
-                         + "%.1f images/s with decoding", model.engineName, result.images, 100 * result.top1,
+            print(String(format: "%@ engine (%@): %d images, top-1 %.2f%%, top-5 %.2f%%, %.1f images/s in the network, "
+                         + "%.1f images/s with decoding", model.engineName, model.evaluation.summary, result.images, 100 * result.top1,
                          100 * result.top5, Double(result.images) / result.modelSeconds,
                          Double(result.images) / result.wallSeconds))
         }
@@ -135,7 +139,7 @@ runCommand {
     }
     let top = try arguments.integer("top", default: 5, in: 1...1_000_000)
     let files = try ImageFiles(arguments.positional)
-    let loader = try DataLoader(source: files, transform: EvaluationTransform(imageSize: model.inputSize),
+    let loader = try DataLoader(source: files, transform: model.transform,
                                 configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
                                                                        threadCount: loaderThreads, strict: strict,
                                                                        dropsBadFiles: true))

@@ -34,7 +34,7 @@ struct TrainSettings {
         Key(name: "widths", help: "stage widths, e.g. [64, 128, 256, 512] (default; [16, 32, 64, 128] without --data)"),
         Key(name: "num_classes", help: "classes (default: the dataset's)"),
         Key(name: "image_size", help: "training crop size (default 224 with --data, 32 without)"),
-        Key(name: "crop_pct", help: "evaluation centre-crop fraction (default 0.875)"),
+        Key(name: "crop_pct", help: "evaluation centre-crop fraction (default 0.875; stored in the checkpoint, so birealnet-infer evaluates with it too)"),
         Key(name: "crop_scale", help: "RandomResizedCrop scale range, e.g. [0.08, 1.0] (default; [0.8, 1.0] without --data)"),
         Key(name: "re_prob", help: "random-erasing probability (default 0)"),
         Key(name: "re_mode", help: "random-erasing fill: const, rand or pixel (default pixel)"),

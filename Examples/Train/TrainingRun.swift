@@ -150,10 +150,11 @@ struct TrainingRun {
         trainLoader = try DataLoader(source: trainSource, transform: transform, configuration: DataLoaderConfiguration(
             batchSize: batchSize, shuffle: true, dropLast: true, seed: seed, rank: communicator.rank,
             worldSize: communicator.worldSize, threadCount: workers, strict: strict, mixup: mixup))
-        let cropFraction = try settings.double("crop_pct", default: 0.875, in: 0.05...1)
+        let cropFraction = try settings.double("crop_pct", default: EvaluationSettings().cropFraction,
+                                               in: EvaluationSettings.cropFractionRange)
+        let evaluation = EvaluationSettings(cropFraction: cropFraction, filter: interpolation.evaluationFilter)
         validationLoader = try DataLoader(
-            source: validationSource, transform: EvaluationTransform(imageSize: imageSize, cropFraction: cropFraction,
-                                                                     filter: interpolation.evaluationFilter),
+            source: validationSource, transform: evaluation.transform(imageSize: imageSize),
             configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false, seed: seed,
                                                    threadCount: workers, strict: strict, dropsBadFiles: true))
 
@@ -248,7 +249,7 @@ struct TrainingRun {
         // Each dataset has its own default run directory (runs/<dataset folder>-<arch>).
         let dataName = dataRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent } ?? "synthetic"
         runDirectory = URL(fileURLWithPath: try settings.string("run_dir") ?? "runs/\(dataName)-\(arch)")
-        configurationJSON = try Checkpoint.metadataJSON(architecture.metadata(imageSize: imageSize).merging([
+        configurationJSON = try Checkpoint.metadataJSON(architecture.metadata(imageSize: imageSize, evaluation: evaluation).merging([
             "model": blocksDescription, "data": dataRoot ?? "synthetic", "precision": precision.description,
         ]) { stored, _ in stored })
         classNamesJSON = try Checkpoint.metadataJSON(classNames)

@@ -5,6 +5,8 @@ extension PackedModel {
     /// The `format` of the files of BNN's first packed models (Bi-Real Net only), refused with a
     /// request to re-export.
     static let formerFormatName = "bnn-packed-birealnet"
+    /// The optional metadata entry of ``preprocessing``, a JSON object of strings.
+    public static let preprocessingMetadataKey = "preprocessing"
 
     /// Writes the model as a `.bnnpack` file (format version 2, specified in <doc:PackedModelFormat>),
     /// atomically: an existing file at `url` is replaced only once the new one is complete.
@@ -27,6 +29,9 @@ extension PackedModel {
             "class_names": String(decoding: try json.encode(classNames), as: UTF8.self),
             "graph": String(decoding: try json.encode(graph), as: UTF8.self),
         ]
+        if !preprocessing.isEmpty {
+            metadata[Self.preprocessingMetadataKey] = String(decoding: try json.encode(preprocessing), as: UTF8.self)
+        }
         metadata["checksum"] = Self.checksum(metadata: metadata, tensors: encoder.tensors.map { ($0.name, $0.bytes) })
         var writer = SafeTensorsWriter(metadata: metadata)
         for tensor in encoder.tensors {
@@ -49,7 +54,7 @@ extension PackedModel {
     ///
     /// No bytes make it trap: every integer is range-checked, nesting is bounded, every tensor's dtype
     /// and shape must match its step and every float must be finite, before the plan is checked by
-    /// ``init(steps:inputHeight:inputWidth:inputChannels:classNames:architecture:)``.
+    /// ``init(steps:inputHeight:inputWidth:inputChannels:classNames:architecture:preprocessing:)``.
     public init(file: SafeTensorsFile) throws {
         let source = file.source, metadata = file.metadata
         func invalid(_ key: String, _ reason: String) -> PackedModelError {
@@ -87,6 +92,8 @@ extension PackedModel {
         }
         let classNames = try decoded("class_names", as: [String].self, "a JSON array of strings")
         let architecture = try value("architecture")
+        let preprocessing = metadata[Self.preprocessingMetadataKey] == nil ? [:]
+            : try decoded(Self.preprocessingMetadataKey, as: [String: String].self, "a JSON object of strings")
         var decoder = PackedGraphDecoder(file: file)
         let steps = try decoder.steps(from: decoded("graph", as: [PackedGraphNode].self, "a JSON array of steps"), path: "steps")
         let unused = file.tensorNames.filter { !decoder.used.contains($0) }
@@ -97,7 +104,7 @@ extension PackedModel {
                 throw invalid("class_names", "has \(classNames.count) names, the graph gives \(output.dropFirst()) values per image")
             }
             try self.init(steps: steps, inputHeight: height, inputWidth: width, inputChannels: channels, classNames: classNames,
-                          architecture: architecture)
+                          architecture: architecture, preprocessing: preprocessing)
         } catch let error as PlanError {
             throw PackedModelError.invalidStep(file: source, step: error.step, reason: error.reason)
         }

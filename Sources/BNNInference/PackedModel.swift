@@ -1,9 +1,9 @@
 import BNN
 
 /// A trained network frozen for inference: its plan of fused ``ExportStep``s (binary weights reduced
-/// to their signs, α, biases and BatchNorms folded into multiply-adds), the input it takes and its
-/// class names. ``InferenceEngine`` runs it; ``write(to:)`` and ``init(contentsOf:)`` store it as a
-/// `.bnnpack` file (<doc:PackedModelFormat>).
+/// to their signs, α, biases and BatchNorms folded into multiply-adds), the input it takes, its
+/// class names and how its images are prepared. ``InferenceEngine`` runs it; ``write(to:)`` and
+/// ``init(contentsOf:)`` store it as a `.bnnpack` file (<doc:PackedModelFormat>).
 ///
 /// ```swift
 /// let packed = try PackedModel(exporting: model, inputHeight: 32, inputWidth: 32, classNames: names)
@@ -28,6 +28,10 @@ public struct PackedModel: Sendable, Equatable {
     public let classNames: [String]
     /// A free description of the network it was exported from, e.g. `birealnet34 (reference, imagenet stem)`.
     public let architecture: String
+    /// How images are prepared for the model, as entries the engine does not read: `birealnet-export`
+    /// stores the crop fraction and resize filter training validated with (`crop_pct`,
+    /// `eval_interpolation`), so that programs evaluate the model the same way; empty when unknown.
+    public let preprocessing: [String: String]
 
     /// Assembles a model from a plan, checking that the plan maps the input to one logit per class.
     ///
@@ -40,10 +44,11 @@ public struct PackedModel: Sendable, Equatable {
     ///   - inputChannels: The image channels (3 for RGB).
     ///   - classNames: One name per logit.
     ///   - architecture: A free description of the network.
+    ///   - preprocessing: How images are prepared for the model (``preprocessing``).
     /// - Throws: ``PlanError`` naming the step that does not fit, or the end of the plan when it does
     ///   not give N×`classNames.count` values.
     public init(steps: [ExportStep], inputHeight: Int, inputWidth: Int, inputChannels: Int = 3, classNames: [String],
-                architecture: String = "") throws {
+                architecture: String = "", preprocessing: [String: String] = [:]) throws {
         guard inputHeight > 0, inputWidth > 0, inputChannels > 0 else {
             throw PlanError(step: "input", reason: "the input size must be positive, found \(inputHeight)×\(inputWidth)×\(inputChannels)")
         }
@@ -58,6 +63,7 @@ public struct PackedModel: Sendable, Equatable {
         self.inputChannels = inputChannels
         self.classNames = classNames
         self.architecture = architecture
+        self.preprocessing = preprocessing
     }
 
     /// Exports `model` (evaluation semantics) with ``ModelExporter`` and assembles it.
@@ -69,6 +75,7 @@ public struct PackedModel: Sendable, Equatable {
     ///   - inputChannels: The image channels (3 for RGB).
     ///   - classNames: One name per output; nil: `class0`, `class1`, ….
     ///   - architecture: A free description of the network, kept in the file.
+    ///   - preprocessing: How images are prepared for the model (``preprocessing``), kept in the file.
     ///   - floatPrecision: The precision of the float layers (the stem, shortcuts, classifier):
     ///     ``BNN/ComputePrecision/bf16`` keeps their weights as bfloat16, half the bytes, and the engine
     ///     multiplies them with bfloat16-rounded inputs where the CPU has bfloat16 instructions.
@@ -78,8 +85,8 @@ public struct PackedModel: Sendable, Equatable {
     /// - Throws: ``ExportError`` for a layer the exporter cannot lower, ``PlanError`` when the plan
     ///   does not fit the input size or the class names, or `floatLayers` names no float layer.
     public init(exporting model: any TensorLayer, inputHeight: Int, inputWidth: Int, inputChannels: Int = 3,
-                classNames: [String]? = nil, architecture: String = "", floatPrecision: ComputePrecision = .fp32,
-                floatLayers: [String]? = nil) throws {
+                classNames: [String]? = nil, architecture: String = "", preprocessing: [String: String] = [:],
+                floatPrecision: ComputePrecision = .fp32, floatLayers: [String]? = nil) throws {
         var floatNames: [String] = []
         let steps = try ModelExporter().plan(for: model).map { step in
             step.mapped { step in
@@ -110,7 +117,7 @@ public struct PackedModel: Sendable, Equatable {
             names = (0..<(shape.count == 2 ? shape[1] : 0)).map { "class\($0)" }
         }
         try self.init(steps: steps, inputHeight: inputHeight, inputWidth: inputWidth, inputChannels: inputChannels,
-                      classNames: names, architecture: architecture)
+                      classNames: names, architecture: architecture, preprocessing: preprocessing)
     }
 
     /// Whether the layer at `path` is one of `layers` (its path contains one of them; nil: every layer).

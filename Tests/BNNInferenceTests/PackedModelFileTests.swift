@@ -86,11 +86,11 @@ final class PackedModelFileTests {
     }
 
     private func exported(_ model: @autoclosure () -> any TensorLayer, size: Int, seed: UInt64,
-                          classNames: [String]? = nil) throws -> PackedModel {
+                          classNames: [String]? = nil, preprocessing: [String: String] = [:]) throws -> PackedModel {
         let model = Initializer.withSeed(seed, model)
         InferenceTestSupport.randomise(model, seed: seed)
         return try PackedModel(exporting: model, inputHeight: size, inputWidth: size, classNames: classNames,
-                               architecture: "test net \(seed)")
+                               architecture: "test net \(seed)", preprocessing: preprocessing)
     }
 
     private func written(_ model: PackedModel) throws -> URL {
@@ -202,6 +202,35 @@ final class PackedModelFileTests {
         let file = try SafeTensorsFile(contentsOf: url)
         #expect(try file.info("steps.0.weight").shape == [12, 3, 3, 1], "3 groups")
         #expect(try file.info("steps.3.branch.0.0.weight").shape == [8, 3, 3, 8], "4 groups of 3 channels: one word")
+    }
+
+    @Test("The preprocessing entries (birealnet-export's crop and filter) read back; without them there is no entry")
+    func preprocessingRoundTrip() throws {
+        let entries = ["crop_pct": "1.0", "eval_interpolation": "bicubic"]
+        let model = try exported(Sequential {
+            Conv2D(inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1)
+            BinaryConv2D(inputChannels: 8, outputChannels: 4)
+            GlobalAvgPool()
+        }, size: 6, seed: 5, preprocessing: entries)
+        let url = try written(model)
+        let read = try PackedModel(contentsOf: url)
+        #expect(read == model && read.preprocessing == entries)
+        #expect(try SafeTensorsFile(contentsOf: url).metadata[PackedModel.preprocessingMetadataKey]
+                == #"{"crop_pct":"1.0","eval_interpolation":"bicubic"}"#)
+        // A file written before the entry existed (or by a writer that has none) reads with none.
+        let plain = try written(try vgg())
+        #expect(try SafeTensorsFile(contentsOf: plain).metadata[PackedModel.preprocessingMetadataKey] == nil)
+        #expect(try PackedModel(contentsOf: plain).preprocessing.isEmpty)
+    }
+
+    @Test("Preprocessing that is not a JSON object of strings is refused, naming the entry")
+    func malformedPreprocessing() throws {
+        let url = try written(try vgg())
+        for text in [#"{"crop_pct": 1}"#, #"["crop_pct"]"#, "crop_pct=1"] {
+            try rewrite(url) { metadata, _ in metadata[PackedModel.preprocessingMetadataKey] = text }
+            #expect(readingError(url)?.hasPrefix("\(url.path): metadata 'preprocessing' is not a JSON object of strings") == true,
+                    "\(readingError(url) ?? "read")")
+        }
     }
 
     @Test("Exact zeros among binary latent weights: stored in a zero mask, read back as 0")

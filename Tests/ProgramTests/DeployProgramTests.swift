@@ -1,21 +1,23 @@
 import BNN
+import BNNData
 import BNNProgramSupport
 import Foundation
 import Testing
 
 /// Train → export → infer with the real executables on a model with non-default widths: the
-/// checkpoint carries its architecture and class names, so neither export nor inference needs an
-/// architecture flag (issue 13, item 13), and the packed engine gives the float model's logits.
+/// checkpoint carries its architecture, class names and evaluation settings, so neither export nor
+/// inference needs an architecture flag (issue 13, item 13), the packed model evaluates as training
+/// validated, and the packed engine gives the float model's logits.
 @Suite struct DeployProgramTests {
     private static func tool(_ name: String) -> URL { ProgramRunner.buildDirectory.appendingPathComponent(name) }
 
     /// A checkpoint of a model with non-default widths, trained one epoch on 8 images by the real
-    /// `birealnet-train` in `root/run`.
+    /// `birealnet-train` in `root/run`, validated with a centre crop of 0.9 after a bicubic resize.
     private static func trainedCheckpoint(in root: URL) throws -> URL {
         let run = root.appendingPathComponent("run")
         let trained = try ProgramRunner.run(tool("birealnet-train"), [
             "--run-dir", run.path, "--epochs", "1", "--train-samples", "8", "--val-samples", "8", "--batch-size", "4",
-            "--widths", "[8, 16, 24, 40]", "--image-size", "20",
+            "--widths", "[8, 16, 24, 40]", "--image-size", "20", "--crop-pct", "0.9", "--interpolation", "bicubic",
         ])
         #expect(trained.status == 0, "\(trained.message)")
         return run.appendingPathComponent("last.safetensors")
@@ -28,6 +30,19 @@ import Testing
         let packedURL = root.appendingPathComponent("model.bnnpack")
         let exported = try ProgramRunner.run(Self.tool("birealnet-export"), ["--weights", checkpoint.path, "--output", packedURL.path])
         #expect(exported.status == 0, "\(exported.message)")
+        // The evaluation settings training validated with reach the packed model; --crop-pct overrides the crop.
+        let evaluation = EvaluationSettings(cropFraction: 0.9, filter: .bicubic)
+        let stored = try ModelArchitecture.stored(in: try SafeTensorsFile(contentsOf: checkpoint).metadata, file: checkpoint.path)
+        #expect(stored?.evaluation == evaluation)
+        #expect(try SafeTensorsFile(contentsOf: packedURL).metadata["preprocessing"]
+                == #"{"crop_pct":"0.9","eval_interpolation":"bicubic"}"#)
+        let cropped = root.appendingPathComponent("cropped.bnnpack")
+        let recropped = try ProgramRunner.run(Self.tool("birealnet-export"), [
+            "--weights", checkpoint.path, "--output", cropped.path, "--crop-pct", "1",
+        ])
+        #expect(recropped.status == 0, "\(recropped.message)")
+        #expect(try SafeTensorsFile(contentsOf: cropped).metadata["preprocessing"]
+                == #"{"crop_pct":"1.0","eval_interpolation":"bicubic"}"#)
 
         var generator = SeededGenerator(seed: 3)
         let images = Tensor(randomNormal: [3, 3, 20, 20], generator: &generator)
@@ -121,6 +136,11 @@ import Testing
             "--weights", root.appendingPathComponent("fp32.bnnpack").path, "--predictions", root.appendingPathComponent("p.csv").path,
         ])
         #expect(refused.status == 2 && refused.message.contains("--predictions"), "\(refused.message)")
+        let badCrop = try ProgramRunner.run(Self.tool("birealnet-infer"), [
+            "--weights", root.appendingPathComponent("fp32.bnnpack").path, "--evaluate", folder.path, "--crop-pct", "0",
+        ])
+        #expect(badCrop.status == 2 && badCrop.message.contains("--crop-pct expects a number in 0.05...1.0, got '0'"),
+                "\(badCrop.message)")
         let wrong = try ProgramRunner.run(Self.tool("birealnet-export"), [
             "--weights", checkpoint.path, "--output", root.appendingPathComponent("x.bnnpack").path, "--float-precision", "fp16",
         ])

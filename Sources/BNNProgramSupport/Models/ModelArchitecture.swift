@@ -5,8 +5,8 @@ import ReActNet
 
 /// A network the programs build by name: `--arch` with the classes, stage widths, blocks, stem and
 /// variant around it. `birealnet-train` stores it in every checkpoint's `bnn.configuration`
-/// metadata (``metadata(imageSize:)``), and `birealnet-export` and `birealnet-infer` read it back
-/// (``stored(in:file:)``), so that a checkpoint needs no architecture flags; flags override.
+/// metadata (``metadata(imageSize:evaluation:)``), and `birealnet-export` and `birealnet-infer` read it
+/// back (``stored(in:file:)``), so that a checkpoint needs no architecture flags; flags override.
 public struct ModelArchitecture: Sendable, Equatable {
     /// Every `--arch` value: Bi-Real Net 18 and 34, ReActNet-A, ReAct-ResNet-18 and the float ResNets.
     public static let names = BiRealNetConfiguration.architectureNames + ReActNetConfiguration.architectureNames
@@ -115,25 +115,27 @@ public struct ModelArchitecture: Sendable, Equatable {
     }
 
     /// The `bnn.configuration` entries: `arch`, `classes`, `widths`, `blocks`, `stem`, `variant`,
-    /// `stage`, `image_size`.
-    public func metadata(imageSize: Int) -> [String: String] {
+    /// `stage`, `image_size`, and the ``EvaluationSettings/entries`` of `evaluation` (`crop_pct`,
+    /// `eval_interpolation`), the settings of the validation transform.
+    public func metadata(imageSize: Int, evaluation: EvaluationSettings) -> [String: String] {
         var result = ["arch": name, "classes": String(classes), "widths": "\(widths)", "stem": stem.rawValue,
                       "variant": variant.rawValue, "stage": String(stage), "image_size": String(imageSize)]
         if let blocks { result["blocks"] = "\(blocks)" }
-        return result
+        return result.merging(evaluation.entries) { architecture, _ in architecture }
     }
 
-    /// The architecture stored in a checkpoint's metadata, with the image size it was trained at;
-    /// nil when the checkpoint has no `bnn.configuration` (e.g. one converted from PyTorch).
+    /// The configuration stored in a checkpoint's metadata: the architecture, the image size it was
+    /// trained at and its evaluation settings (the defaults when the checkpoint predates them); nil
+    /// when the checkpoint has no `bnn.configuration` (e.g. one converted from PyTorch).
     ///
     /// - Throws: `CommandLineError` naming the file and the entry when an entry is malformed.
-    public static func stored(in metadata: [String: String], file: String) throws -> (architecture: ModelArchitecture, imageSize: Int?)? {
+    public static func stored(in metadata: [String: String], file: String) throws -> CheckpointConfiguration? {
         guard let text = metadata[metadataKey] else { return nil }
         guard let entries = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
             throw CommandLineError("\(file): metadata '\(metadataKey)' is not a JSON object of strings")
         }
         func invalid(_ key: String, _ expected: String) -> CommandLineError {
-            CommandLineError("\(file): metadata '\(metadataKey)' entry '\(key)' must be \(expected), found '\(entries[key] ?? "")'")
+            CommandLineError(file: file, metadataKey: metadataKey, entry: key, expected: expected, found: entries[key] ?? "")
         }
         func integers(_ key: String) throws -> [Int]? {
             guard let value = entries[key] else { return nil }
@@ -168,7 +170,8 @@ public struct ModelArchitecture: Sendable, Equatable {
         let blocks = BiRealNetConfiguration.architectureNames.contains(name) ? try integers("blocks") : nil
         let architecture = ModelArchitecture(name: name, classes: classes, widths: try integers("widths") ?? [64, 128, 256, 512],
                                              blocks: blocks, stem: stem, variant: variant, stage: stage)
-        return (architecture, imageSize)
+        return CheckpointConfiguration(architecture: architecture, imageSize: imageSize,
+                                       evaluation: try EvaluationSettings(entries: entries, file: file, metadataKey: metadataKey))
     }
 
     /// The class names stored in a checkpoint's `bnn.class_names` metadata, nil when there are none.
