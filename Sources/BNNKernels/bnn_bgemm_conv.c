@@ -9,6 +9,8 @@
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
+static int reads_patches_through_pair_table(const bnn_conv_shape *s);
+
 void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, size_t panel1, uint16_t *packed) {
     const size_t pairs = (k + 1) / 2;
     static const float zeros[BNN_SGEMM_NR] = {0};
@@ -22,11 +24,26 @@ void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, si
     }
 }
 
+/// Whether patches may start at odd positions of the rounded input (odd C and stride), so that
+/// `bnn_bconv_pad_round_input` adds a copy shifted by one value, in which they start on whole pairs.
+static int has_shifted_copy(const bnn_conv_shape *s) {
+    return (s->stride * s->channels) % 2 == 1 && reads_patches_through_pair_table(s);
+}
+
+/// Where the shifted copy begins: after the padded input and two zeros, on a whole pair.
+static size_t shifted_copy_start(const bnn_conv_shape *s) { return (bnn_sconv_padded_count(s) + 1) / 2 * 2 + 2; }
+
+size_t bnn_bconv_rounded_count(const bnn_conv_shape *s) {
+    const size_t count = bnn_sconv_padded_count(s);
+    return has_shifted_copy(s) ? shifted_copy_start(s) + count + 3 : count + 2;
+}
+
 void bnn_bconv_pad_round_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1,
                                uint16_t *rounded) {
     const size_t c = s->channels, pad = s->padding, hp = s->height + 2 * pad, wp = s->width + 2 * pad;
+    const size_t count = bnn_sconv_padded_count(s), image_count = hp * wp * c;
     for (size_t image = image0; image < image1; ++image) {
-        uint16_t *dst = rounded + image * hp * wp * c;
+        uint16_t *dst = rounded + image * image_count;
         memset(dst, 0, pad * wp * c * sizeof(uint16_t));
         for (size_t y = 0; y < s->height; ++y) {
             uint16_t *row = dst + (pad + y) * wp * c;
@@ -36,6 +53,17 @@ void bnn_bconv_pad_round_input(const bnn_conv_shape *s, const float *input, size
         }
         memset(dst + (pad + s->height) * wp * c, 0, pad * wp * c * sizeof(uint16_t));
     }
+    // The zeros after each copy (a kernel row of odd length is read with the value after it).
+    const int last = image1 == s->batch && image0 < image1;
+    if (last || s->batch == 0) memset(rounded + count, 0, 2 * sizeof(uint16_t));
+    if (!has_shifted_copy(s)) return;
+    uint16_t *shifted = rounded + shifted_copy_start(s) + 1;
+    if (image0 < image1) {
+        memcpy(shifted + image0 * image_count, rounded + image0 * image_count,
+               (image1 - image0) * image_count * sizeof(uint16_t));
+    }
+    if (image0 == 0) shifted[-1] = 0;
+    if (last || s->batch == 0) memset(shifted + count, 0, 2 * sizeof(uint16_t));
 }
 
 /// The rows of the direct pass over a padded input rounded to bfloat16.
@@ -80,25 +108,23 @@ static size_t rounded_rows(void *context, size_t m, size_t count, const bnn_sgem
 }
 
 /// Whether the weight operand of the direct pass has a zero step after every kernel row: short rows
-/// (fewer than 64 values, which are not K blocks of their own) of odd length kW·C whose starts lie
-/// whole pairs apart along a padded row (`stride·C` even), so that they can be read in place with
-/// the value after them (`reads_patches_through_pair_table`). Depends only on the kernel.
+/// (fewer than 64 values, which are not K blocks of their own) of odd length kW·C, read in place
+/// with the value after them (`reads_patches_through_pair_table`). Depends only on the kernel.
 static int has_gapped_rows(const bnn_conv_shape *s) {
     const size_t segment = s->kernel_w * s->channels;
-    return segment % 2 && segment < 64 && (s->stride * s->channels) % 2 == 0
-        && s->kernel_h * (segment + 1) / 2 <= BNN_SGEMM_KC;
+    return segment % 2 && segment < 64 && s->kernel_h * (segment + 1) / 2 <= BNN_SGEMM_KC;
 }
 
 /// Whether the direct pass reads the patches of `s` in place through a table of pair offsets, one
-/// micro-kernel call over the whole patch: short kernel rows that start on whole pairs (`(W +
-/// 2·pad)·C` and `stride·C` even); a row of odd length is read with the next value of its padded row
-/// (which must exist) against the zero weight step of `has_gapped_rows`.
+/// micro-kernel call over the whole patch: short kernel rows whose starts lie whole pairs apart
+/// down the padded input (`(W + 2·pad)·C` even). A patch that starts at an odd position is read
+/// from the copy shifted by one value (`has_shifted_copy`); a row of odd length with the value after
+/// it (in bounds: the next padded row, or the zeros after the copy) against the zero weight step of
+/// `has_gapped_rows`.
 static int reads_patches_through_pair_table(const bnn_conv_shape *s) {
     const size_t segment = s->kernel_w * s->channels, wp = s->width + 2 * s->padding;
-    const size_t ow = bnn_sconv_out_width(s), pairs = s->kernel_h * ((segment + 1) / 2);
-    if (segment == 0 || segment >= 64 || pairs > BNN_SGEMM_KC) return 0;
-    if ((wp * s->channels) % 2 || (s->stride * s->channels) % 2) return 0;
-    return segment % 2 == 0 || (ow > 0 && (ow - 1) * s->stride + s->kernel_w < wp);
+    const size_t pairs = s->kernel_h * ((segment + 1) / 2);
+    return segment > 0 && segment < 64 && pairs <= BNN_SGEMM_KC && (wp * s->channels) % 2 == 0;
 }
 
 size_t bnn_bconv_direct_patch_size(const bnn_conv_shape *s) {
@@ -145,10 +171,13 @@ static void forward_through_pair_table(bnn_bgemm_microkernel_info micro, const b
     }
     const uint32_t *rows[BNN_SGEMM_MR_MAX];
     size_t image = m0 / (oh * ow), y = m0 % (oh * ow) / ow, x = m0 % ow;
+    // A patch at an odd position starts on a whole pair one value further on in the shifted copy.
+    const uint16_t *shifted = has_shifted_copy(s) ? rounded + shifted_copy_start(s) + 1 : rounded;
     for (size_t m = m0; m < m1; m += micro.table_mr) {
         const size_t mr = min_size(micro.table_mr, m1 - m);
         for (size_t i = 0; i < mr; ++i) {
-            rows[i] = (const uint32_t *)(const void *)(rounded + ((image * hp + y * s->stride) * wp + x * s->stride) * c);
+            const size_t start = ((image * hp + y * s->stride) * wp + x * s->stride) * c;
+            rows[i] = (const uint32_t *)(const void *)(start % 2 ? shifted + start : rounded + start);
             if (++x == ow) {
                 x = 0;
                 if (++y == oh) y = 0, ++image;

@@ -56,6 +56,9 @@ import Testing
         // A 7×7 stride-2 stem whose padded rows hold whole pairs (22·3 values): in bfloat16 its
         // short kernel rows of 21 values are read in place with a zero weight step after each.
         Case(batch: 2, size: 16, channels: 3, outputs: 20, kernel: 7, stride: 2, padding: 3),
+        // 3 channels at stride 1 (rows of 16·3 values): every other patch starts at an odd position
+        // and is read from the copy of the rounded input shifted by one value.
+        Case(batch: 3, size: 14, channels: 3, outputs: 16, kernel: 3, stride: 1, padding: 1),
     ]
 
     /// The three passes computed by direct loops in double precision, with the magnitudes

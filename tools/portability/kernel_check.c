@@ -215,6 +215,8 @@ static int check_bconv(void) {
         // weight step (7×7 stride-2 stem, one channel), and the gapped weight read by a tap table.
         {2, 9, 9, 8, 20, 3, 3, 1, 1}, {1, 16, 16, 3, 17, 7, 7, 2, 3}, {1, 12, 12, 1, 16, 3, 3, 2, 1},
         {1, 11, 11, 1, 16, 3, 3, 2, 1},
+        // Odd channels at stride 1: patches at odd positions read from the shifted copy.
+        {2, 10, 10, 3, 16, 3, 3, 1, 1}, {1, 8, 10, 5, 20, 3, 5, 1, 2},
     };
     const bnn_bgemm_kernel kernels[2] = {bnn_bgemm_active_kernel(), BNN_BGEMM_REFERENCE};
     int cases = 0;
@@ -228,7 +230,7 @@ static int check_bconv(void) {
         double *expected = malloc(m * o * sizeof(double)), *dw_exact = malloc(o * k * sizeof(double));
         naive_convolution(s, x, w, expected);
         naive_weight_gradient(s, x, dy, dw_exact);
-        uint16_t *rounded = malloc(count * sizeof(uint16_t));
+        uint16_t *rounded = malloc(bnn_bconv_rounded_count(s) * sizeof(uint16_t));
         bnn_bconv_pad_round_input(s, x, 0, s->batch, rounded);
         uint32_t *paired = malloc(count * sizeof(uint32_t));
         bnn_bconv_pair_input(s, x, 0, 1, paired);

@@ -31,7 +31,7 @@ extension Convolution {
         let cKernel = BFloat16GEMM.Kernel.active.cValue
         let weights = UnsafePointer(packed.base)
         var shape = cShape(g)
-        let count = max(1, bnn_sconv_padded_count(&shape))
+        let count = bnn_bconv_rounded_count(&shape)
         let (block, reservedBytes) = TensorAllocator.shared.allocate(byteCount: count * MemoryLayout<UInt16>.stride)
         defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
         let rounded = block.bindMemory(to: UInt16.self, capacity: count)
@@ -55,9 +55,9 @@ extension Convolution {
                                   ldb: g.inputChannels, c: inputGradient, ldc: g.inputChannels, accumulate: false)
             return
         }
-        // The flipped weight is packed as a plain K×N operand, which is the direct pass's operand of
-        // a stride-1 convolution (zero weight steps need an even stride·C with an odd kW·C).
-        if let transposed = strideOneTransposedGeometry(g) {
+        // The flipped weight is packed as a plain K×N operand: the direct pass of the transposed
+        // convolution reads it unless its short kernel rows have zero weight steps (odd kW·O).
+        if let transposed = strideOneTransposedGeometry(g), directPatchSize(transposed) == transposed.patchSize {
             let flipped = flippedWeight(weight, geometry: g)
             let rounded = BFloat16GEMM.PackedPairPanels(rounding: flipped)
             flipped.deallocate()
@@ -100,6 +100,12 @@ extension Convolution {
         pairedWeightGradient(geometry: g, outputGradient: outputGradient, weightGradient: weightGradient) { s, images, pairs in
             bnn_bconv_pair_input(s, input, images.lowerBound, images.upperBound, pairs)
         }
+    }
+
+    /// K of the weight operand of the direct bfloat16 pass of `g` (`bnn_bconv_direct_patch_size`).
+    static func directPatchSize(_ g: ConvolutionGeometry) -> Int {
+        var shape = cShape(g)
+        return bnn_bconv_direct_patch_size(&shape)
     }
 
     /// Whether the weight gradient of `g` in bfloat16 reads a paired copy of its padded input

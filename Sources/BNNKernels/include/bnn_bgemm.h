@@ -76,16 +76,22 @@ void bnn_bgemm_packed(bnn_bgemm_kernel kernel, int trans_a, size_t k, const floa
 /// layout of `bnn_bgemm_pack_b`.
 void bnn_bgemm_pack_from_panels(const float *panels, size_t k, size_t panel0, size_t panel1, uint16_t *packed);
 
+/// `uint16_t` values of the operand `bnn_bconv_pad_round_input` writes for `s`: the padded input
+/// (`bnn_sconv_padded_count`) and two zeros, then, when C and the stride are odd, a copy shifted by
+/// one value (in which a patch at an odd position starts on a whole pair) and two zeros.
+size_t bnn_bconv_rounded_count(const bnn_conv_shape *s);
+
 /// Writes images `[image0, image1)` of the input zero-padded by `s->padding` on every side and
-/// rounded to bfloat16 (`bnn_sconv_padded_count` values, the layout of `bnn_sconv_pad_input`) into
-/// `rounded`: the operand of `bnn_bconv_forward_direct`, made in one pass without a single-precision
-/// padded copy.
+/// rounded to bfloat16 (the layout of `bnn_sconv_pad_input`, and its shifted copy when there is
+/// one; `bnn_bconv_rounded_count` values in all) into `rounded`: the operand of
+/// `bnn_bconv_forward_direct`, made in one pass without a single-precision padded copy. Calls on
+/// disjoint image ranges may run on several threads.
 void bnn_bconv_pad_round_input(const bnn_conv_shape *s, const float *input, size_t image0, size_t image1,
                                uint16_t *rounded);
 
 /// K of the weight operand of `bnn_bconv_forward_direct` for `s`: kH·kW·C, or kH·(kW·C + 1) when
 /// kernel rows of an odd length kW·C are read in place with one zero weight step after each (short
-/// rows starting on whole pairs of the rounded input, e.g. a 7×7 stride-2 stem on 3 channels).
+/// rows, e.g. a 7×7 stem or a 3×3 convolution on 3 channels).
 /// Depends on the kernel, stride and channels of `s` only, not on the input size.
 size_t bnn_bconv_direct_patch_size(const bnn_conv_shape *s);
 

@@ -102,11 +102,11 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
     public var needsPaddedInput: Bool { !(kernelSize == 1 && stride == 1 && padding == 0) }
 
     /// Floats of the scratch a run on an N×H×W input needs: the padded input copy, or in
-    /// ``ComputePrecision/bf16`` the padded input rounded to bfloat16 (two values per float).
+    /// ``ComputePrecision/bf16`` the padded input rounded to bfloat16 (two values per float, with the
+    /// copy shifted by one value that odd channel counts and strides read, `bnn_bconv_rounded_count`).
     public func paddedCount(batch: Int, height: Int, width: Int) -> Int {
         var s = shape(batch: batch, height: height, width: width)
-        let count = bnn_sconv_padded_count(&s)
-        return precision == .bf16 ? (count + 1) / 2 : count
+        return precision == .bf16 ? (bnn_bconv_rounded_count(&s) + 1) / 2 : bnn_sconv_padded_count(&s)
     }
 
     /// `output = conv(input)` without the bias (N·OH·OW·O floats); `padded` is the scratch of
@@ -126,8 +126,8 @@ public final class PreparedFloatConvolution: @unchecked Sendable {
         let local = s
         if let pairs = packedPairs {
             // The input padded and rounded once in one pass (the patches are read from it).
-            let count = bnn_sconv_padded_count(&s)
-            let rounded = UnsafeMutableRawPointer(padded).bindMemory(to: UInt16.self, capacity: max(1, count))
+            let count = bnn_bconv_rounded_count(&s)
+            let rounded = UnsafeMutableRawPointer(padded).bindMemory(to: UInt16.self, capacity: count)
             Parallel.forEachChunk(batch) { images in
                 var shape = local
                 bnn_bconv_pad_round_input(&shape, input, images.lowerBound, images.upperBound, rounded)
