@@ -122,7 +122,8 @@ class BasicBlock(nn.Module):
                     f"downsample with stride 1 ({inplanes} -> {planes} planes) is not supported: "
                     "AvgPool2d(2, stride 1) would shrink the map; make the stem width equal the first stage width")
             self.downsample = nn.Sequential(
-                nn.AvgPool2d(kernel_size=2, stride=stride),
+                # Rounds odd maps up (7×7 → 4×4 beside the stride-2 binary convolution), as the Swift model.
+                nn.AvgPool2d(kernel_size=2, stride=stride, ceil_mode=True),
                 nn.Conv2d(inplanes, planes, kernel_size=1, stride=1, bias=False),
                 nn.BatchNorm2d(planes, eps=1e-5, momentum=0.1),
             )
