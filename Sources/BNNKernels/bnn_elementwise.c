@@ -9,6 +9,7 @@
 // and add is rounded on its own (no contraction into fused multiply-adds), as the Swift formulas are.
 #include "bnn_elementwise.h"
 #include "bnn_binary_internal.h"
+#include "bnn_elementwise_loops.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,6 +79,23 @@ void bnn_mask_select_reference(const float *restrict dy, const uint64_t *restric
             dx[start + j] = ((word >> j) & 1) ? g : 0.0f;
         }
     }
+}
+
+void bnn_max_pool_row(const float *restrict image, size_t height, size_t width, size_t channels, size_t kernel,
+                      size_t stride, size_t padding, size_t oy, size_t out_width, float *restrict out) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_max_pool_row_avx512(image, height, width, channels, kernel, stride, padding, oy, out_width, out);
+        return;
+    }
+#endif
+    bnn_max_pool_row_reference(image, height, width, channels, kernel, stride, padding, oy, out_width, out);
+}
+
+void bnn_max_pool_row_reference(const float *restrict image, size_t height, size_t width, size_t channels,
+                                size_t kernel, size_t stride, size_t padding, size_t oy, size_t out_width,
+                                float *restrict out) {
+    bnn_max_pool_row_loop(image, height, width, channels, kernel, stride, padding, oy, out_width, out);
 }
 
 void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict out, int32_t *restrict argmax,

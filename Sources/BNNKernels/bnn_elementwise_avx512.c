@@ -3,6 +3,7 @@
 // loads and stores take the ragged end of each 64-element word. The clamp is vmaxps(lo, v) then
 // vminps(hi, ·), whose operand order gives exactly the portable selects, NaN and ±0 included.
 #include "bnn_elementwise.h"
+#include "bnn_elementwise_loops.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -67,4 +68,10 @@ BNN_AVX512 void bnn_mask_select_avx512(const float *restrict dy, const uint64_t 
         }
     }
 }
+BNN_AVX512 void bnn_max_pool_row_avx512(const float *restrict image, size_t height, size_t width, size_t channels,
+                                        size_t kernel, size_t stride, size_t padding, size_t oy, size_t out_width,
+                                        float *restrict out) {
+    bnn_max_pool_row_loop(image, height, width, channels, kernel, stride, padding, oy, out_width, out);
+}
+
 #endif

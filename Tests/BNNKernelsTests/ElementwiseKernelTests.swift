@@ -190,4 +190,51 @@ struct ElementwiseKernelTests {
         x.withUnsafeBufferPointer { p in if count > 0 { bnn_lane_abs_sum(p.baseAddress!, count, &lanes) } }
         #expect(lanes == expected)
     }
+
+    /// The max-pool row kernels this CPU can run: dispatched, portable and, where present, AVX-512.
+    struct MaxPoolVariant: Sendable, CustomStringConvertible {
+        var description: String
+        var run: @Sendable (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void
+    }
+
+    static var maxPoolVariants: [MaxPoolVariant] {
+        var variants = [
+            MaxPoolVariant(description: "dispatched") { bnn_max_pool_row($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) },
+            MaxPoolVariant(description: "reference") { bnn_max_pool_row_reference($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) },
+        ]
+        #if arch(x86_64)
+        if bnn_binary_avx512_detected() != 0 {
+            variants.append(MaxPoolVariant(description: "avx512") {
+                bnn_max_pool_row_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+            })
+        }
+        #endif
+        return variants
+    }
+
+    @Test("max-pool rows: every variant against the window maximum (borders, strides, NaN, ragged channels)",
+          arguments: maxPoolVariants, channelCounts)
+    func maxPoolRows(variant: MaxPoolVariant, channels c: Int) {
+        for (kernel, stride, padding) in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (5, 3, 2)] {
+            let (h, w) = (7, 9)
+            let image = Self.values(h * w * c, seed: UInt64(c * 10 + kernel), specials: true)
+            let (oh, ow) = ((h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1)
+            for oy in 0..<oh {
+                var out = [Float](repeating: 7, count: ow * c)
+                variant.run(image, h, w, c, kernel, stride, padding, oy, ow, &out)
+                var expected = [Float](repeating: -.infinity, count: ow * c)
+                for ox in 0..<ow {
+                    for y in max(0, oy * stride - padding)..<min(h, oy * stride - padding + kernel) {
+                        for x in max(0, ox * stride - padding)..<min(w, ox * stride - padding + kernel) {
+                            for ch in 0..<c {
+                                let v = image[(y * w + x) * c + ch], m = expected[ox * c + ch]
+                                if v > m || v.isNaN { expected[ox * c + ch] = v }
+                            }
+                        }
+                    }
+                }
+                #expect(Self.bits(out) == Self.bits(expected), "kernel \(kernel) stride \(stride) row \(oy)")
+            }
+        }
+    }
 }

@@ -111,34 +111,6 @@ final class RowPassOperation: EngineOperation {
         }
     }
 
-    /// The maximum over the window `ys`×`xs` of an H×W×C image, per channel, 16 channels at a time
-    /// in SIMD registers. The engine's input is checked finite, so no NaN reaches a pool.
-    @inline(__always)
-    private static func maximum(of image: UnsafePointer<Float>, ys: Range<Int>, xs: Range<Int>, width w: Int, channels c: Int,
-                                into p: UnsafeMutablePointer<Float>) {
-        let (source, target) = (UnsafeRawPointer(image), UnsafeMutableRawPointer(p))
-        var ch = 0
-        while ch + 16 <= c {
-            var best = SIMD16<Float>(repeating: -.infinity)
-            for y in ys {
-                for x in xs {
-                    let v = source.loadUnaligned(fromByteOffset: 4 * ((y * w + x) * c + ch), as: SIMD16<Float>.self)
-                    best = best.replacing(with: v, where: v .> best)
-                }
-            }
-            target.storeBytes(of: best, toByteOffset: 4 * ch, as: SIMD16<Float>.self)
-            ch += 16
-        }
-        while ch < c {
-            var best = -Float.infinity
-            for y in ys {
-                for x in xs where image[(y * w + x) * c + ch] > best { best = image[(y * w + x) * c + ch] }
-            }
-            p[ch] = best
-            ch += 1
-        }
-    }
-
     /// The sum over the window `ys`×`xs` of an H×W×C image, per channel, times `scale`: 16 channels at a
     /// time summed in SIMD registers (from 0, in window order, as PyTorch's average pool adds) and
     /// written once.
@@ -177,12 +149,7 @@ final class RowPassOperation: EngineOperation {
             let offset = (n * outputHeight + oy) * ow * c
             Self.add(frame.values[a] + offset, frame.values[b] + offset, into: o, count: ow * c)
         case let .maxPool(v, k, stride, padding):
-            let image = frame.values[v] + n * h * w * c
-            let ys = max(0, oy * stride - padding)..<min(h, oy * stride - padding + k)
-            for ox in 0..<ow {
-                let xs = max(0, ox * stride - padding)..<min(w, ox * stride - padding + k)
-                Self.maximum(of: image, ys: ys, xs: xs, width: w, channels: c, into: o + ox * c)
-            }
+            bnn_max_pool_row(frame.values[v] + n * h * w * c, h, w, c, k, stride, padding, oy, ow, o)
         case let .averagePool(v, k, stride, padding):
             // PyTorch's windows: zero padding counts in the divisor, positions past it do not.
             let image = frame.values[v] + n * h * w * c

@@ -38,6 +38,23 @@ void bnn_mask_select_avx512(const float *restrict dy, const uint64_t *restrict m
 void bnn_max_pool_update(const float *restrict x, int32_t index, float *restrict out, int32_t *restrict argmax,
                          size_t c);
 
+/// Output row `oy` of a `kernel`×`kernel` max pool with `stride` and `padding` (positions past the
+/// border do not count) of an H×W×C `image`: `out_width`·C floats into `out`. The first maximum
+/// wins ties and NaN propagates, as in `bnn_max_pool_update`. The buffers must not overlap.
+void bnn_max_pool_row(const float *restrict image, size_t height, size_t width, size_t channels, size_t kernel,
+                      size_t stride, size_t padding, size_t oy, size_t out_width, float *restrict out);
+/// Portable twin of `bnn_max_pool_row`.
+void bnn_max_pool_row_reference(const float *restrict image, size_t height, size_t width, size_t channels,
+                                size_t kernel, size_t stride, size_t padding, size_t oy, size_t out_width,
+                                float *restrict out);
+#if defined(__x86_64__)
+/// AVX-512 twin of `bnn_max_pool_row` (the same loop in 512-bit vectors); call only when the CPU has
+/// AVX-512 F, BW and VL.
+void bnn_max_pool_row_avx512(const float *restrict image, size_t height, size_t width, size_t channels,
+                             size_t kernel, size_t stride, size_t padding, size_t oy, size_t out_width,
+                             float *restrict out);
+#endif
+
 /// `bnn_clamp_masked` of `a[i] + b[i]` (the sum rounded to float first) in place: the clamped sum
 /// into `a` and the mask of where `lo < a[i] + b[i] < hi`. The buffers must not overlap.
 void bnn_add_clamp_masked(float *restrict a, const float *restrict b, uint64_t *restrict mask, size_t n, float lo,
