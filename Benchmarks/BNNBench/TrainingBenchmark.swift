@@ -2,8 +2,9 @@ import BiRealNet
 import BNN
 import BNNKernels
 import Foundation
+import ReActNet
 
-/// Training throughput of whole Bi-Real Nets: forward, backward and optimizer step timed separately,
+/// Training throughput of whole networks (Bi-Real Nets, ReActNet-A): forward, backward and optimizer step timed separately,
 /// images per second, the process's peak resident memory, and the step against its limit: the float
 /// multiply-adds of a training step (forward float layers, and both gradients of every convolution and
 /// dense layer, binary ones included) at the in-run peak of the precision each pass runs in, plus the
@@ -11,7 +12,7 @@ import Foundation
 struct TrainingBenchmark {
     /// One measured configuration.
     struct Row: Encodable {
-        /// `birealnet34@224` or `birealnet18-small@32`.
+        /// `birealnet34@224`, `birealnet18-small@32` or `reactnet-a@224`.
         var model: String
         /// Images per batch.
         var batch: Int
@@ -45,10 +46,26 @@ struct TrainingBenchmark {
         var percentOfLimit: Double
     }
 
-    /// The models measured: name, configuration, input size, batches.
-    static func models(quick: Bool) -> [(name: String, configuration: BiRealNetConfiguration, size: Int, batches: [Int])] {
-        [("birealnet18-small@32", .birealnet18(classes: 10, stem: .small), 32, [64]),
-         ("birealnet34@224", .birealnet34(classes: 1000), 224, quick ? [16] : [16, 32])]
+    /// One measured network: its name, how to build it (seeded), its classes, input size and batches.
+    struct Network {
+        var name: String
+        var classes: Int
+        var size: Int
+        var batches: [Int]
+        var make: () -> any TensorLayer
+    }
+
+    /// The models measured: the small-image Bi-Real Net 18, Bi-Real Net 34 and ReActNet-A at 224.
+    static func models(quick: Bool) -> [Network] {
+        [Network(name: "birealnet18-small@32", classes: 10, size: 32, batches: [64]) {
+            BiRealNet(.birealnet18(classes: 10, stem: .small))
+         },
+         Network(name: "birealnet34@224", classes: 1000, size: 224, batches: quick ? [16] : [16, 32]) {
+            BiRealNet(.birealnet34(classes: 1000))
+         },
+         Network(name: "reactnet-a@224", classes: 1000, size: 224, batches: [16]) {
+            ReActNet.model(.reactNetA(classes: 1000))
+         }]
     }
 
     let threads: [Int]
@@ -70,9 +87,9 @@ struct TrainingBenchmark {
         }
         let peaks = Dictionary(uniqueKeysWithValues: threads.map { ($0, PeakProbes.measure(threads: $0, seconds: 0.2)) })
         let binaryKernel = String(cString: bnn_binary_kernel_name())
-        for (name, configuration, size, modelBatches) in Self.models(quick: quick)
-        where modelFilter.map({ name.contains($0) }) ?? true {
-            let model = Initializer.withSeed(1) { BiRealNet(configuration) }
+        for network in Self.models(quick: quick) where modelFilter.map({ network.name.contains($0) }) ?? true {
+            let (name, size, modelBatches) = (network.name, network.size, network.batches)
+            let model = Initializer.withSeed(1) { network.make() }
             let summary = ModelSummary(model, inputShape: [1, size, size, 3])
             // Per image: forward float MACs, backward MACs (two products per layer, all in float).
             let (forwardMACs, backwardMACs) = (Double(summary.realMACs), 2 * Double(summary.realMACs + summary.binaryMACs))
@@ -81,7 +98,7 @@ struct TrainingBenchmark {
             for batch in batches ?? modelBatches {
                 var g = SeededGenerator(seed: 2)
                 let images = Tensor(randomNormal: [batch, size, size, 3], generator: &g)
-                let labels = (0..<batch).map { $0 % configuration.classes }
+                let labels = (0..<batch).map { $0 % network.classes }
                 for threadCount in threads {
                     for precision in granted {
                         Parallel.threadCount = threadCount

@@ -242,6 +242,65 @@ void bnn_channel_affine(const float *restrict x, size_t rows, size_t c, const fl
     }
 }
 
+void bnn_channel_add(const float *x, size_t rows, size_t c, const float *restrict v, float *y) {
+    for (size_t r = 0; r < rows; r++) {
+        const size_t base = r * c;
+        for (size_t j = 0; j < c; j++) y[base + j] = x[base + j] + v[j];
+    }
+}
+
+void bnn_channel_sum(const float *restrict x, size_t rows, size_t c, double *restrict sums) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * c;
+        for (size_t j = 0; j < c; j++) sums[j] += row[j];
+    }
+}
+
+void bnn_prelu_forward(const float *restrict x, size_t rows, size_t c, const float *restrict slopes,
+                       float *restrict y) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_prelu_forward_avx512(x, rows, c, slopes, y);
+        return;
+    }
+#endif
+    bnn_prelu_forward_loop(x, rows, c, slopes, y);
+}
+
+void bnn_prelu_backward(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                        const float *restrict slopes, float *restrict dx, double *restrict sums) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_prelu_backward_avx512(x, dy, rows, c, slopes, dx, sums);
+        return;
+    }
+#endif
+    bnn_prelu_backward_loop(x, dy, rows, c, slopes, dx, sums);
+}
+
+void bnn_rprelu_forward(const float *restrict x, size_t rows, size_t c, const float *restrict before,
+                        const float *restrict slopes, const float *restrict after, float *restrict y) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_rprelu_forward_avx512(x, rows, c, before, slopes, after, y);
+        return;
+    }
+#endif
+    bnn_rprelu_forward_loop(x, rows, c, before, slopes, after, y);
+}
+
+void bnn_rprelu_backward(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                         const float *restrict before, const float *restrict slopes, float *restrict dx,
+                         double *restrict sums) {
+#if defined(__x86_64__)
+    if (bnn_binary_has_avx512()) {
+        bnn_rprelu_backward_avx512(x, dy, rows, c, before, slopes, dx, sums);
+        return;
+    }
+#endif
+    bnn_rprelu_backward_loop(x, dy, rows, c, before, slopes, dx, sums);
+}
+
 void bnn_scale(const float *restrict x, float s, float *restrict y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] * s;
 }

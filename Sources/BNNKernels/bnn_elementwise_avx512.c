@@ -74,4 +74,26 @@ BNN_AVX512 void bnn_max_pool_row_avx512(const float *restrict image, size_t heig
     bnn_max_pool_row_loop(image, height, width, channels, kernel, stride, padding, oy, out_width, out);
 }
 
+BNN_AVX512 void bnn_prelu_forward_avx512(const float *restrict x, size_t rows, size_t c, const float *restrict slopes,
+                                         float *restrict y) {
+    bnn_prelu_forward_loop(x, rows, c, slopes, y);
+}
+
+BNN_AVX512 void bnn_prelu_backward_avx512(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                          const float *restrict slopes, float *restrict dx, double *restrict sums) {
+    bnn_prelu_backward_loop(x, dy, rows, c, slopes, dx, sums);
+}
+
+BNN_AVX512 void bnn_rprelu_forward_avx512(const float *restrict x, size_t rows, size_t c, const float *restrict before,
+                                          const float *restrict slopes, const float *restrict after,
+                                          float *restrict y) {
+    bnn_rprelu_forward_loop(x, rows, c, before, slopes, after, y);
+}
+
+BNN_AVX512 void bnn_rprelu_backward_avx512(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                           const float *restrict before, const float *restrict slopes,
+                                           float *restrict dx, double *restrict sums) {
+    bnn_rprelu_backward_loop(x, dy, rows, c, before, slopes, dx, sums);
+}
+
 #endif

@@ -44,10 +44,9 @@ public enum ReActNet {
         return conv
     }
 
-    /// `LearnableBias → PReLU → LearnableBias` (RPReLU) under the given names.
-    static func rprelu(_ channels: Int, names: (String, String, String)) -> Sequential {
-        Sequential(named: [(names.0, LearnableBias(channels: channels)), (names.1, PReLU(channels: channels)),
-                           (names.2, LearnableBias(channels: channels))])
+    /// `LearnableBias → PReLU → LearnableBias` (RPReLU) under the given names, run as one fused layer.
+    static func rprelu(_ channels: Int, names: (String, String, String)) -> RPReLU {
+        RPReLU(channels: channels, names: names)
     }
 
     // MARK: ReActNet-A

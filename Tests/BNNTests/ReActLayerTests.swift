@@ -21,6 +21,39 @@ import Testing
         LayerGradientTests.expectSmall(GradientCheck.check(layer, input: Self.randomInput([2, 3, 2, 3])))
     }
 
+    /// The fused RPReLU equals the chain LearnableBias → PReLU → LearnableBias bit for bit: output,
+    /// input gradient and the three parameter gradients, on one and two threads, with inputs of
+    /// both signs around the shift and more rows than one block of the per-channel sums; its names
+    /// and parameters are the chain's.
+    @Test(arguments: [1, 2], [3, 70])
+    func rpreluEqualsTheChainOfThree(threads: Int, channels c: Int) {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = threads
+        let fused = RPReLU(channels: c, names: ("move1", "prelu", "move2"))
+        let chain = Sequential(named: [("move1", LearnableBias(channels: c)), ("prelu", PReLU(channels: c)),
+                                       ("move2", LearnableBias(channels: c))])
+        var g = SeededGenerator(seed: UInt64(c))
+        let before = Tensor(randomNormal: [c], generator: &g), slopes = Tensor(randomNormal: [c], generator: &g)
+        let after = Tensor(randomNormal: [c], generator: &g)
+        for (layer, values) in zip([fused as any TensorLayer, chain], [[before, slopes, after], [before, slopes, after]]) {
+            for ((_, parameter), value) in zip(layer.namedParameters(), values) { parameter.value = value }
+        }
+        #expect(fused.namedParameters().map(\.name) == chain.namedParameters().map(\.name))
+        let x = Self.randomInput([3, 40, 30, c], seed: 7)   // 3600 rows: several blocks of sums
+        let y = fused.forward(x, mode: .training), yChain = chain.forward(x, mode: .training)
+        #expect(y.scalars.map(\.bitPattern) == yChain.scalars.map(\.bitPattern))
+        let dy = Self.randomInput(x.shape, seed: 8)
+        fused.zeroGradients()
+        chain.zeroGradients()
+        let dx = fused.backward(dy), dxChain = chain.backward(dy)
+        #expect(dx.scalars.map(\.bitPattern) == dxChain.scalars.map(\.bitPattern))
+        for ((name, p), (_, q)) in zip(fused.namedParameters(), chain.namedParameters()) {
+            #expect(p.gradient.scalars.map(\.bitPattern) == q.gradient.scalars.map(\.bitPattern), "\(name)")
+            #expect(p.gradient.maxAbs() > 0, "\(name)")
+        }
+    }
+
     @Test func concatenateJoinsBranchesAndSplitsTheGradient() {
         let layer = Initializer.withSeed(3) {
             Concatenate(named: [("a", Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 1)),

@@ -3,6 +3,7 @@
 Configurations (each run in its own subprocess, so peak RSS is per configuration):
   birealnet34  224x224, 1000 classes, batch 16 and 32, torch threads 1 and 2
   small        Bi-Real 18 layout, widths 64..512, small stem, 32x32, 10 classes, batch 64, threads 1 and 2
+  reactnet-a   ReActNet-A (tools/reference/reactnet.py), 224x224, 1000 classes (only with --only / --one)
 One training step = forward (train mode) + softmax cross-entropy, backward, Adam step (lr 1e-3), timed separately
 with time.perf_counter after --warmup untimed steps; reported are medians over --iters steps, plus the process
 CPU time per step (all threads), which is less sensitive to other processes on a shared machine than wall time
@@ -32,18 +33,23 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from birealnet import BiRealConfig, BiRealNet, birealnet34_config  # noqa: E402
+from reactnet import ReActNetA  # noqa: E402
+
+REACTNET_A_WIDTHS = [32, 64, 128, 128, 256, 256] + [512] * 6 + [1024, 1024]
 
 CONFIGS = [("birealnet34", 16, 1), ("birealnet34", 16, 2), ("birealnet34", 32, 1), ("birealnet34", 32, 2),
            ("small", 64, 1), ("small", 64, 2)]
 
 
-def build(model_name: str) -> tuple[BiRealNet, int, int]:
+def build(model_name: str) -> tuple[torch.nn.Module, int, int]:
     if model_name == "birealnet34":
         return BiRealNet(birealnet34_config(1000)), 224, 1000
     if model_name == "small":
         config = BiRealConfig([4, 4, 4, 4], [64, 128, 256, 512], 10, "small", "reference")
         return BiRealNet(config), 32, 10
-    raise ValueError(f"unknown model {model_name!r}; expected birealnet34 or small")
+    if model_name == "reactnet-a":
+        return ReActNetA(REACTNET_A_WIDTHS, 1000, small_stem=False), 224, 1000
+    raise ValueError(f"unknown model {model_name!r}; expected birealnet34, small or reactnet-a")
 
 
 def run_one(model_name: str, batch: int, threads: int, iters: int, warmup: int, autocast: str = "fp32") -> dict:

@@ -94,39 +94,46 @@ public final class PReLU: TensorLayer {
     /// E.g. `PReLU(64)`.
     public var summaryDescription: String { "PReLU(\(weight.value.count))" }
 
-    /// `x > 0 ? x : a[c]·x`.
+    /// `x > 0 ? x : a[c]·x`, in rows of pixels on the worker threads.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {
         recordedInput = mode.recordsForBackward ? input : nil
         let c = weight.value.count
         precondition(input.channelCount == c, "PReLU: expected \(c) channels, got shape \(input.shape)")
-        let slopes = weight.value.scalars
         return Tensor(shape: input.shape) { out in
             input.withUnsafeBufferPointer { x in
-                for i in 0..<x.count { out[i] = x[i] > 0 ? x[i] : slopes[i % c] * x[i] }
+                weight.value.withUnsafeBufferPointer { slopes in
+                    Parallel.forEachRowRange(x.count / c, rowLength: c) { rows in
+                        let offset = rows.lowerBound * c
+                        bnn_prelu_forward(x.baseAddress! + offset, rows.count, c, slopes.baseAddress!,
+                                          out.baseAddress! + offset)
+                    }
+                }
             }
         }
     }
 
-    /// Accumulates `Σ dy·x` over negative inputs into the slopes; returns the input gradient.
+    /// Accumulates `Σ dy·x` over non-positive inputs into the slopes (in Double, in fixed blocks of
+    /// rows, the same for every thread count); returns the input gradient.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = recordedInput else { preconditionFailure("PReLU.backward without a recording forward pass") }
         recordedInput = nil
         let c = weight.value.count
-        let slopes = weight.value.scalars
-        var slopeGradient = [Float](repeating: 0, count: c)
+        var slopeSums: [Double] = []
         let dx = Tensor(shape: input.shape) { dx in
             input.withUnsafeBufferPointer { x in
                 outputGradient.withUnsafeBufferPointer { dy in
-                    for i in 0..<x.count {
-                        if x[i] > 0 { dx[i] = dy[i] } else {
-                            dx[i] = slopes[i % c] * dy[i]
-                            slopeGradient[i % c] += dy[i] * x[i]
+                    weight.value.withUnsafeBufferPointer { slopes in
+                        slopeSums = Parallel.rowBlockSums(rows: x.count / c, sumsPerRow: c,
+                                                          rowsPerBlock: Parallel.channelSumRowsPerBlock(channels: c)) { rows, sums in
+                            let offset = rows.lowerBound * c
+                            bnn_prelu_backward(x.baseAddress! + offset, dy.baseAddress! + offset, rows.count, c,
+                                               slopes.baseAddress!, dx.baseAddress! + offset, sums)
                         }
                     }
                 }
             }
         }
-        weight.accumulateGradient(Tensor(shape: [c], scalars: slopeGradient))
+        weight.accumulateGradient(Tensor(shape: [c], scalars: slopeSums.map { Float($0) }))
         return dx
     }
 }

@@ -77,7 +77,7 @@ public final class BatchNorm2D: TensorLayer {
         if mode.isTraining {
             let c = channels
             var sums = input.withUnsafeBufferPointer { x in
-                Self.rowBlockSums(rows: count, sumsPerRow: 2 * c) { rows, s in
+                Parallel.rowBlockSums(rows: count, sumsPerRow: 2 * c) { rows, s in
                     bnn_channel_sum_squares(x.baseAddress! + rows.lowerBound * c, rows.count, c, s)
                 }
             }
@@ -151,7 +151,7 @@ public final class BatchNorm2D: TensorLayer {
         let c = channels
         let sums = outputGradient.withUnsafeBufferPointer { dy in
             normalized.withUnsafeBufferPointer { xhat in
-                Self.rowBlockSums(rows: dy.count / c, sumsPerRow: 2 * c) { rows, s in
+                Parallel.rowBlockSums(rows: dy.count / c, sumsPerRow: 2 * c) { rows, s in
                     let offset = rows.lowerBound * c
                     bnn_channel_sum_dot(dy.baseAddress! + offset, xhat.baseAddress! + offset, rows.count, c, s)
                 }
@@ -188,30 +188,5 @@ public final class BatchNorm2D: TensorLayer {
                 }
             }
         }
-    }
-
-    /// Per-row sums accumulated in fixed blocks of rows on the worker threads, then added block by block
-    /// in order, so the result is the same for every thread count. `accumulate(rows, sums)` adds the
-    /// contributions of `rows` (one block), row by row, into `sumsPerRow` running sums.
-    static func rowBlockSums(rows: Int, sumsPerRow: Int,
-                             _ accumulate: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        let blockRows = max(1, Parallel.elementwiseGrain / max(1, sumsPerRow))
-        let blocks = (rows + blockRows - 1) / blockRows
-        guard blocks > 0 else { return [Double](repeating: 0, count: sumsPerRow) }
-        var partial = [Double](repeating: 0, count: blocks * sumsPerRow)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            Parallel.forEachChunk(blocks) { range in
-                for block in range {
-                    let sums = base + block * sumsPerRow
-                    accumulate(block * blockRows..<min(rows, (block + 1) * blockRows), sums)
-                }
-            }
-        }
-        var total = [Double](repeating: 0, count: sumsPerRow)
-        for block in 0..<blocks {
-            for j in 0..<sumsPerRow { total[j] += partial[block * sumsPerRow + j] }
-        }
-        return total
     }
 }

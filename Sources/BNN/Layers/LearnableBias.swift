@@ -26,9 +26,7 @@ public final class LearnableBias: TensorLayer {
         precondition(input.channelCount == bias.value.count,
                      "LearnableBias: expected \(bias.value.count) channels, got shape \(input.shape)")
         recordsForBackward = mode.recordsForBackward
-        var output = input
-        output.addChannelVector(bias.value.scalars)
-        return output
+        return input.addingChannelVector(bias.value.scalars)
     }
 
     /// Accumulates `Σ dy` per channel into the shift; returns `dy` unchanged.

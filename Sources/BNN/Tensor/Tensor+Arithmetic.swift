@@ -114,17 +114,15 @@ extension Tensor {
     /// The number of channels: the extent of the last axis.
     public var channelCount: Int { shape.last ?? 1 }
 
-    /// Sums over every axis but the last: a vector of `channelCount` elements (Double accumulation).
+    /// Sums over every axis but the last: a vector of `channelCount` elements (Double accumulation, in
+    /// fixed blocks of rows on the worker threads, so the same for every thread count).
     public func sumPerChannel() -> [Float] {
         let c = channelCount
-        var totals = [Double](repeating: 0, count: c)
-        withUnsafeBufferPointer { p in
-            totals.withUnsafeMutableBufferPointer { t in
-                var base = 0
-                while base < p.count {
-                    for j in 0..<c { t[j] += Double(p[base + j]) }
-                    base += c
-                }
+        guard c > 0 else { return [] }
+        let totals = withUnsafeBufferPointer { p in
+            Parallel.rowBlockSums(rows: p.count / c, sumsPerRow: c, rowsPerBlock: Parallel.channelSumRowsPerBlock(channels: c)) {
+                rows, sums in
+                bnn_channel_sum(p.baseAddress! + rows.lowerBound * c, rows.count, c, sums)
             }
         }
         return totals.map { Float($0) }
@@ -159,9 +157,23 @@ extension Tensor {
             withUnsafeMutableBufferPointer { p in
                 let a = p
                 Parallel.forEachRowRange(a.count / Swift.max(c, 1), rowLength: c) { rows in
-                    for row in rows {
-                        let base = row * c
-                        for j in 0..<c { a[base + j] += v[j] }
+                    let row = a.baseAddress! + rows.lowerBound * c
+                    bnn_channel_add(row, rows.count, c, v.baseAddress!, row)
+                }
+            }
+        }
+    }
+
+    /// `self[..., j] + vector[j]` for every channel `j`, in one pass (no copy of `self` first).
+    public func addingChannelVector(_ vector: [Float]) -> Tensor {
+        let c = channelCount
+        precondition(vector.count == c, "Tensor: channel vector must have \(c) elements")
+        return Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { p in
+                vector.withUnsafeBufferPointer { v in
+                    Parallel.forEachRowRange(p.count / Swift.max(c, 1), rowLength: c) { rows in
+                        let offset = rows.lowerBound * c
+                        bnn_channel_add(p.baseAddress! + offset, rows.count, c, v.baseAddress!, out.baseAddress! + offset)
                     }
                 }
             }

@@ -94,6 +94,48 @@ void bnn_batchnorm_input_gradient(const float *restrict dy, const float *restric
 void bnn_channel_affine(const float *restrict x, size_t rows, size_t c, const float *restrict scale,
                         const float *restrict shift, float *restrict y);
 
+/// `y[r][j] = x[r][j] + v[j]` for `rows` rows of `c` channels; `y` may be `x` (in place).
+void bnn_channel_add(const float *x, size_t rows, size_t c, const float *restrict v, float *y);
+
+/// For `rows` rows of `c` channels: `sums[j] += x[r][j]` in Double, row by row.
+void bnn_channel_sum(const float *restrict x, size_t rows, size_t c, double *restrict sums);
+
+/// Parametric ReLU over `rows` rows of `c` channels: `y = x > 0 ? x : slopes[j]·x`. The buffers must
+/// not overlap.
+void bnn_prelu_forward(const float *restrict x, size_t rows, size_t c, const float *restrict slopes,
+                       float *restrict y);
+
+/// The backward pass of `bnn_prelu_forward`: `dx = x > 0 ? dy : slopes[j]·dy`, and `sums[j] +=
+/// dy·x` (in Double, row by row) where `x` is not positive. The buffers must not overlap.
+void bnn_prelu_backward(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                        const float *restrict slopes, float *restrict dx, double *restrict sums);
+
+/// ReActNet's RPReLU over `rows` rows of `c` channels: `t = x + before[j]`, `y = (t > 0 ? t :
+/// slopes[j]·t) + after[j]`, each step rounded to float. The buffers must not overlap.
+void bnn_rprelu_forward(const float *restrict x, size_t rows, size_t c, const float *restrict before,
+                        const float *restrict slopes, const float *restrict after, float *restrict y);
+
+/// The backward pass of `bnn_rprelu_forward`: `dx = t > 0 ? dy : slopes[j]·dy`, and in Double, row by
+/// row, `sums[j] += dy`, `sums[c + j] += dy·t` where `t` is not positive, `sums[2c + j] += dx`. The
+/// buffers must not overlap.
+void bnn_rprelu_backward(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                         const float *restrict before, const float *restrict slopes, float *restrict dx,
+                         double *restrict sums);
+
+#if defined(__x86_64__)
+/// AVX-512 twins of the (R)PReLU passes (the same loops in 512-bit vectors, bit-identical); call only
+/// when the CPU has AVX-512 F, BW and VL.
+void bnn_prelu_forward_avx512(const float *restrict x, size_t rows, size_t c, const float *restrict slopes,
+                              float *restrict y);
+void bnn_prelu_backward_avx512(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                               const float *restrict slopes, float *restrict dx, double *restrict sums);
+void bnn_rprelu_forward_avx512(const float *restrict x, size_t rows, size_t c, const float *restrict before,
+                               const float *restrict slopes, const float *restrict after, float *restrict y);
+void bnn_rprelu_backward_avx512(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                const float *restrict before, const float *restrict slopes, float *restrict dx,
+                                double *restrict sums);
+#endif
+
 /// `y[i] = x[i]·s` for `i < n`; the buffers must not overlap.
 void bnn_scale(const float *restrict x, float s, float *restrict y, size_t n);
 
