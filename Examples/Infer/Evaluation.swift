@@ -3,24 +3,29 @@ import BNNData
 import BNNProgramSupport
 import Foundation
 
-/// Top-1 / top-5 accuracy and throughput over an image-folder validation set.
+/// Top-1 / top-5 accuracy and throughput over an image-folder validation set, and how a second model
+/// classifies the same images (`--compare`).
 struct Evaluation: Encodable {
     var images = 0
     var top1Correct = 0
     var top5Correct = 0
-    /// Seconds in the network alone (decoding excluded).
+    /// Seconds in the network alone (decoding and the second model excluded).
     var modelSeconds = 0.0
-    /// Wall-clock seconds of the whole evaluation, decoding included.
+    /// Wall-clock seconds of the whole evaluation, decoding and the second model included.
     var wallSeconds = 0.0
     /// Unreadable images left out of the figures (without `--strict`).
     var skippedImages = 0
     /// Each image's label and top-1 class, in folder order, when asked for (`--predictions`).
     var predictions: [Prediction] = []
+    /// How the second model classifies the same images, when there is one.
+    var comparison: Agreement?
 
-    /// One image's label and the class with the largest logit.
+    /// One image's label and the class with the largest logit (of each model).
     struct Prediction: Encodable {
         var label: Int
         var predicted: Int
+        /// The second model's top-1 class, when there is one.
+        var compared: Int?
     }
 
     var top1: Double { Double(top1Correct) / Double(max(1, images)) }
@@ -32,11 +37,14 @@ struct Evaluation: Encodable {
     /// else labelled in sorted folder order.
     ///
     /// Unreadable images are left out and counted in ``skippedImages``; with `strict` the first one stops.
+    /// With `recordsPredictions`, ``predictions`` lists every image. With `compared` (a model of as many
+    /// classes, and its file), every batch also runs through that model, timed apart from `model`,
+    /// and ``comparison`` counts its answers.
     ///
     /// - Throws: `BNNDataError` for a missing or empty folder (or an undecodable image with `strict`),
-    ///   `ProgramExit` when the folder has more classes than the model, and the model's errors.
-    /// With `recordsPredictions`, ``predictions`` lists every image.
-    static func run(_ model: InferenceModel, folder: String, batchSize: Int, loaderThreads: Int, strict: Bool,
+    ///   `ProgramExit` when the folder has more classes than the model, and the models' errors.
+    static func run(_ model: InferenceModel, comparedWith compared: (model: InferenceModel, path: String)? = nil,
+                    folder: String, batchSize: Int, loaderThreads: Int, strict: Bool,
                     recordsPredictions: Bool = false, progress: (Evaluation) -> Void) throws -> Evaluation {
         var isDirectory: ObjCBool = false
         let val = (folder as NSString).appendingPathComponent("val")
@@ -54,28 +62,43 @@ struct Evaluation: Encodable {
                                     configuration: DataLoaderConfiguration(batchSize: batchSize, shuffle: false, dropLast: false,
                                                                            threadCount: loaderThreads, strict: strict,
                                                                            dropsBadFiles: true))
-        var result = Evaluation()
+        var result = Evaluation(comparison: compared.map { Agreement(path: $0.path) })
         let start = DispatchTime.now().uptimeNanoseconds
+        func seconds(since t0: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 }
         try loader.forEachBatch(epoch: 0) { batch in
             let t0 = DispatchTime.now().uptimeNanoseconds
             let logits = try model.logits(batch.images)
-            result.modelSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            result.modelSeconds += seconds(since: t0)
             result.top1Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 1)
             result.top5Correct += Accuracy.correctCount(logits, labels: batch.labels, topK: 5)
             result.images += batch.labels.count
+            let classes = recordsPredictions || compared != nil ? topClasses(logits) : []
+            var comparedClasses: [Int]?
+            if let compared {
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let comparedLogits = try compared.model.logits(batch.images)
+                result.comparison?.modelSeconds += seconds(since: t1)
+                comparedClasses = result.comparison?.add(classes: classes, logits: comparedLogits, labels: batch.labels)
+            }
             if recordsPredictions {
-                let classes = logits.shape[1]
-                let values = logits.scalars
-                for (row, label) in batch.labels.enumerated() {
-                    let scores = values[row * classes..<(row + 1) * classes]
-                    let best = scores.indices.max { scores[$0] < scores[$1] } ?? row * classes
-                    result.predictions.append(Prediction(label: label, predicted: best - row * classes))
+                result.predictions += batch.labels.indices.map {
+                    Prediction(label: batch.labels[$0], predicted: classes[$0], compared: comparedClasses?[$0])
                 }
             }
-            result.wallSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            result.wallSeconds = seconds(since: start)
             progress(result)
         }
         result.skippedImages = loader.skippedFileCount(epoch: 0)
         return result
+    }
+
+    /// The class with the largest logit in each row of N×classes `logits`, the lowest on a tie.
+    static func topClasses(_ logits: Tensor) -> [Int] {
+        let classes = logits.shape[1]
+        let values = logits.scalars  // one copy: `scalars` copies the whole tensor on every read
+        return (0..<logits.shape[0]).map { row in
+            let scores = values[row * classes..<(row + 1) * classes]
+            return (scores.indices.max { scores[$0] < scores[$1] } ?? row * classes) - row * classes
+        }
     }
 }

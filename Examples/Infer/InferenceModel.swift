@@ -29,7 +29,27 @@ enum InferenceModel {
     ///   size a checkpoint is exported for when `--image-size` is not given.
     static func load(_ arguments: CommandLineArguments, mode: ForwardMode,
                      inputSize: (height: Int, width: Int)? = nil) throws -> InferenceModel {
-        let url = URL(fileURLWithPath: try arguments.required("weights"))
+        try load("weights", arguments, mode: mode, inputSize: inputSize, beside: nil)
+    }
+
+    /// Loads the model `--compare` names, to be evaluated beside `reference` (the `--weights` model) on
+    /// the images prepared for `reference`: as ``load(_:mode:inputSize:)`` loads `--weights`, with the
+    /// same flags, a checkpoint that stores no image size taking `reference`'s. The file must store
+    /// the input size and evaluation settings `reference` is evaluated with, or none, so that the
+    /// model scores what it would score evaluated alone.
+    ///
+    /// - Throws: the errors of ``load(_:mode:inputSize:)``; `ProgramExit` (failure) naming both files
+    ///   when the models' class counts differ; `CommandLineError` naming both files and the setting
+    ///   when the file stores another input size, crop fraction or resize filter.
+    static func load(_ arguments: CommandLineArguments, mode: ForwardMode, comparedWith reference: InferenceModel) throws -> InferenceModel {
+        try load("compare", arguments, mode: mode, inputSize: nil, beside: reference)
+    }
+
+    /// Loads the model `--<flag>` names; with `reference`, checks before building it that it can be
+    /// evaluated on `reference`'s images (``admit(_:classes:inputSize:evaluation:beside:)``).
+    private static func load(_ flag: String, _ arguments: CommandLineArguments, mode: ForwardMode,
+                             inputSize: (height: Int, width: Int)?, beside reference: InferenceModel?) throws -> InferenceModel {
+        let url = URL(fileURLWithPath: try arguments.required(flag))
         let file = try SafeTensorsFile(contentsOf: url)
         // Every .bnnpack version names a `bnn-packed-…` format (PackedModel reports an old one), and
         // one whose format entry was lost still has its graph; checkpoints have neither.
@@ -51,20 +71,26 @@ enum InferenceModel {
             let packed = try PackedModel(file: file)
             let stored = try EvaluationSettings(entries: packed.preprocessing, file: url.path,
                                                 metadataKey: PackedModel.preprocessingMetadataKey)
-            return .packed(try InferenceEngine(model: packed), evaluation: try EvaluationSettings.resolve(arguments, stored: stored))
+            let evaluation = try EvaluationSettings.resolve(arguments, stored: stored)
+            try reference?.admit(url.path, classes: packed.classNames.count, inputSize: (packed.inputHeight, packed.inputWidth),
+                                 evaluation: stored.map { _ in evaluation }, beside: try arguments.required("weights"))
+            return .packed(try InferenceEngine(model: packed), evaluation: evaluation)
         }
         let stored = try ModelArchitecture.stored(in: file.metadata, file: url.path)
         let architecture = try ModelArchitecture.resolve(arguments, stored: stored?.architecture)
+        let given = try arguments.integer("image-size", in: 1...4096)
+        let statedSize = given ?? stored?.imageSize
+        let size = statedSize ?? reference?.inputSize ?? (architecture.stem == .imagenet ? 224 : 32)
+        let evaluation = try EvaluationSettings.resolve(arguments, stored: stored?.evaluation)
+        try reference?.admit(url.path, classes: architecture.classes, inputSize: statedSize.map { ($0, $0) },
+                             evaluation: stored?.evaluation.map { _ in evaluation }, beside: try arguments.required("weights"))
         let model = try architecture.makeModel(seed: 0).model
         if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
             FileHandle.standardError.write(Data("\(note)\n".utf8))
         }
-        let given = try arguments.integer("image-size", in: 1...4096)
-        let size = given ?? stored?.imageSize ?? (architecture.stem == .imagenet ? 224 : 32)
         let storedNames = try ModelArchitecture.storedClassNames(in: file.metadata, file: url.path)
         let names = storedNames.flatMap { $0.count == architecture.classes ? $0 : nil }
             ?? (0..<architecture.classes).map { "class\($0)" }
-        let evaluation = try EvaluationSettings.resolve(arguments, stored: stored?.evaluation)
         switch engine {
         case .float:
             return .float(model, classNames: names, inputSize: size, mode: mode, evaluation: evaluation)
@@ -74,6 +100,37 @@ enum InferenceModel {
             return .packed(try InferenceEngine(model: PackedModel(exporting: model, inputHeight: height, inputWidth: width,
                                                                   classNames: names, architecture: architecture.summary)),
                            evaluation: evaluation)
+        }
+    }
+
+    /// Refuses the model in `file` (`--compare`) as one to evaluate on the images of this model (from
+    /// `referenceFile`, `--weights`, named by its full path as `file` is) when its class count differs, or when it states an input size or
+    /// stores evaluation settings other than this model's (nil: it states or stores none).
+    /// `evaluation` is the file's settings with the flags applied, so `--crop-pct`, which sets the crop
+    /// of both, never conflicts.
+    ///
+    /// - Throws: `ProgramExit` (failure) for another class count, `CommandLineError` for another input
+    ///   size, crop fraction or resize filter; each message names both files.
+    private func admit(_ file: String, classes: Int, inputSize: (height: Int, width: Int)?, evaluation: EvaluationSettings?,
+                       beside referenceFile: String) throws {
+        let reference = "--weights \(URL(fileURLWithPath: referenceFile).path)"
+        guard classes == classNames.count else {
+            throw ProgramExit(.failure, "--compare \(file) has \(classes) classes but \(reference) has \(classNames.count); "
+                              + "only models of the same classes can be compared")
+        }
+        let reason = "both models are evaluated on the same images, prepared for --weights"
+        if let size = inputSize, size.height != self.inputSize || size.width != self.inputSize {
+            throw CommandLineError("--compare \(file) takes \(size.height)×\(size.width) images but \(reference) "
+                                   + "\(self.inputSize)×\(self.inputSize); \(reason)")
+        }
+        guard let evaluation else { return }
+        if evaluation.cropFraction != self.evaluation.cropFraction {
+            throw CommandLineError("--compare \(file) is evaluated with centre crop \(evaluation.cropFraction) but \(reference) "
+                                   + "with \(self.evaluation.cropFraction); \(reason) (--crop-pct sets the crop of both)")
+        }
+        if evaluation.filter != self.evaluation.filter {
+            throw CommandLineError("--compare \(file) is evaluated with the \(evaluation.filter.rawValue) resize filter but "
+                                   + "\(reference) with \(self.evaluation.filter.rawValue); \(reason)")
         }
     }
 

@@ -3,6 +3,7 @@
 //
 //   birealnet-infer --weights model.bnnpack photo.jpg folder/            top-5 table (--json for JSON)
 //   birealnet-infer --weights model.bnnpack --evaluate imagenet/val      top-1 / top-5 and images per second
+//   birealnet-infer --weights a.bnnpack --evaluate imagenet/val --compare b.bnnpack   how often b's top-1 class is a's
 //   birealnet-infer --weights model.bnnpack --input x.npy --output logits.npy
 //   birealnet-infer --weights runs/x/best.safetensors --engine packed|float …   (architecture from the checkpoint)
 import BNN
@@ -20,8 +21,11 @@ let options: [CommandLineArguments.Option] = [
     .init("output", help: "where to write the float32 N×classes logits (.npy); with --input"),
     .init("mode", help: "eval (default) or train: BatchNorm/activation mode of the float forward pass"),
     .init("evaluate", help: "image-folder validation set (DIR/val/<class>/… or DIR/<class>/…): top-1/top-5, images/s"),
+    .init("compare", help: "with --evaluate: a second model (loaded as --weights is, with the same flags) run on the same "
+          + "images; prints how often its top-1 class is the first model's, and its top-1/top-5. It must have as many "
+          + "classes, and store the first model's input size and evaluation settings, or none"),
     .init("predictions", help: "with --evaluate: write each image's label and top-1 class as CSV (label,predicted), "
-          + "in folder order, e.g. to compare two models image by image"),
+          + "in folder order, with --compare the second model's top-1 class too (label,predicted,compared)"),
     .init("top", help: "classes listed per image (default 5)"),
     .init("batch", help: "images per batch (default 16)"),
     .init("json", takesValue: false, help: "print JSON instead of tables"),
@@ -64,6 +68,9 @@ runCommand {
     if arguments.has("predictions"), !arguments.has("evaluate") {
         throw CommandLineError("--predictions writes the results of --evaluate DIR; give --evaluate too")
     }
+    if arguments.has("compare"), !arguments.has("evaluate") {
+        throw CommandLineError("--compare runs a second model on the images of --evaluate DIR; give --evaluate too")
+    }
     if arguments.has("input") || arguments.has("evaluate") {
         try arguments.rejectPositional("image arguments are not read with --input or --evaluate")
     }
@@ -99,8 +106,12 @@ runCommand {
     let model = try InferenceModel.load(arguments, mode: mode)
     if let folder = arguments.string("evaluate") {
         let predictionsPath = arguments.string("predictions")
-        let result = try Evaluation.run(model, folder: folder, batchSize: batchSize, loaderThreads: loaderThreads,
-                                        strict: strict, recordsPredictions: predictionsPath != nil) { partial in
+        let compared = try arguments.string("compare").map {
+            (model: try InferenceModel.load(arguments, mode: mode, comparedWith: model), path: $0)
+        }
+        let result = try Evaluation.run(model, comparedWith: compared, folder: folder, batchSize: batchSize,
+                                        loaderThreads: loaderThreads, strict: strict,
+                                        recordsPredictions: predictionsPath != nil) { partial in
             if !json {
                 FileHandle.standardError.write(Data(String(format: "\r%d images, top-1 %.2f%%", partial.images,
                                                            100 * partial.top1).utf8))
@@ -111,23 +122,29 @@ runCommand {
                 var engine: String, cropFraction: Double, resizeFilter: String
                 var images: Int, skippedImages: Int, top1: Double, top5: Double
                 var modelImagesPerSecond: Double, wallImagesPerSecond: Double
+                var comparison: Agreement?
             }
             try printJSON(Output(engine: model.engineName, cropFraction: model.evaluation.cropFraction,
                                  resizeFilter: model.evaluation.filter.rawValue,
                                  images: result.images, skippedImages: result.skippedImages,
                                  top1: result.top1, top5: result.top5,
                                  modelImagesPerSecond: Double(result.images) / result.modelSeconds,
-                                 wallImagesPerSecond: Double(result.images) / result.wallSeconds))
+                                 wallImagesPerSecond: Double(result.images) / result.wallSeconds,
+                                 comparison: result.comparison))
         } else {
             FileHandle.standardError.write(Data("\n".utf8))
             print(String(format: "%@ engine (%@): %d images, top-1 %.2f%%, top-5 %.2f%%, %.1f images/s in the network, "
                          + "%.1f images/s with decoding", model.engineName, model.evaluation.summary, result.images, 100 * result.top1,
                          100 * result.top5, Double(result.images) / result.modelSeconds,
                          Double(result.images) / result.wallSeconds))
+            if let comparison = result.comparison { print(comparison.summary) }
         }
         if result.skippedImages > 0 { warnSkipped(result.skippedImages, "left out of the figures") }
         if let predictionsPath {
-            let text = "label,predicted\n" + result.predictions.map { "\($0.label),\($0.predicted)\n" }.joined()
+            let header = result.comparison == nil ? "label,predicted\n" : "label,predicted,compared\n"
+            let text = header + result.predictions.map { p in
+                "\(p.label),\(p.predicted)" + (p.compared.map { ",\($0)" } ?? "") + "\n"
+            }.joined()
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: predictionsPath), options: .atomic) } catch {
                 throw ProgramExit(.failure, "--predictions \(predictionsPath): \(FileErrorReason.describe(error, path: predictionsPath))")
             }

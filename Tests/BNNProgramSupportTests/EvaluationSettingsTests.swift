@@ -40,11 +40,13 @@ struct EvaluationSettingsTests {
         #expect(EvaluationSettings().transform(imageSize: 224).resizeSize == 256)
     }
 
-    @Test("The entries read back; a packed model's preprocessing is named in the message")
+    @Test("The entries read back; none is no settings, one alone keeps the other's default; the file is named in the message")
     func entriesRoundTrip() throws {
         let settings = EvaluationSettings(cropFraction: 0.95, filter: .bicubic)
         #expect(try EvaluationSettings(entries: settings.entries, file: "m.bnnpack", metadataKey: "preprocessing") == settings)
-        #expect(try EvaluationSettings(entries: [:], file: "m.bnnpack", metadataKey: "preprocessing") == EvaluationSettings())
+        #expect(try EvaluationSettings(entries: [:], file: "m.bnnpack", metadataKey: "preprocessing") == nil)
+        #expect(try EvaluationSettings(entries: ["eval_interpolation": "bicubic"], file: "m.bnnpack", metadataKey: "preprocessing")
+                == EvaluationSettings(filter: .bicubic))
         #expect {
             try EvaluationSettings(entries: ["crop_pct": "one"], file: "m.bnnpack", metadataKey: "preprocessing")
         } throws: { error in

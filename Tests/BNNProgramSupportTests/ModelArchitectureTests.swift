@@ -49,18 +49,20 @@ struct ModelArchitectureTests {
         let entries = ModelArchitecture(name: "birealnet18", classes: 3)
             .metadata(imageSize: 32, evaluation: EvaluationSettings(cropFraction: fraction))
         let stored = try #require(try ModelArchitecture.stored(in: metadata(entries), file: "x.safetensors"))
-        #expect(stored.evaluation.cropFraction == fraction)
+        #expect(stored.evaluation?.cropFraction == fraction)
     }
 
-    @Test("A checkpoint written before the evaluation settings were stored reads with the defaults (0.875, bilinear)")
+    @Test("A checkpoint written before the evaluation settings were stored has none, and is evaluated with the defaults")
     func checkpointWithoutEvaluationSettings() throws {
         var entries = ModelArchitecture(name: "birealnet18", classes: 10, stem: .small)
             .metadata(imageSize: 28, evaluation: EvaluationSettings(cropFraction: 1, filter: .nearest))
         entries["crop_pct"] = nil
         entries["eval_interpolation"] = nil
         let stored = try #require(try ModelArchitecture.stored(in: metadata(entries), file: "old.safetensors"))
-        #expect(stored.evaluation == EvaluationSettings())
-        #expect(stored.evaluation.cropFraction == 0.875 && stored.evaluation.filter == .bilinear)
+        #expect(stored.evaluation == nil)
+        let evaluation = try EvaluationSettings.resolve(CommandLineArguments([], options: EvaluationSettings.options),
+                                                        stored: stored.evaluation)
+        #expect(evaluation.cropFraction == 0.875 && evaluation.filter == .bilinear)
         #expect(stored.imageSize == 28)
     }
 

@@ -11,6 +11,14 @@ enum ProgramRunner {
 
     /// Runs `tool` with `arguments` (one compute thread) and returns its exit status and standard error.
     static func run(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, message: String) {
+        let (status, _, message) = try runReadingOutput(tool, arguments)
+        return (status, message)
+    }
+
+    /// Runs `tool` with `arguments` (one compute thread) and returns its exit status, standard output
+    /// and standard error. The output goes through a temporary file, so that neither stream can fill
+    /// its pipe while the other is read.
+    static func runReadingOutput(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, output: String, message: String) {
         try #require(FileManager.default.isExecutableFile(atPath: tool.path), "\(tool.lastPathComponent) not built at \(tool.path)")
         let process = Process()
         process.executableURL = tool
@@ -20,10 +28,15 @@ enum ProgramRunner {
         process.environment = environment
         let errors = Pipe()
         process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("bnn-program-output-\(UUID().uuidString)")
+        try #require(FileManager.default.createFile(atPath: outputURL.path, contents: nil), "cannot create \(outputURL.path)")
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let output = try FileHandle(forWritingTo: outputURL)
+        defer { try? output.close() }
+        process.standardOutput = output
         try process.run()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return (process.terminationStatus, message)
+        return (process.terminationStatus, String(decoding: try Data(contentsOf: outputURL), as: UTF8.self), message)
     }
 }

@@ -6,12 +6,12 @@ public struct CheckpointConfiguration: Sendable, Equatable {
     public var architecture: ModelArchitecture
     /// The square image size in pixels the model was trained at; nil when not stored.
     public var imageSize: Int?
-    /// The settings of the validation transform; the defaults (``EvaluationSettings/init(cropFraction:filter:)``)
-    /// for checkpoints written before training stored them.
-    public var evaluation: EvaluationSettings
+    /// The settings of the validation transform; nil for checkpoints written before training stored
+    /// them, which are evaluated with the defaults (``EvaluationSettings/resolve(_:stored:)``).
+    public var evaluation: EvaluationSettings?
 
     /// Creates a configuration.
-    public init(architecture: ModelArchitecture, imageSize: Int?, evaluation: EvaluationSettings = EvaluationSettings()) {
+    public init(architecture: ModelArchitecture, imageSize: Int?, evaluation: EvaluationSettings? = nil) {
         self.architecture = architecture
         self.imageSize = imageSize
         self.evaluation = evaluation

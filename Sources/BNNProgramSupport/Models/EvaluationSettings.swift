@@ -32,8 +32,9 @@ public struct EvaluationSettings: Sendable, Equatable {
     }
 
     /// The settings stored in a metadata JSON object of strings (a checkpoint's `bnn.configuration`, a
-    /// packed model's `preprocessing`); an absent entry keeps its default, so files written before the
-    /// settings were stored read as they were always evaluated.
+    /// packed model's `preprocessing`), or nil when it holds neither entry: a file written before the
+    /// settings were stored, which ``resolve(_:stored:)`` evaluates with the defaults, as it always was.
+    /// When only one entry is present the other keeps its default.
     ///
     /// - Parameters:
     ///   - entries: The decoded object.
@@ -41,7 +42,8 @@ public struct EvaluationSettings: Sendable, Equatable {
     ///   - metadataKey: The metadata entry holding the object, for messages.
     /// - Throws: `CommandLineError` naming the file, the metadata key, the entry, what it must be and
     ///   what was found, when an entry is malformed.
-    public init(entries: [String: String], file: String, metadataKey: String) throws {
+    public init?(entries: [String: String], file: String, metadataKey: String) throws {
+        guard entries[Self.cropFractionKey] != nil || entries[Self.filterKey] != nil else { return nil }
         self.init()
         if let text = entries[Self.cropFractionKey] {
             guard let value = Double(text), Self.cropFractionRange.contains(value) else {

@@ -125,7 +125,7 @@ public struct ModelArchitecture: Sendable, Equatable {
     }
 
     /// The configuration stored in a checkpoint's metadata: the architecture, the image size it was
-    /// trained at and its evaluation settings (the defaults when the checkpoint predates them); nil
+    /// trained at and its evaluation settings (nil when the checkpoint predates them); nil
     /// when the checkpoint has no `bnn.configuration` (e.g. one converted from PyTorch).
     ///
     /// - Throws: `CommandLineError` naming the file and the entry when an entry is malformed.
