@@ -28,6 +28,11 @@ struct Evaluation: Encodable {
         var compared: Int?
     }
 
+    /// Images per second in the network alone (0 when no image was evaluated).
+    var modelImagesPerSecond: Double { modelSeconds > 0 ? Double(images) / modelSeconds : 0 }
+    /// Images per second of the whole evaluation, decoding included (0 when nothing ran).
+    var wallImagesPerSecond: Double { wallSeconds > 0 ? Double(images) / wallSeconds : 0 }
+
     var top1: Double { Double(top1Correct) / Double(max(1, images)) }
     var top5: Double { Double(top5Correct) / Double(max(1, images)) }
 

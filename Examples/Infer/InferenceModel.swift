@@ -72,7 +72,8 @@ enum InferenceModel {
             let stored = try EvaluationSettings(entries: packed.preprocessing, file: url.path,
                                                 metadataKey: PackedModel.preprocessingMetadataKey)
             let evaluation = try EvaluationSettings.resolve(arguments, stored: stored)
-            try reference?.admit(url.path, classes: packed.classNames.count, inputSize: (packed.inputHeight, packed.inputWidth),
+            try reference?.admit(url.path, classes: packed.classNames.count, names: packed.classNames,
+                                 inputSize: (packed.inputHeight, packed.inputWidth),
                                  evaluation: stored.map { _ in evaluation }, beside: try arguments.required("weights"))
             return .packed(try InferenceEngine(model: packed), evaluation: evaluation)
         }
@@ -82,15 +83,16 @@ enum InferenceModel {
         let statedSize = given ?? stored?.imageSize
         let size = statedSize ?? reference?.inputSize ?? (architecture.stem == .imagenet ? 224 : 32)
         let evaluation = try EvaluationSettings.resolve(arguments, stored: stored?.evaluation)
-        try reference?.admit(url.path, classes: architecture.classes, inputSize: statedSize.map { ($0, $0) },
+        let storedNames = try ModelArchitecture.storedClassNames(in: file.metadata, file: url.path)
+            .flatMap { $0.count == architecture.classes ? $0 : nil }
+        try reference?.admit(url.path, classes: architecture.classes, names: storedNames,
+                             inputSize: statedSize.map { ($0, $0) },
                              evaluation: stored?.evaluation.map { _ in evaluation }, beside: try arguments.required("weights"))
         let model = try architecture.makeModel(seed: 0).model
         if let note = try model.loadPyTorchWeights(from: Checkpoint(file: file)).note {
             FileHandle.standardError.write(Data("\(note)\n".utf8))
         }
-        let storedNames = try ModelArchitecture.storedClassNames(in: file.metadata, file: url.path)
-        let names = storedNames.flatMap { $0.count == architecture.classes ? $0 : nil }
-            ?? (0..<architecture.classes).map { "class\($0)" }
+        let names = storedNames ?? Self.placeholderNames(architecture.classes)
         switch engine {
         case .float:
             return .float(model, classNames: names, inputSize: size, mode: mode, evaluation: evaluation)
@@ -103,20 +105,31 @@ enum InferenceModel {
         }
     }
 
+    /// `class0`, `class1`, …: the names of a checkpoint that stores none.
+    static func placeholderNames(_ count: Int) -> [String] { (0..<count).map { "class\($0)" } }
+
     /// Refuses the model in `file` (`--compare`) as one to evaluate on the images of this model (from
-    /// `referenceFile`, `--weights`, named by its full path as `file` is) when its class count differs, or when it states an input size or
-    /// stores evaluation settings other than this model's (nil: it states or stores none).
+    /// `referenceFile`, `--weights`, named by its full path as `file` is) when its class count differs,
+    /// when both models name their classes and the names or their order differ (`names` nil: the
+    /// file stores none), or when it states an input size or stores evaluation settings other than
+    /// this model's (nil: it states or stores none).
     /// `evaluation` is the file's settings with the flags applied, so `--crop-pct`, which sets the crop
     /// of both, never conflicts.
     ///
     /// - Throws: `ProgramExit` (failure) for another class count, `CommandLineError` for another input
     ///   size, crop fraction or resize filter; each message names both files.
-    private func admit(_ file: String, classes: Int, inputSize: (height: Int, width: Int)?, evaluation: EvaluationSettings?,
-                       beside referenceFile: String) throws {
+    private func admit(_ file: String, classes: Int, names: [String]?, inputSize: (height: Int, width: Int)?,
+                       evaluation: EvaluationSettings?, beside referenceFile: String) throws {
         let reference = "--weights \(URL(fileURLWithPath: referenceFile).path)"
         guard classes == classNames.count else {
             throw ProgramExit(.failure, "--compare \(file) has \(classes) classes but \(reference) has \(classNames.count); "
                               + "only models of the same classes can be compared")
+        }
+        let placeholders = Self.placeholderNames(classes)
+        if let names, names != placeholders, classNames != placeholders,
+           let index = names.indices.first(where: { names[$0] != classNames[$0] }) {
+            throw ProgramExit(.failure, "--compare \(file) names class \(index) '\(names[index])' but \(reference) names it "
+                              + "'\(classNames[index])'; only models of the same classes in the same order can be compared")
         }
         let reason = "both models are evaluated on the same images, prepared for --weights"
         if let size = inputSize, size.height != self.inputSize || size.width != self.inputSize {

@@ -128,15 +128,14 @@ runCommand {
                                  resizeFilter: model.evaluation.filter.rawValue,
                                  images: result.images, skippedImages: result.skippedImages,
                                  top1: result.top1, top5: result.top5,
-                                 modelImagesPerSecond: Double(result.images) / result.modelSeconds,
-                                 wallImagesPerSecond: Double(result.images) / result.wallSeconds,
+                                 modelImagesPerSecond: result.modelImagesPerSecond,
+                                 wallImagesPerSecond: result.wallImagesPerSecond,
                                  comparison: result.comparison))
         } else {
             FileHandle.standardError.write(Data("\n".utf8))
             print(String(format: "%@ engine (%@): %d images, top-1 %.2f%%, top-5 %.2f%%, %.1f images/s in the network, "
                          + "%.1f images/s with decoding", model.engineName, model.evaluation.summary, result.images, 100 * result.top1,
-                         100 * result.top5, Double(result.images) / result.modelSeconds,
-                         Double(result.images) / result.wallSeconds))
+                         100 * result.top5, result.modelImagesPerSecond, result.wallImagesPerSecond))
             if let comparison = result.comparison { print(comparison.summary) }
         }
         if result.skippedImages > 0 { warnSkipped(result.skippedImages, "left out of the figures") }

@@ -279,4 +279,28 @@ import Testing
         #expect(refused.status == 1 && refused.message.contains("--compare \(twoClasses.path) has 2 classes but --weights \(shapes.path) has "),
                 "\(refused.message)")
     }
+
+    /// Two models of the same class count whose class names differ in order are refused, naming the
+    /// first class that differs; a model whose names are only placeholders is compared by position.
+    @Test func compareRefusesClassesInAnotherOrder() throws {
+        let root = try TrainProgramTests.directory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let checkpoint = try Self.trainedCheckpoint(in: root)
+        let folder = try Self.imageFolder(in: root)
+        let names = (0..<8).map { "kind\($0)" }   // the checkpoint's 8 classes
+        let forward = root.appendingPathComponent("forward.txt"), backward = root.appendingPathComponent("backward.txt")
+        try names.joined(separator: "\n").write(to: forward, atomically: true, encoding: .utf8)
+        try names.reversed().joined(separator: "\n").write(to: backward, atomically: true, encoding: .utf8)
+        let a = try Self.export(checkpoint, to: "a", in: root, ["--class-names", forward.path])
+        let b = try Self.export(checkpoint, to: "b", in: root, ["--class-names", backward.path])
+        let refused = try ProgramRunner.run(Self.tool("birealnet-infer"), [
+            "--weights", a.path, "--evaluate", folder.path, "--compare", b.path,
+        ])
+        #expect(refused.status == 1 && refused.message.contains("names class 0 'kind7' but --weights \(a.path) names it 'kind0'"),
+                "\(refused.message)")
+        let same = try ProgramRunner.run(Self.tool("birealnet-infer"), [
+            "--weights", a.path, "--evaluate", folder.path, "--compare", Self.export(checkpoint, to: "c", in: root, ["--class-names", forward.path]).path,
+        ])
+        #expect(same.status == 0, "\(same.message)")
+    }
 }
