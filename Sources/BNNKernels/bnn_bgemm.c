@@ -121,35 +121,13 @@ size_t bnn_bgemm_packed_b_count(size_t n, size_t k) {
 
 void bnn_bgemm_pack_b(int trans_b, size_t n, size_t k, const float *b, size_t ldb, size_t panel0, size_t panel1,
                       uint16_t *packed) {
-    const size_t pairs = (k + 1) / 2;
-    static const float zeros[BNN_BGEMM_NR] = {0};
-    for (size_t panel = panel0; panel < panel1; ++panel) {
-        // One 32-bit word per column and pair of K steps: the lower step in the low half.
-        uint32_t *dst = (uint32_t *)(void *)(packed + panel * pairs * 2 * BNN_BGEMM_NR);
-        size_t j0 = panel * BNN_BGEMM_NR;
-        size_t width = j0 < n ? min_size(BNN_BGEMM_NR, n - j0) : 0;
-        if (!trans_b) {
-            for (size_t q = 0; q < pairs; ++q, dst += BNN_BGEMM_NR) {
-                const float *low = b + 2 * q * ldb + j0;
-                const float *high = 2 * q + 1 < k ? low + ldb : zeros;
-                if (width == BNN_BGEMM_NR) {
-                    for (size_t j = 0; j < BNN_BGEMM_NR; ++j) dst[j] = bnn_bgemm_pair(low[j], high[j]);
-                } else {
-                    for (size_t j = 0; j < BNN_BGEMM_NR; ++j) dst[j] = j < width ? bnn_bgemm_pair(low[j], high[j]) : 0;
-                }
-            }
-        } else {
-            for (size_t j = 0; j < BNN_BGEMM_NR; ++j) {
-                if (j >= width) {
-                    for (size_t q = 0; q < pairs; ++q) dst[q * BNN_BGEMM_NR + j] = 0;
-                    continue;
-                }
-                const float *src = b + (j0 + j) * ldb;
-                for (size_t q = 0; q < k / 2; ++q) dst[q * BNN_BGEMM_NR + j] = bnn_bgemm_pair(src[2 * q], src[2 * q + 1]);
-                if (k % 2) dst[(pairs - 1) * BNN_BGEMM_NR + j] = bnn_bgemm_pair(src[k - 1], 0);
-            }
-        }
+#if defined(__x86_64__) || defined(__i386__)
+    if (bnn_bgemm_cpu_has_avx512_bf16()) {
+        bnn_bgemm_pack_b_avx512(trans_b, n, k, b, ldb, panel0, panel1, packed);
+        return;
     }
+#endif
+    bnn_bgemm_pack_b_loop(trans_b, n, k, b, ldb, panel0, panel1, packed);
 }
 
 void bnn_bgemm_drive(bnn_bgemm_microkernel_info kernel, const bnn_sgemm_kblock *blocks, size_t block_count,
@@ -192,28 +170,24 @@ size_t bnn_bgemm_rows_matrix(void *context, size_t m, size_t count, const bnn_sg
                              size_t stride, const uint32_t **rows) {
     const bnn_bgemm_matrix *source = context;
     size_t length = block->length;
-    for (size_t i = 0; i < count; ++i) rows[i] = (const uint32_t *)(const void *)(scratch + i * stride);
     if (!source->transposed) {
         for (size_t i = 0; i < count; ++i) {
+            rows[i] = (const uint32_t *)(const void *)(scratch + i * stride);
             bnn_bf16_round(source->a + (m + i) * source->lda + block->k0, scratch + i * stride, length);
             if (length % 2) scratch[i * stride + length] = 0;
         }
         return 1;
     }
-    // A stored K×M: read two rows of A (contiguous along M) at a time and write the block's
-    // columns as pairs.
+    // A stored K×M: two rows of A (contiguous along M) make pair row q of the scratch in one
+    // vector loop ([pairs][count]); row i reads its pairs `count` apart, so nothing is transposed.
+    static const float zeros[BNN_SGEMM_MC] = {0};
     uint32_t *pairs = (uint32_t *)(void *)scratch;
-    const size_t pair_stride = stride / 2;
-    for (size_t p = 0; p < length; p += 2) {
+    for (size_t p = 0, q = 0; p < length; p += 2, ++q) {
         const float *low = source->a + (block->k0 + p) * source->lda + m;
-        if (p + 1 < length) {
-            const float *high = low + source->lda;
-            for (size_t i = 0; i < count; ++i) pairs[i * pair_stride + p / 2] = bnn_bgemm_pair(low[i], high[i]);
-        } else {
-            for (size_t i = 0; i < count; ++i) pairs[i * pair_stride + p / 2] = bnn_bgemm_pair(low[i], 0);
-        }
+        bnn_bgemm_pair_run(low, p + 1 < length ? low + source->lda : zeros, count, pairs + q * count);
     }
-    return 1;
+    for (size_t i = 0; i < count; ++i) rows[i] = pairs + i;
+    return count;
 }
 
 void bnn_bgemm_packed(bnn_bgemm_kernel kernel, int trans_a, size_t k, const float *a, size_t lda,

@@ -100,6 +100,11 @@ BNN_AVX512_BF16 void bnn_bgemm_pair_run_avx512(const float *low, const float *hi
     for (size_t i = 0; i < count; ++i) dst[i] = bnn_bgemm_pair(low[i], high[i]);
 }
 
+BNN_AVX512_BF16 void bnn_bgemm_pack_b_avx512(int trans_b, size_t n, size_t k, const float *b, size_t ldb,
+                                             size_t panel0, size_t panel1, uint16_t *packed) {
+    bnn_bgemm_pack_b_loop(trans_b, n, k, b, ldb, panel0, panel1, packed);
+}
+
 BNN_AVX512_BF16 void bnn_bgemm_pair_signs_run_avx512(const uint64_t *low, const uint64_t *high, size_t words_per_pixel,
                                                      size_t pixels, size_t channels, uint32_t *dst) {
     // bfloat16 +1 in both halves; a set sign bit sets the half's sign bit (−1).

@@ -89,8 +89,9 @@ bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel);
 /// Points `rows[0..<count]` at the bfloat16 pairs of rows `[m, m + count)` of A restricted to K
 /// block `block` (`block->k0` even) and returns the pair step of a row (see
 /// `bnn_bgemm_microkernel`): straight into the provider's own bfloat16 data where it has them, else
-/// rounded or copied into `scratch` (row `i` at `scratch + i · stride` elements, `stride` even, each
-/// row zero-padded to an even length).
+/// rounded or copied into `scratch` (room for `count` ≤ BNN_SGEMM_MC rows of `stride` elements,
+/// `stride` even: e.g. row `i` at `scratch + i · stride`, zero-padded to an even length, pair step 1;
+/// or pair `q` of every row side by side, pair step `count`).
 typedef size_t (*bnn_bgemm_rows)(void *context, size_t m, size_t count, const bnn_sgemm_kblock *block,
                                  uint16_t *scratch, size_t stride, const uint32_t **rows);
 
@@ -114,4 +115,45 @@ void bnn_bgemm_drive(bnn_bgemm_microkernel_info kernel, const bnn_sgemm_kblock *
                      size_t b_col0, float *c, size_t ldc, int accumulate, size_t m0, size_t m1, size_t n0,
                      size_t n1);
 
+/// The body of `bnn_bgemm_pack_b`, compiled by the portable and the AVX-512 files alike (the same
+/// integer rounding, bit for bit).
+static inline __attribute__((always_inline)) void bnn_bgemm_pack_b_loop(int trans_b, size_t n, size_t k, const float *b,
+                                                                      size_t ldb, size_t panel0, size_t panel1,
+                                                                      uint16_t *packed) {
+    const size_t pairs = (k + 1) / 2;
+    static const float zeros[BNN_BGEMM_NR] = {0};
+    for (size_t panel = panel0; panel < panel1; ++panel) {
+        // One 32-bit word per column and pair of K steps: the lower step in the low half.
+        uint32_t *dst = (uint32_t *)(void *)(packed + panel * pairs * 2 * BNN_BGEMM_NR);
+        size_t j0 = panel * BNN_BGEMM_NR;
+        size_t width = j0 < n ? (n - j0 < BNN_BGEMM_NR ? n - j0 : BNN_BGEMM_NR) : 0;
+        if (!trans_b) {
+            for (size_t q = 0; q < pairs; ++q, dst += BNN_BGEMM_NR) {
+                const float *low = b + 2 * q * ldb + j0;
+                const float *high = 2 * q + 1 < k ? low + ldb : zeros;
+                if (width == BNN_BGEMM_NR) {
+                    for (size_t j = 0; j < BNN_BGEMM_NR; ++j) dst[j] = bnn_bgemm_pair(low[j], high[j]);
+                } else {
+                    for (size_t j = 0; j < BNN_BGEMM_NR; ++j) dst[j] = j < width ? bnn_bgemm_pair(low[j], high[j]) : 0;
+                }
+            }
+        } else {
+            for (size_t j = 0; j < BNN_BGEMM_NR; ++j) {
+                if (j >= width) {
+                    for (size_t q = 0; q < pairs; ++q) dst[q * BNN_BGEMM_NR + j] = 0;
+                    continue;
+                }
+                const float *src = b + (j0 + j) * ldb;
+                for (size_t q = 0; q < k / 2; ++q) dst[q * BNN_BGEMM_NR + j] = bnn_bgemm_pair(src[2 * q], src[2 * q + 1]);
+                if (k % 2) dst[(pairs - 1) * BNN_BGEMM_NR + j] = bnn_bgemm_pair(src[k - 1], 0);
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/// `bnn_bgemm_pack_b` in 512-bit vectors; call only when `bnn_bgemm_cpu_has_avx512_bf16()`.
+void bnn_bgemm_pack_b_avx512(int trans_b, size_t n, size_t k, const float *b, size_t ldb, size_t panel0,
+                             size_t panel1, uint16_t *packed);
+#endif
 #endif
