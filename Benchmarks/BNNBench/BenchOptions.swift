@@ -53,7 +53,8 @@ struct BenchOptions {
           kernels           peak probes and the convolutions of Bi-Real Net 34 (default)
           models            whole Bi-Real Net 18/34: packed engine vs float evaluation, per-step times
           training          training images/s (forward, backward, Adam) and peak memory, Bi-Real Net 34 at 224
-                            (batch 16, 32) and the small-image Bi-Real Net 18 at 32 (batch 64)
+                            (batch 16, 32), ReActNet-A at 224 (batch 16) and the small-image Bi-Real Net 18
+                            at 32 (batch 64)
           gemm              fp32 vs bfloat16 GEMM on training's product shapes, % of each precision's peak
           data              decode + augment images/s on --images DIR (make files with
                             tools/fixtures/make_benchmark_jpegs.py)
