@@ -264,7 +264,7 @@ void bnn_prelu_forward(const float *restrict x, size_t rows, size_t c, const flo
         return;
     }
 #endif
-    bnn_prelu_forward_loop(x, rows, c, slopes, y);
+    bnn_prelu_forward_reference(x, rows, c, slopes, y);
 }
 
 void bnn_prelu_backward(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
@@ -275,7 +275,7 @@ void bnn_prelu_backward(const float *restrict x, const float *restrict dy, size_
         return;
     }
 #endif
-    bnn_prelu_backward_loop(x, dy, rows, c, slopes, dx, sums);
+    bnn_prelu_backward_reference(x, dy, rows, c, slopes, dx, sums);
 }
 
 void bnn_rprelu_forward(const float *restrict x, size_t rows, size_t c, const float *restrict before,
@@ -286,7 +286,7 @@ void bnn_rprelu_forward(const float *restrict x, size_t rows, size_t c, const fl
         return;
     }
 #endif
-    bnn_rprelu_forward_loop(x, rows, c, before, slopes, after, y);
+    bnn_rprelu_forward_reference(x, rows, c, before, slopes, after, y);
 }
 
 void bnn_rprelu_backward(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
@@ -298,6 +298,27 @@ void bnn_rprelu_backward(const float *restrict x, const float *restrict dy, size
         return;
     }
 #endif
+    bnn_rprelu_backward_reference(x, dy, rows, c, before, slopes, dx, sums);
+}
+
+void bnn_prelu_forward_reference(const float *restrict x, size_t rows, size_t c, const float *restrict slopes,
+                                 float *restrict y) {
+    bnn_prelu_forward_loop(x, rows, c, slopes, y);
+}
+
+void bnn_prelu_backward_reference(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                  const float *restrict slopes, float *restrict dx, double *restrict sums) {
+    bnn_prelu_backward_loop(x, dy, rows, c, slopes, dx, sums);
+}
+
+void bnn_rprelu_forward_reference(const float *restrict x, size_t rows, size_t c, const float *restrict before,
+                                  const float *restrict slopes, const float *restrict after, float *restrict y) {
+    bnn_rprelu_forward_loop(x, rows, c, before, slopes, after, y);
+}
+
+void bnn_rprelu_backward_reference(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                   const float *restrict before, const float *restrict slopes, float *restrict dx,
+                                   double *restrict sums) {
     bnn_rprelu_backward_loop(x, dy, rows, c, before, slopes, dx, sums);
 }
 

@@ -237,4 +237,79 @@ struct ElementwiseKernelTests {
             }
         }
     }
+
+    /// The (R)PReLU kernels this CPU can run: dispatched, portable and, where present, AVX-512.
+    struct PReLUVariant: Sendable, CustomStringConvertible {
+        typealias Forward = @Sendable (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>,
+                                       UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+        typealias Backward = @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>,
+                                        UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void
+        typealias PlainForward = @Sendable (UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+        typealias PlainBackward = @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>,
+                                             UnsafeMutablePointer<Float>, UnsafeMutablePointer<Double>) -> Void
+        var description: String
+        var forward: Forward
+        var backward: Backward
+        var preluForward: PlainForward
+        var preluBackward: PlainBackward
+    }
+
+    static var preluVariants: [PReLUVariant] {
+        var variants = [
+            PReLUVariant(description: "dispatched", forward: { bnn_rprelu_forward($0, $1, $2, $3, $4, $5, $6) },
+                         backward: { bnn_rprelu_backward($0, $1, $2, $3, $4, $5, $6, $7) },
+                         preluForward: { bnn_prelu_forward($0, $1, $2, $3, $4) },
+                         preluBackward: { bnn_prelu_backward($0, $1, $2, $3, $4, $5, $6) }),
+            PReLUVariant(description: "reference", forward: { bnn_rprelu_forward_reference($0, $1, $2, $3, $4, $5, $6) },
+                         backward: { bnn_rprelu_backward_reference($0, $1, $2, $3, $4, $5, $6, $7) },
+                         preluForward: { bnn_prelu_forward_reference($0, $1, $2, $3, $4) },
+                         preluBackward: { bnn_prelu_backward_reference($0, $1, $2, $3, $4, $5, $6) }),
+        ]
+        #if arch(x86_64)
+        if bnn_binary_avx512_detected() != 0 {
+            variants.append(PReLUVariant(description: "avx512", forward: { bnn_rprelu_forward_avx512($0, $1, $2, $3, $4, $5, $6) },
+                                         backward: { bnn_rprelu_backward_avx512($0, $1, $2, $3, $4, $5, $6, $7) },
+                                         preluForward: { bnn_prelu_forward_avx512($0, $1, $2, $3, $4) },
+                                         preluBackward: { bnn_prelu_backward_avx512($0, $1, $2, $3, $4, $5, $6) }))
+        }
+        #endif
+        return variants
+    }
+
+    @Test("PReLU and RPReLU forward and backward: every variant against the formulas, sums in Double row by row",
+          arguments: preluVariants, channelCounts)
+    func preluPasses(variant: PReLUVariant, channels c: Int) {
+        let rows = 37
+        let x = Self.values(rows * c, seed: UInt64(c), specials: true), dy = Self.values(rows * c, seed: UInt64(c + 1))
+        let before = Self.values(c, seed: 3), slopes = Self.values(c, seed: 4), after = Self.values(c, seed: 5)
+        var y = [Float](repeating: 7, count: rows * c), dx = y, plainY = y, plainDx = y
+        var sums = [Double](repeating: 0.5, count: 3 * c), plainSums = [Double](repeating: 0.5, count: c)
+        variant.forward(x, rows, c, before, slopes, after, &y)
+        variant.backward(x, dy, rows, c, before, slopes, &dx, &sums)
+        variant.preluForward(x, rows, c, slopes, &plainY)
+        variant.preluBackward(x, dy, rows, c, slopes, &plainDx, &plainSums)
+        var expectedSums = [Double](repeating: 0.5, count: 3 * c), expectedPlainSums = [Double](repeating: 0.5, count: c)
+        var expectedY: [Float] = [], expectedDx: [Float] = [], expectedPlainY: [Float] = [], expectedPlainDx: [Float] = []
+        for r in 0..<rows {
+            for j in 0..<c {
+                let v = x[r * c + j], g = dy[r * c + j], t = v + before[j]
+                let p: Float = t > 0 ? t : slopes[j] * t
+                expectedY.append(p + after[j])
+                let d: Float = t > 0 ? g : slopes[j] * g
+                expectedDx.append(d)
+                expectedSums[j] += Double(g)
+                expectedSums[c + j] += t > 0 ? 0 : Double(g) * Double(t)
+                expectedSums[2 * c + j] += Double(d)
+                expectedPlainY.append(v > 0 ? v : slopes[j] * v)
+                expectedPlainDx.append(v > 0 ? g : slopes[j] * g)
+                expectedPlainSums[j] += v > 0 ? 0 : Double(g) * Double(v)
+            }
+        }
+        #expect(Self.bits(y) == Self.bits(expectedY))
+        #expect(Self.bits(dx) == Self.bits(expectedDx))
+        #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern))
+        #expect(Self.bits(plainY) == Self.bits(expectedPlainY))
+        #expect(Self.bits(plainDx) == Self.bits(expectedPlainDx))
+        #expect(plainSums.map(\.bitPattern) == expectedPlainSums.map(\.bitPattern))
+    }
 }

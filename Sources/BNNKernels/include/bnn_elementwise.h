@@ -122,6 +122,16 @@ void bnn_rprelu_backward(const float *restrict x, const float *restrict dy, size
                          const float *restrict before, const float *restrict slopes, float *restrict dx,
                          double *restrict sums);
 
+/// Portable twins of the (R)PReLU passes.
+void bnn_prelu_forward_reference(const float *restrict x, size_t rows, size_t c, const float *restrict slopes,
+                                 float *restrict y);
+void bnn_prelu_backward_reference(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                  const float *restrict slopes, float *restrict dx, double *restrict sums);
+void bnn_rprelu_forward_reference(const float *restrict x, size_t rows, size_t c, const float *restrict before,
+                                  const float *restrict slopes, const float *restrict after, float *restrict y);
+void bnn_rprelu_backward_reference(const float *restrict x, const float *restrict dy, size_t rows, size_t c,
+                                   const float *restrict before, const float *restrict slopes, float *restrict dx,
+                                   double *restrict sums);
 #if defined(__x86_64__)
 /// AVX-512 twins of the (R)PReLU passes (the same loops in 512-bit vectors, bit-identical); call only
 /// when the CPU has AVX-512 F, BW and VL.
