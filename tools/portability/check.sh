@@ -61,7 +61,7 @@ if [ "$(uname -m)" = x86_64 ]; then
     if [ -x "$tests" ]; then
         echo "portability check: Swift kernel and data-pipeline tests on the emulated Nehalem"
         if ! timeout 600 qemu-x86_64 -cpu Nehalem "$tests" --testing-library swift-testing \
-            --filter "GEMMTests|ConvolutionTests|ConvolutionBFloat16Tests|BinaryConvolutionTests|BinaryPackingTests|ParallelPoolTests|BNNDataTests" \
+            --filter "GEMMTests|ConvolutionTests|ConvolutionBFloat16Tests|BinaryConvolutionTests|BinaryPackingTests|ElementwiseKernelTests|ParallelPoolTests|BNNDataTests" \
             > "$out/nehalem-tests.log" 2>&1; then
             grep -E "✘" "$out/nehalem-tests.log" | head -20
             echo "portability check: the Swift tests failed on the emulated Nehalem (log: $out/nehalem-tests.log)"
