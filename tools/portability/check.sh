@@ -6,8 +6,8 @@
 #   - x86-64 without AVX: the same program on an emulated Nehalem (SSE4.2, no AVX), where run-time
 #     dispatch must pick the portable kernels; on an emulated Haswell (AVX2, no AVX-512), where it
 #     must pick the AVX2 ones; and natively (this CPU's own variants);
-#   - the Swift kernel (the bfloat16 ones on their portable reference there) and data-pipeline test
-#     suites (whose resampler has an AVX2 variant) of the
+#   - the Swift kernel (the bfloat16 ones on their portable reference there), element-wise and
+#     data-pipeline test suites (whose resampler has an AVX2 variant) of the
 #     release test binary on the emulated Nehalem, when
 #     `swift test -c release` has built it (.build/release/BNNPackageTests.xctest).
 # Installs qemu-user and the aarch64 cross C library with apt-get when they are missing and this
