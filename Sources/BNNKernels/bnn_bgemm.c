@@ -69,7 +69,8 @@ bnn_bgemm_kernel bnn_bgemm_active_kernel(void) {
 }
 
 bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel) {
-    bnn_bgemm_microkernel_info info = {bnn_bgemm_microkernel_reference, BNN_SGEMM_MR, BNN_BGEMM_NR, BNN_SGEMM_MR};
+    bnn_bgemm_microkernel_info info = {bnn_bgemm_microkernel_reference, BNN_SGEMM_MR, BNN_BGEMM_NR, BNN_SGEMM_MR,
+                                       BNN_SGEMM_MR};
     if (!bnn_bgemm_kernel_available(kernel)) return info;
     switch (kernel) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -80,6 +81,8 @@ bnn_bgemm_microkernel_info bnn_bgemm_select(bnn_bgemm_kernel kernel) {
         // A table tile runs as 8 rows plus 4, and 4 rows (8 accumulators) cannot cover the
         // latency of `vdpbf16ps` at two per cycle: 8-row tiles only.
         info.table_mr = 8;
+        // One panel (16 columns or fewer) leaves room for 12 rows: 12 accumulators and 12 broadcasts.
+        info.table_mr_narrow = 12;
         break;
 #endif
 #if defined(__aarch64__)

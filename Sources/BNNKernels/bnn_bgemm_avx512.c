@@ -1,6 +1,6 @@
 // AVX512-BF16 micro-kernel: a 12×32 tile of C in 24 zmm accumulators over two packed bfloat16 B
-// panels; per pair of K steps two B vectors (16 columns × 2 steps each) are loaded and each of the
-// twelve A rows (each through its own pointer, at a pair step or through a table of pair offsets)
+// panels (one panel, half the products, for 16 columns or fewer); per pair of K steps two B vectors
+// (16 columns × 2 steps each) are loaded and each of the twelve A rows (each through its own pointer, at a pair step or through a table of pair offsets)
 // broadcasts its pair once into `vdpbf16ps`, which multiplies the pairs and adds both
 // products to the single-precision accumulators (24 two-step multiply-adds per 14 loads, twice the
 // work of an FMA at the same issue rate on Zen 4/5). Edge tiles of at most 4 or 8 rows run a
@@ -18,13 +18,13 @@ int bnn_bgemm_cpu_has_avx512_bf16(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
 }
 
-/// The `rows`×32 tile (`rows` ≤ 12, a compile-time constant after inlining, so the accumulators
-/// stay in registers) over `pairs` pairs of K steps with pair step `step`, or the pair offsets
-/// `offsets` when they are set (a compile-time NULL after inlining otherwise); rows past `mr` repeat
-/// row 0 and are not stored.
+/// The `rows`×(16·`panels`) tile (`rows` ≤ 12 and `panels` ≤ 2 compile-time constants after
+/// inlining, so the accumulators stay in registers) over `pairs` pairs of K steps with pair step
+/// `step`, or the pair offsets `offsets` when they are set (a compile-time NULL after inlining
+/// otherwise); rows past `mr` repeat row 0 and are not stored. One panel leaves `acc[r][1]` zero.
 BNN_AVX512_BF16 static inline __attribute__((always_inline)) void
-tile_x32(size_t rows, size_t mr, size_t pairs, const uint32_t *const *a, size_t step, const int32_t *offsets,
-         const uint16_t *b0p, const uint16_t *b1p, __m512 acc[12][2]) {
+tile(size_t rows, size_t panels, size_t mr, size_t pairs, const uint32_t *const *a, size_t step,
+     const int32_t *offsets, const uint16_t *b0p, const uint16_t *b1p, __m512 acc[12][2]) {
     const uint32_t *row[12];
     __m512 c[12][2];
 #pragma clang loop unroll(full)
@@ -33,14 +33,15 @@ tile_x32(size_t rows, size_t mr, size_t pairs, const uint32_t *const *a, size_t 
         c[r][0] = c[r][1] = _mm512_setzero_ps();
     }
     for (size_t p = 0; p < pairs; ++p) {
-        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b0p + p * 32), b1 = (__m512bh)_mm512_loadu_si512(b1p + p * 32);
+        __m512bh b0 = (__m512bh)_mm512_loadu_si512(b0p + p * 32);
+        __m512bh b1 = panels == 2 ? (__m512bh)_mm512_loadu_si512(b1p + p * 32) : b0;
         size_t o = offsets ? (size_t)offsets[p] : p * step;
 #pragma clang loop unroll(full)
         for (size_t r = 0; r < 12; ++r) {
             if (r < rows) {
                 __m512bh x = (__m512bh)_mm512_set1_epi32((int32_t)row[r][o]);
                 c[r][0] = _mm512_dpbf16_ps(c[r][0], x, b0);
-                c[r][1] = _mm512_dpbf16_ps(c[r][1], x, b1);
+                if (panels == 2) c[r][1] = _mm512_dpbf16_ps(c[r][1], x, b1);
             }
         }
     }
@@ -48,34 +49,43 @@ tile_x32(size_t rows, size_t mr, size_t pairs, const uint32_t *const *a, size_t 
     for (size_t r = 0; r < 12; ++r) acc[r][0] = c[r][0], acc[r][1] = c[r][1];
 }
 
-/// Runs the tile with the fewest rows (4, 8 or 12) covering `mr` (at most 8 with an offset table),
-/// for an offset table, a unit or a general pair step.
-BNN_AVX512_BF16 static void tile_rows(size_t mr, size_t pairs, const uint32_t *const *a, size_t step,
+/// Runs the tile with the fewest rows (4, 8 or 12) covering `mr` for an offset table, a unit or a
+/// general pair step, over `panels` (1 or 2) column panels. With a table two panels take at most
+/// 8 rows (`table_mr`): the compiler hoists every row's broadcast above the products, and 12 rows
+/// would then need more than 32 registers; one panel takes 12 (`table_mr_narrow`).
+BNN_AVX512_BF16 static inline __attribute__((always_inline)) void
+tile_rows_of(size_t panels, size_t mr, size_t pairs, const uint32_t *const *a, size_t step, const int32_t *offsets,
+             const uint16_t *b0p, const uint16_t *b1p, __m512 acc[12][2]) {
+    if (offsets) {
+        if (mr <= 4) tile(4, panels, mr, pairs, a, 0, offsets, b0p, b1p, acc);
+        else if (mr <= 8 || panels == 2) tile(8, panels, mr, pairs, a, 0, offsets, b0p, b1p, acc);
+        else tile(12, 1, mr, pairs, a, 0, offsets, b0p, b1p, acc);
+    } else if (step == 1) {
+        if (mr <= 4) tile(4, panels, mr, pairs, a, 1, NULL, b0p, b1p, acc);
+        else if (mr <= 8) tile(8, panels, mr, pairs, a, 1, NULL, b0p, b1p, acc);
+        else tile(12, panels, mr, pairs, a, 1, NULL, b0p, b1p, acc);
+    } else {
+        if (mr <= 4) tile(4, panels, mr, pairs, a, step, NULL, b0p, b1p, acc);
+        else if (mr <= 8) tile(8, panels, mr, pairs, a, step, NULL, b0p, b1p, acc);
+        else tile(12, panels, mr, pairs, a, step, NULL, b0p, b1p, acc);
+    }
+}
+
+/// `tile_rows_of` for 32 columns (two panels) or, when `nr` ≤ 16, one panel: half the products.
+BNN_AVX512_BF16 static void tile_rows(size_t mr, size_t nr, size_t pairs, const uint32_t *const *a, size_t step,
                                       const int32_t *offsets, const uint16_t *b0p, const uint16_t *b1p,
                                       __m512 acc[12][2]) {
-    if (offsets) {
-        // At most 8 rows (`table_mr`): with a table the compiler hoists every row's broadcast above
-        // the products, and 12 rows would then need more than 32 registers.
-        if (mr <= 4) tile_x32(4, mr, pairs, a, 0, offsets, b0p, b1p, acc);
-        else tile_x32(8, mr, pairs, a, 0, offsets, b0p, b1p, acc);
-    } else if (step == 1) {
-        if (mr <= 4) tile_x32(4, mr, pairs, a, 1, NULL, b0p, b1p, acc);
-        else if (mr <= 8) tile_x32(8, mr, pairs, a, 1, NULL, b0p, b1p, acc);
-        else tile_x32(12, mr, pairs, a, 1, NULL, b0p, b1p, acc);
-    } else {
-        if (mr <= 4) tile_x32(4, mr, pairs, a, step, NULL, b0p, b1p, acc);
-        else if (mr <= 8) tile_x32(8, mr, pairs, a, step, NULL, b0p, b1p, acc);
-        else tile_x32(12, mr, pairs, a, step, NULL, b0p, b1p, acc);
-    }
+    if (nr > BNN_BGEMM_NR) tile_rows_of(2, mr, pairs, a, step, offsets, b0p, b1p, acc);
+    else tile_rows_of(1, mr, pairs, a, step, offsets, b0p, b1p, acc);
 }
 
 BNN_AVX512_BF16 void bnn_bgemm_microkernel_avx512(size_t pairs, const uint32_t *const *a, size_t a_step,
                                                   const int32_t *a_offsets, const uint16_t *b, size_t b_panel_stride,
                                                   float *c, size_t ldc, size_t mr, size_t nr, int accumulate) {
-    // With one panel left the second stream re-reads the first; its results are not stored.
+    // With one panel left (16 columns or fewer) only the first stream runs.
     const uint16_t *b1 = nr > BNN_BGEMM_NR ? b + b_panel_stride : b;
     __m512 acc[12][2];
-    tile_rows(mr, pairs, a, a_step, a_offsets, b, b1, acc);
+    tile_rows(mr, nr, pairs, a, a_step, a_offsets, b, b1, acc);
     __mmask16 m0 = (__mmask16)(nr >= 16 ? 0xFFFF : (1u << nr) - 1);
     __mmask16 m1 = (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xFFFF : (1u << (nr - 16)) - 1);
     for (size_t r = 0; r < mr; ++r) {

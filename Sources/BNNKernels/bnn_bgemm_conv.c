@@ -156,7 +156,7 @@ void bnn_bconv_pack_direct_weight(const bnn_conv_shape *s, const float *weight, 
 }
 
 /// The direct pass through a table of pair offsets (`reads_patches_through_pair_table`): tiles of
-/// `table_mr` output pixels, each row pointer at the pixel's top-left tap in `rounded`, one
+/// `table_mr` output pixels (`table_mr_narrow` for 16 channels or fewer), each row pointer at the pixel's top-left tap in `rounded`, one
 /// micro-kernel call over every pair of the patch per tile and 32 output channels.
 static void forward_through_pair_table(bnn_bgemm_microkernel_info micro, const bnn_conv_shape *s,
                                        const uint16_t *rounded, const uint16_t *packed_weight, float *output,
@@ -173,8 +173,10 @@ static void forward_through_pair_table(bnn_bgemm_microkernel_info micro, const b
     size_t image = m0 / (oh * ow), y = m0 % (oh * ow) / ow, x = m0 % ow;
     // A patch at an odd position starts on a whole pair one value further on in the shifted copy.
     const uint16_t *shifted = has_shifted_copy(s) ? rounded + shifted_copy_start(s) + 1 : rounded;
-    for (size_t m = m0; m < m1; m += micro.table_mr) {
-        const size_t mr = min_size(micro.table_mr, m1 - m);
+    // 16 output channels or fewer run one column panel, which leaves room for taller tiles.
+    const size_t tile = n1 - n0 <= BNN_BGEMM_NR ? micro.table_mr_narrow : micro.table_mr;
+    for (size_t m = m0; m < m1; m += tile) {
+        const size_t mr = min_size(tile, m1 - m);
         for (size_t i = 0; i < mr; ++i) {
             const size_t start = ((image * hp + y * s->stride) * wp + x * s->stride) * c;
             rows[i] = (const uint32_t *)(const void *)(start % 2 ? shifted + start : rounded + start);

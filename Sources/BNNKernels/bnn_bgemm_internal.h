@@ -11,7 +11,8 @@
 /// Computes a register tile `C (+)= A·B̃` over `pairs` pairs of K steps. `a` holds the tile's row
 /// pointers; pair `q` of row `r` (two bfloat16 K steps in one 32-bit word, the lower step in the low
 /// half) is `a[r][q · a_step]`, or `a[r][a_offsets[q]]` when `a_offsets` is set (the pixel pairs of a
-/// weight gradient read straight from a paired, padded input; then `mr` ≤ the kernel's `table_mr`);
+/// weight gradient read straight from a paired, padded input; then `mr` ≤ the kernel's `table_mr`,
+/// or `table_mr_narrow` when `nr` ≤ 16);
 /// rows past `mr` are never read. `b` is
 /// a packed micro-panel `[pairs][16][2]`; the next panel (columns 16…31, only read when `nr` > 16)
 /// starts `b_panel_stride` elements later; only the top-left `mr`×`nr` part of C is written.
@@ -19,12 +20,13 @@ typedef void (*bnn_bgemm_microkernel)(size_t pairs, const uint32_t *const *a, si
                                       const uint16_t *b, size_t b_panel_stride, float *c, size_t ldc, size_t mr,
                                       size_t nr, int accumulate);
 
-/// A micro-kernel, its register tile, and the tile height to use with a table of pair offsets
+/// A micro-kernel, its register tile, and the tile heights to use with a table of pair offsets
 /// (`table_mr` ≤ `mr`: the rows that keep every accumulator's chain of dependent products long
-/// enough apart when each row's pair is loaded through the table).
+/// enough apart when each row's pair is loaded through the table; `table_mr_narrow` ≤ `mr` the same
+/// for 16 columns or fewer).
 typedef struct {
     bnn_bgemm_microkernel run;
-    size_t mr, nr, table_mr;
+    size_t mr, nr, table_mr, table_mr_narrow;
 } bnn_bgemm_microkernel_info;
 
 void bnn_bgemm_microkernel_reference(size_t pairs, const uint32_t *const *a, size_t a_step,

@@ -157,43 +157,40 @@ public enum GEMM {
     /// Runs a product with a small M×N output (at most ``kSplitOutputLimit`` floats) and a long K
     /// (at least two K blocks per thread) on ``Parallel/threadCount`` threads split along K, as
     /// weight gradients need: `body(kRange, output, ldOutput, accumulate)` sums the K steps
-    /// `kRange` into `output`. Thread 0 sums into `c` (honouring `accumulate` on its first piece),
-    /// every other thread into a private M×N buffer, and the buffers are added into `c` at the
-    /// end. The pieces (up to four per thread, whole K blocks) are claimed dynamically. Returns
-    /// false, without calling `body`, when the product should not be split along K.
+    /// `kRange` into `output`. The K range is cut into pieces (up to four per thread, whole K
+    /// blocks) that the threads claim dynamically. Piece 0 sums into `c` (honouring `accumulate`),
+    /// every other piece into an M×N buffer of its own, and the buffers are added into `c` in piece
+    /// order at the end, so the result does not depend on which thread ran which piece: the same
+    /// from run to run. Returns false, without calling `body`, when the product should not be split
+    /// along K.
     static func forEachKPiece(m: Int, n: Int, k: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
                               _ body: (Range<Int>, UnsafeMutablePointer<Float>, Int, Bool) -> Void) -> Bool {
         let units = (k + kSplitGrain - 1) / kSplitGrain
         let threads = min(Parallel.threadCount, units / 2, max(1, m * n * k / minimumMACsPerThread))
         guard threads > 1, m * n <= kSplitOutputLimit else { return false }
         let pieces = min(units, 4 * threads)
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: (threads - 1) * m * n)
-        let used = UnsafeMutablePointer<Bool>.allocate(capacity: threads)
-        used.initialize(repeating: false, count: threads)
+        let (block, reservedBytes) = TensorAllocator.shared.allocate(
+            byteCount: max(1, (pieces - 1) * m * n) * MemoryLayout<Float>.stride)
+        defer { TensorAllocator.shared.deallocate(block, reservedBytes: reservedBytes) }
+        let partial = block.bindMemory(to: Float.self, capacity: max(1, (pieces - 1) * m * n))
         let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         counter.initialize(to: 0)
-        defer {
-            partial.deallocate()
-            used.deallocate()
-            counter.deallocate()
-        }
-        Parallel.forEachChunk(threads) { workers in
-            let worker = workers.lowerBound
-            let output = worker == 0 ? c : partial + (worker - 1) * m * n, ldOutput = worker == 0 ? ldc : n
+        defer { counter.deallocate() }
+        Parallel.forEachChunk(threads) { _ in
             while true {
                 let piece = bnn_sgemm_claim(counter)
                 if piece >= pieces { break }
                 let k0 = min(k, units * piece / pieces * kSplitGrain)
                 let k1 = min(k, units * (piece + 1) / pieces * kSplitGrain)
-                body(k0..<k1, output, ldOutput, used[worker] || (worker == 0 && accumulate))
-                used[worker] = true
+                if piece == 0 {
+                    body(k0..<k1, c, ldc, accumulate)
+                } else {
+                    body(k0..<k1, partial + (piece - 1) * m * n, n, false)
+                }
             }
         }
-        if !used[0] && !accumulate {
-            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
-        }
-        for worker in 1..<threads where used[worker] {
-            let source = partial + (worker - 1) * m * n
+        for piece in 1..<pieces {
+            let source = partial + (piece - 1) * m * n
             for i in 0..<m {
                 let row = c + i * ldc, part = source + i * n
                 for j in 0..<n { row[j] += part[j] }
