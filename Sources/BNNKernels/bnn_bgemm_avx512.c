@@ -9,13 +9,21 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define BNN_AVX512_BF16 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512bf16")))
 
 int bnn_bgemm_cpu_has_avx512_bf16(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+    // Detected once: the rounding and pairing loops ask on every call.
+    static _Atomic int detected = -1;
+    int value = atomic_load_explicit(&detected, memory_order_relaxed);
+    if (value < 0) {
+        __builtin_cpu_init();
+        value = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+        atomic_store_explicit(&detected, value, memory_order_relaxed);
+    }
+    return value;
 }
 
 /// The `rows`×(16·`panels`) tile (`rows` ≤ 12 and `panels` ≤ 2 compile-time constants after

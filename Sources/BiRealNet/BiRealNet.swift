@@ -135,16 +135,4 @@ public final class BiRealNet: LayerPipeline, BackwardProgressReporting {
             return result
         }
     }
-
-    /// N×classes.
-    public func outputShape(forInputShape shape: [Int]) -> [Int] {
-        pipelineLayers.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
-    }
-
-    /// One row per layer, in data-flow order.
-    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
-        pipelineLayers.reduce(inputShape) { shape, item in
-            item.layer.appendSummaryRows(inputShape: shape, path: ModelSummary.join(path, item.name), to: &summary)
-        }
-    }
 }

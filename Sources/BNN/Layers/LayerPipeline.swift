@@ -9,6 +9,20 @@ public protocol LayerPipeline: TensorLayer {
     var pipelineLayers: [(name: String, layer: any TensorLayer)] { get }
 }
 
+extension LayerPipeline {
+    /// The shape after every layer, in data-flow order.
+    public func outputShape(forInputShape shape: [Int]) -> [Int] {
+        pipelineLayers.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
+    }
+
+    /// The rows of every layer in data-flow order, under their names.
+    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
+        pipelineLayers.reduce(inputShape) { shape, item in
+            item.layer.appendSummaryRows(inputShape: shape, path: ModelSummary.join(path, item.name), to: &summary)
+        }
+    }
+}
+
 extension Sequential: LayerPipeline {
     /// The layers in application order: ``layers``.
     public var pipelineLayers: [(name: String, layer: any TensorLayer)] { layers }

@@ -35,14 +35,6 @@ public final class RPReLU: LayerPipeline {
     /// The three parts under their names.
     public var children: [(name: String, module: any Module)] { pipelineLayers.map { ($0.name, $0.layer) } }
 
-    /// One summary row per part, as for the chain.
-    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
-        for (name, layer) in pipelineLayers {
-            _ = layer.appendSummaryRows(inputShape: inputShape, path: ModelSummary.join(path, name), to: &summary)
-        }
-        return inputShape
-    }
-
     /// `PReLU(x + b₁) + b₂` per channel (last axis), each step rounded to `Float` as in the chain, in
     /// rows of pixels on the worker threads; a recording pass keeps the input.
     public func forward(_ input: Tensor, mode: ForwardMode) -> Tensor {

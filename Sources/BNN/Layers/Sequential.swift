@@ -76,18 +76,4 @@ public final class Sequential: TensorLayer, BackwardProgressReporting {
         }
         return g
     }
-
-    /// The shape after every layer.
-    public func outputShape(forInputShape shape: [Int]) -> [Int] {
-        layers.reduce(shape) { $1.layer.outputShape(forInputShape: $0) }
-    }
-
-    /// One summary row per descendant leaf layer.
-    public func appendSummaryRows(inputShape: [Int], path: String, to summary: inout ModelSummary) -> [Int] {
-        var shape = inputShape
-        for (name, layer) in layers {
-            shape = layer.appendSummaryRows(inputShape: shape, path: ModelSummary.join(path, name), to: &summary)
-        }
-        return shape
-    }
 }
