@@ -24,35 +24,32 @@ BNN_AVX512 static inline __mmask16 clamp_piece(__m512 v, __m512 lo, __m512 hi, _
     return _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(valid, v, lo, _CMP_GT_OQ), v, hi, _CMP_LT_OQ);
 }
 
-BNN_AVX512 void bnn_clamp_masked_avx512(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n,
-                                        float lo, float hi) {
+// The clamp-and-mask loop over 64-value words of `x` (plus `b` when it is set, a compile-time NULL
+// after inlining otherwise), the clamped values into `y` (which may be `x`).
+BNN_AVX512 static inline __attribute__((always_inline)) void
+clamp_words(const float *x, const float *b, float *y, uint64_t *restrict mask, size_t n, float lo, float hi) {
     const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
     for (size_t start = 0; start < n; start += 64) {
         const size_t count = n - start < 64 ? n - start : 64;
         uint64_t word = 0;
         for (size_t q = 0; q < count; q += 16) {
             const __mmask16 valid = valid_lanes(count, q);
-            const __m512 v = _mm512_maskz_loadu_ps(valid, x + start + q);
+            __m512 v = _mm512_maskz_loadu_ps(valid, x + start + q);
+            if (b) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, b + start + q));
             word |= (uint64_t)clamp_piece(v, l, h, valid, y + start + q) << q;
         }
         mask[start / 64] = word;
     }
 }
 
+BNN_AVX512 void bnn_clamp_masked_avx512(const float *restrict x, float *restrict y, uint64_t *restrict mask, size_t n,
+                                        float lo, float hi) {
+    clamp_words(x, NULL, y, mask, n, lo, hi);
+}
+
 BNN_AVX512 void bnn_add_clamp_masked_avx512(float *restrict a, const float *restrict b, uint64_t *restrict mask,
                                             size_t n, float lo, float hi) {
-    const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
-    for (size_t start = 0; start < n; start += 64) {
-        const size_t count = n - start < 64 ? n - start : 64;
-        uint64_t word = 0;
-        for (size_t q = 0; q < count; q += 16) {
-            const __mmask16 valid = valid_lanes(count, q);
-            const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(valid, a + start + q),
-                                           _mm512_maskz_loadu_ps(valid, b + start + q));
-            word |= (uint64_t)clamp_piece(v, l, h, valid, a + start + q) << q;
-        }
-        mask[start / 64] = word;
-    }
+    clamp_words(a, b, a, mask, n, lo, hi);
 }
 
 BNN_AVX512 void bnn_mask_select_avx512(const float *restrict dy, const uint64_t *restrict mask, float *restrict dx,
